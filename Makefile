@@ -1,0 +1,40 @@
+# Two commands do all the set-up on a fresh Debian machine (as root):
+#   make run   installs what is needed, generates the demo extract if missing, starts the app
+#   make test  installs what is needed and runs the whole test suite
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+DATA ?= data/demo
+SYSTEM_PACKAGES := chromium poppler-utils fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0
+
+.PHONY: run test lint bench setup system-packages
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+setup: system-packages $(VENV)/.installed
+
+system-packages:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing system packages:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(DATA)/manifest.json: | $(VENV)/.installed
+	$(PY) -m housing_assurance demo-data --out $(DATA)
+
+run: setup $(DATA)/manifest.json
+	HOUSING_ASSURANCE_DATA=$(DATA) $(VENV)/bin/streamlit run app.py --server.headless true \
+		--server.address 0.0.0.0 --server.port $(PORT) --browser.gatherUsageStats false
+
+test: setup
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -q
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .

@@ -1,0 +1,5 @@
+import sys
+
+from housing_assurance.cli import main
+
+sys.exit(main())

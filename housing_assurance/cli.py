@@ -1,0 +1,175 @@
+"""The command line: `python -m housing_assurance COMMAND …` (shared/spec/interfaces.md).
+
+Exit codes: 0 success, 1 a failure explained in one line on stderr, 2 bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+import polars as pl
+
+
+class UserError(Exception):
+    """A problem the user can fix; shown as one line, without a traceback."""
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date in the form YYYY-MM-DD") from None
+
+
+def _jsonable(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def rows_as_json(frame: pl.DataFrame) -> list[dict]:
+    return [{k: _jsonable(v) for k, v in row.items()} for row in frame.iter_rows(named=True)]
+
+
+def open_for_cli(data: Path):
+    from housing_assurance.db import open_extract
+
+    if not data.is_dir():
+        raise UserError(f"no extract folder at {data}")
+    return open_extract(data)
+
+
+def scope_from_args(extract, args) -> Scope:  # noqa: F821
+    from housing_assurance.kpis import Scope
+
+    known = {
+        "region": "select count(*) as n from properties where region = $v",
+        "team_id": "select count(*) as n from teams where team_id = $v",
+    }
+    for value, column in ((args.region, "region"), (args.team, "team_id")):
+        if value is not None and not extract.sql(known[column], v=value)["n"][0]:
+            print(f"note: {column} {value!r} does not appear in the extract; its figures are empty",
+                  file=sys.stderr)
+    return Scope(region=args.region, teams=(args.team,) if args.team is not None else None)
+
+
+def cmd_kpis(args) -> int:
+    from housing_assurance.kpis import KPIS, compute, week_period
+
+    extract = open_for_cli(args.data)
+    scope = scope_from_args(extract, args)
+    figures = compute(extract, [args.as_of], scope)
+    start, end = week_period(args.as_of)
+    if args.json:
+        out = {
+            "as_of": args.as_of.isoformat(),
+            "period": {"start": start.isoformat(), "end": end.isoformat()},
+            "scope": {"region": args.region, "team": args.team},
+            "kpis": {r["kpi_id"]: {"value": r["value"], "numerator": r["numerator"],
+                                   "denominator": r["denominator"]}
+                     for r in figures.iter_rows(named=True)},
+        }
+        json.dump(out, sys.stdout, indent=2)
+        print()
+        return 0
+    from housing_assurance.formatting import format_kpi_value
+
+    print(f"{extract.landlord}: week {start:%d %b %Y} to {end:%d %b %Y}, {scope.describe()}")
+    for r in figures.iter_rows(named=True):
+        k = KPIS[r["kpi_id"]]
+        ratio = f"  ({r['numerator']}/{r['denominator']})" if r["denominator"] is not None else ""
+        print(f"{k.id:38} {format_kpi_value(k, r['value']):>12}{ratio}  {k.title}")
+    return 0
+
+
+def cmd_cases(args) -> int:
+    from housing_assurance.kpis import KPIS, cases
+
+    if args.kpi not in KPIS:
+        raise UserError(f"unknown KPI id {args.kpi!r}; `kpis --json` lists the ids")
+    extract = open_for_cli(args.data)
+    scope = scope_from_args(extract, args)
+    rows = cases(extract, args.as_of, args.kpi, scope)
+    if args.json:
+        json.dump(rows_as_json(rows), sys.stdout, indent=2)
+        print()
+    else:
+        with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=200):
+            print(rows)
+    return 0
+
+
+def cmd_demo_data(args) -> int:
+    from housing_assurance.demo import generate
+    from housing_assurance.progress import terminal_progress
+
+    try:
+        generate(args.out, homes=args.homes, years=args.years, seed=args.seed, end=args.end,
+                 progress=terminal_progress())
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    print(f"demo extract written to {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from housing_assurance.validate import print_findings, validate
+
+    if not args.dir.is_dir():
+        raise UserError(f"no extract folder at {args.dir}")
+    findings = validate(args.dir)
+    print_findings(findings, as_json=args.json)
+    return 1 if any(f.severity == "error" for f in findings) else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m housing_assurance", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("demo-data", help="write a synthetic landlord's extract")
+    p.add_argument("--out", type=Path, default=Path("data/demo"))
+    p.add_argument("--homes", type=int, default=20000)
+    p.add_argument("--years", type=int, default=3)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--end", type=_date, default=None, help="last day of the extract (default today)")
+    p.set_defaults(func=cmd_demo_data)
+
+    p = sub.add_parser("validate", help="validate an extract against the contract")
+    p.add_argument("dir", type=Path)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_validate)
+
+    def scoped(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--data", type=Path, required=True, help="the extract folder")
+        p.add_argument("--as-of", type=_date, required=True, help="last day of the reporting week, YYYY-MM-DD")
+        p.add_argument("--region", help="a region as named in the extract")
+        p.add_argument("--team", help="a team_id as named in the extract")
+
+    p = sub.add_parser("kpis", help="every KPI for the reporting week ending on --as-of")
+    scoped(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_kpis)
+
+    p = sub.add_parser("cases", help="the cases behind one KPI (the app's drill-down)")
+    scoped(p)
+    p.add_argument("--kpi", required=True, help="a KPI id, e.g. dm.investigated_10wd_pct")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_cases)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 1

@@ -1,0 +1,301 @@
+"""Every KPI of shared/spec/kpis.md, computed from the case rows behind it.
+
+Each KPI names a query in `queries/` that lists the rows behind it (one row per
+case, job, complaint stage, survey … per as-of date), a filter on those rows and
+how the rows become a figure. The figure is always an aggregate of exactly the
+rows the drill-down shows, so a drill-down can never disagree with its figure.
+The same functions serve the app, the PDF pack and the command line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Literal
+
+import polars as pl
+
+from housing_assurance.db import Extract, load_sql, run_sql
+
+Kind = Literal["pct", "count", "per_1000_homes", "median", "mean", "sum", "sum_gbp"]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which rows count: a region, a set of teams, both, or (neither) the whole landlord."""
+
+    region: str | None = None
+    teams: tuple[str, ...] | None = None
+
+    def params(self) -> dict:
+        return {
+            "scope_region": self.region,
+            "scope_teams": list(self.teams) if self.teams is not None else None,
+        }
+
+    def describe(self) -> str:
+        parts = []
+        if self.region:
+            parts.append(f"region {self.region}")
+        if self.teams is not None:
+            parts.append("team " + ", ".join(self.teams) if self.teams else "no teams")
+        return " · ".join(parts) or "whole landlord"
+
+
+WHOLE_LANDLORD = Scope()
+
+
+@dataclass(frozen=True)
+class Kpi:
+    id: str
+    title: str
+    kind: Kind
+    query: str  # queries/<query>.sql lists the rows; "validation" for the dq.validation_* figures
+    where: dict = field(default_factory=dict)  # column -> value (or tuple of values) the rows must have
+    meets: str | None = None  # pct: the boolean column that puts a row in the numerator
+    value_column: str | None = None  # median, mean, sum: the column aggregated
+    unit: str = ""
+
+    @property
+    def domain(self) -> str:
+        return self.id.split(".")[0]
+
+
+def _k(id_, title, kind, query, where=None, meets=None, value=None, unit=""):
+    return Kpi(id_, title, kind, query, where or {}, meets, value, unit)
+
+
+WEEK = {"in_week": True}
+FYTD = {"in_fytd": True}
+RENTED_EMERGENCY = {"priority": "emergency", "is_rented_home": True}
+RENTED_NON_EMERGENCY = {"priority": ("urgent", "routine"), "is_rented_home": True}
+
+CATALOGUE: tuple[Kpi, ...] = (
+    # Damp and mould (Awaab's Law clocks)
+    _k("dm.new_cases", "New damp and mould cases", "count", "dm_cases_reported", WEEK),
+    _k("dm.open_cases", "Open damp and mould cases", "count", "dm_open_cases"),
+    _k("dm.open_cases_per_1000_homes", "Open damp and mould cases per 1,000 homes", "per_1000_homes",
+       "dm_open_cases"),
+    _k("dm.open_emergency_cases", "Open emergency hazard cases", "count", "dm_open_cases",
+       {"is_emergency": True}),
+    _k("dm.open_unassessed_cases", "Open cases not yet investigated", "count", "dm_open_cases",
+       {"is_unassessed": True}),
+    _k("dm.open_cases_vulnerable", "Open cases at vulnerable households", "count", "dm_open_cases",
+       {"is_vulnerable_household": True}),
+    _k("dm.emergency_made_safe_24h_pct", "Emergency hazards investigated and made safe in 24 hours", "pct",
+       "dm_clocks_due", {"clock": "emergency_made_safe_24h"}, "meets"),
+    _k("dm.investigated_10wd_pct", "Investigated within 10 working days", "pct", "dm_clocks_due",
+       {"clock": "investigated_10wd"}, "meets"),
+    _k("dm.summary_3wd_pct", "Written summary within 3 working days of investigation", "pct",
+       "dm_clocks_due", {"clock": "summary_3wd"}, "meets"),
+    _k("dm.safety_work_5wd_pct", "Significant hazards: safety work within 5 working days", "pct",
+       "dm_clocks_due", {"clock": "safety_work_5wd"}, "meets"),
+    _k("dm.further_work_12wk_pct", "Further work started within 12 weeks", "pct", "dm_clocks_due",
+       {"clock": "further_work_12wk"}, "meets"),
+    _k("dm.overdue_open_cases", "Open cases past an Awaab's Law deadline", "count", "dm_open_cases",
+       {"is_overdue": True}),
+    _k("dm.resolved_median_days", "Median days to resolve", "median", "dm_resolved", value="days_to_resolve",
+       unit="days"),
+    _k("dm.repeat_cases_pct", "Repeat or reopened cases", "pct", "dm_cases_reported", WEEK, "is_repeat"),
+    _k("dm.cases_fytd_per_1000_homes", "Cases this financial year per 1,000 homes", "per_1000_homes",
+       "dm_cases_reported", FYTD),
+    # Repairs
+    _k("rp.emergency_on_time_pct", "Emergency repairs on time (RP02)", "pct", "rp_completed_jobs",
+       RENTED_EMERGENCY, "is_on_time"),
+    _k("rp.non_emergency_on_time_pct", "Non-emergency repairs on time (RP02)", "pct", "rp_completed_jobs",
+       RENTED_NON_EMERGENCY, "is_on_time"),
+    _k("rp.open_jobs", "Open responsive repairs", "count", "rp_open_jobs"),
+    _k("rp.open_overdue_jobs", "Open repairs past target", "count", "rp_open_jobs", {"is_overdue": True}),
+    _k("rp.avg_days_to_complete", "Average days to complete", "mean", "rp_completed_jobs",
+       value="days_to_complete", unit="days"),
+    _k("rp.first_time_fix_pct", "Fixed first time", "pct", "rp_completed_jobs", meets="is_first_time_fix"),
+    _k("rp.repeat_repairs_pct", "Repeat repairs within 30 days", "pct", "rp_reported_jobs",
+       {"is_responsive": True}, "is_repeat"),
+    _k("rp.suspected_not_fixed", "Completed jobs suspected not fixed", "count", "rp_suspected_not_fixed"),
+    _k("rp.repeat_contact_open_jobs", "Open jobs chased three or more times", "count", "rp_open_jobs",
+       {"has_three_chases": True}),
+    _k("rp.no_access_pct", "Appointments with no access", "pct", "rp_appointments", meets="is_no_access"),
+    _k("rp.landlord_missed_pct", "Appointments missed or cancelled by us", "pct", "rp_appointments",
+       meets="is_landlord_missed"),
+    _k("rp.satisfaction_pct", "Residents satisfied with the repair", "pct", "rp_job_surveys", meets="satisfied"),
+    _k("rp.unverified_completion_pct", "Completions not verified", "pct", "rp_completed_jobs",
+       meets="is_unverified"),
+    _k("rp.offline_record_pct", "Jobs recorded offline (spreadsheet)", "pct", "rp_reported_jobs",
+       meets="is_offline_record"),
+    # Complaints
+    _k("cx.stage1_received", "Stage 1 complaints received", "count", "cx_received", WEEK),
+    _k("cx.stage2_received", "Stage 2 escalations received", "count", "cx_stage2_requested", WEEK),
+    _k("cx.stage1_per_1000_homes_fytd", "Stage 1 complaints per 1,000 homes, year to date (CH01)",
+       "per_1000_homes", "cx_received", FYTD),
+    _k("cx.stage2_per_1000_homes_fytd", "Stage 2 complaints per 1,000 homes, year to date (CH01)",
+       "per_1000_homes", "cx_stage2_requested", FYTD),
+    _k("cx.stage1_on_time_pct", "Stage 1 responses on time (CH02)", "pct", "cx_stage1_responses", WEEK,
+       "is_on_time"),
+    _k("cx.stage2_on_time_pct", "Stage 2 responses on time (CH02)", "pct", "cx_stage2_responses", WEEK,
+       "is_on_time"),
+    _k("cx.stage1_on_time_fytd_pct", "Stage 1 responses on time, year to date (CH02)", "pct",
+       "cx_stage1_responses", FYTD, "is_on_time"),
+    _k("cx.stage2_on_time_fytd_pct", "Stage 2 responses on time, year to date (CH02)", "pct",
+       "cx_stage2_responses", FYTD, "is_on_time"),
+    _k("cx.acknowledged_on_time_pct", "Complaints acknowledged on time", "pct", "cx_acknowledgements_due",
+       meets="is_on_time"),
+    _k("cx.open_complaints", "Open complaints", "count", "cx_open"),
+    _k("cx.open_overdue", "Open complaints past their response deadline", "count", "cx_open",
+       {"is_overdue": True}),
+    _k("cx.escalation_rate_fytd_pct", "Stage 1 responses escalated to stage 2, year to date", "pct",
+       "cx_stage1_responses", FYTD, "is_escalated"),
+    _k("cx.upheld_pct", "Complaints upheld or partly upheld", "pct", "cx_final_responses",
+       {"has_decided_outcome": True}, "is_upheld"),
+    _k("cx.compensation_offered_gbp", "Compensation offered", "sum_gbp", "cx_final_responses",
+       value="compensation_offered_gbp", unit="£"),
+    _k("cx.ombudsman_maladministration_fytd", "Ombudsman maladministration findings, year to date", "count",
+       "cx_ombudsman_maladministration"),
+    # Contractors
+    _k("ct.in_house_on_time_pct", "In-house repairs on time", "pct", "rp_completed_jobs",
+       {"is_in_house": True}, "is_on_time"),
+    _k("ct.external_on_time_pct", "Contractor repairs on time", "pct", "rp_completed_jobs",
+       {"is_in_house": False}, "is_on_time"),
+    _k("ct.in_house_first_time_fix_pct", "In-house repairs fixed first time", "pct", "rp_completed_jobs",
+       {"is_in_house": True}, "is_first_time_fix"),
+    _k("ct.external_first_time_fix_pct", "Contractor repairs fixed first time", "pct", "rp_completed_jobs",
+       {"is_in_house": False}, "is_first_time_fix"),
+    _k("ct.in_house_satisfaction_pct", "Residents satisfied, in-house repairs", "pct", "rp_job_surveys",
+       {"is_in_house": True}, "satisfied"),
+    _k("ct.external_satisfaction_pct", "Residents satisfied, contractor repairs", "pct", "rp_job_surveys",
+       {"is_in_house": False}, "satisfied"),
+    # Vulnerability and record keeping
+    _k("vu.households_flagged_pct", "Households with a vulnerability recorded", "pct", "vu_households",
+       meets="is_vulnerable_household"),
+    _k("vu.census_coverage_pct", "Households' details confirmed in the last two years", "pct", "vu_households",
+       meets="has_recent_census"),
+    _k("vu.adjustment_recorded_pct", "Vulnerabilities with a reasonable adjustment recorded", "pct",
+       "vu_vulnerability_records", meets="has_adjustment"),
+    _k("vu.open_overdue_jobs_vulnerable", "Overdue repairs at vulnerable households", "count", "rp_open_jobs",
+       {"is_overdue": True, "is_vulnerable_household": True}),
+    _k("vu.open_complaints_vulnerable", "Open complaints from vulnerable households", "count", "cx_open",
+       {"is_vulnerable_household": True}),
+    _k("dq.dm_open_without_job", "Open serious damp and mould cases with no repair job", "count",
+       "dm_open_cases", {"is_without_job": True}),
+    _k("dq.validation_errors", "Extract validation errors", "count", "validation", {"severity": "error"}),
+    _k("dq.validation_warning_rows", "Rows with data-quality warnings", "sum", "validation",
+       {"severity": "warning"}, value="rows"),
+)
+KPIS: dict[str, Kpi] = {k.id: k for k in CATALOGUE}
+
+
+def kpi(kpi_id: str) -> Kpi:
+    try:
+        return KPIS[kpi_id]
+    except KeyError:
+        raise ValueError(f"unknown KPI id {kpi_id!r} (see `kpis --json` for the ids)") from None
+
+
+def _bound(sql: str, params: dict) -> dict:
+    """Only the parameters the query names (DuckDB refuses extra ones)."""
+    names = set(re.findall(r"\$([a-z_]+)", sql))
+    return {k: v for k, v in params.items() if k in names}
+
+
+def query_rows(extract: Extract, query: str, as_of_dates: list[date], scope: Scope) -> pl.DataFrame:
+    """The rows of one `queries/` file for the as-of dates and scope."""
+    if query == "validation":
+        from housing_assurance.validate import findings_frame
+
+        return findings_frame(extract).join(pl.DataFrame({"as_of": as_of_dates}), how="cross")
+    sql = load_sql(query)
+    params = {"as_of_dates": list(as_of_dates), **scope.params()}
+    return run_sql(extract.con, sql, _bound(sql, params))
+
+
+def homes(extract: Extract, as_of_dates: list[date], scope: Scope) -> pl.DataFrame:
+    """as_of, homes: the per-1,000-homes denominator for each date."""
+    return query_rows(extract, "homes", as_of_dates, scope)
+
+
+def select_rows(rows: pl.DataFrame, k: Kpi) -> pl.DataFrame:
+    """The rows behind one KPI, with `meets` for a ratio KPI."""
+    for column, value in k.where.items():
+        if isinstance(value, tuple):
+            rows = rows.filter(pl.col(column).is_in(list(value)))
+        else:
+            rows = rows.filter(pl.col(column) == value)
+    if k.kind == "pct":
+        rows = rows.with_columns(meets=pl.col(k.meets).fill_null(False))
+    return rows
+
+
+def compute(extract: Extract, as_of_dates: list[date], scope: Scope = WHOLE_LANDLORD,
+            kpi_ids: list[str] | None = None) -> pl.DataFrame:
+    """One row per (as_of, kpi_id): value, numerator, denominator, as kpis.md defines them."""
+    wanted = [kpi(i) for i in kpi_ids] if kpi_ids else list(CATALOGUE)
+    dates = pl.DataFrame({"as_of": as_of_dates}, schema={"as_of": pl.Date})
+    rows_by_query: dict[str, pl.DataFrame] = {}
+    homes_by_date = None
+    out = []
+    for k in wanted:
+        if k.query not in rows_by_query:
+            rows_by_query[k.query] = query_rows(extract, k.query, as_of_dates, scope)
+        rows = select_rows(rows_by_query[k.query], k)
+        grid = dates
+        if k.kind == "pct":
+            agg = rows.group_by("as_of").agg(
+                numerator=pl.col("meets").sum().cast(pl.Int64), denominator=pl.len().cast(pl.Int64))
+            fig = grid.join(agg, on="as_of", how="left").with_columns(
+                numerator=pl.col("numerator").fill_null(0), denominator=pl.col("denominator").fill_null(0))
+            fig = fig.with_columns(value=pl.when(pl.col("denominator") > 0)
+                                   .then(pl.col("numerator") / pl.col("denominator") * 100))
+        elif k.kind == "per_1000_homes":
+            if homes_by_date is None:
+                homes_by_date = homes(extract, as_of_dates, scope)
+            agg = rows.group_by("as_of").agg(numerator=pl.len().cast(pl.Int64))
+            fig = (grid.join(agg, on="as_of", how="left").join(homes_by_date, on="as_of", how="left")
+                   .with_columns(numerator=pl.col("numerator").fill_null(0),
+                                 denominator=pl.col("homes").fill_null(0).cast(pl.Int64)))
+            fig = fig.with_columns(value=pl.when(pl.col("denominator") > 0)
+                                   .then(pl.col("numerator") / pl.col("denominator") * 1000))
+        else:
+            if k.kind == "count":
+                agg = rows.group_by("as_of").agg(value=pl.len().cast(pl.Float64))
+                fill = 0.0
+            elif k.kind == "median":
+                agg = rows.group_by("as_of").agg(value=pl.col(k.value_column).cast(pl.Float64).median())
+                fill = None
+            elif k.kind == "mean":
+                agg = rows.group_by("as_of").agg(value=pl.col(k.value_column).cast(pl.Float64).mean())
+                fill = None
+            else:
+                agg = rows.group_by("as_of").agg(
+                    value=pl.col(k.value_column).cast(pl.Float64).fill_null(0).sum())
+                fill = 0.0
+            fig = grid.join(agg, on="as_of", how="left").with_columns(
+                value=pl.col("value").fill_null(fill) if fill is not None else pl.col("value"),
+                numerator=pl.lit(None, pl.Int64), denominator=pl.lit(None, pl.Int64))
+        out.append(fig.select(
+            "as_of", pl.lit(k.id).alias("kpi_id"), pl.col("value").cast(pl.Float64),
+            pl.col("numerator").cast(pl.Int64), pl.col("denominator").cast(pl.Int64)))
+    return pl.concat(out) if out else pl.DataFrame()
+
+
+def cases(extract: Extract, as_of: date, kpi_id: str, scope: Scope = WHOLE_LANDLORD) -> pl.DataFrame:
+    """The rows behind one KPI for one week, in the query's natural order (oldest or most overdue first)."""
+    k = kpi(kpi_id)
+    rows = select_rows(query_rows(extract, k.query, [as_of], scope), k)
+    front = ["id"] + (["meets"] if k.kind == "pct" else [])
+    return rows.select(front + [c for c in rows.columns if c not in front])
+
+
+def weeks_ending(as_of: date, n: int) -> list[date]:
+    """The as-of dates of the n weeks ending on as_of, oldest first (for trends)."""
+    return [as_of - timedelta(weeks=i) for i in reversed(range(n))]
+
+
+def trend(extract: Extract, as_of: date, weeks: int, scope: Scope = WHOLE_LANDLORD,
+          kpi_ids: list[str] | None = None) -> pl.DataFrame:
+    """Any KPI for the 13 or 52 weeks ending on as_of."""
+    return compute(extract, weeks_ending(as_of, weeks), scope, kpi_ids)
+
+
+def week_period(as_of: date) -> tuple[date, date]:
+    """The reporting week D−6 … D."""
+    return as_of - timedelta(days=6), as_of
