@@ -65,7 +65,7 @@ final as (
         o.investigation_completed_at,
         b.clocks_breached,
         b.first_breached_due_by,
-        date_diff('second', o.reported_at, o.week_end) / 86400 as days_open,
+        date_diff('microsecond', o.reported_at, o.week_end) / 86400e6 as days_open,
         coalesce(j.jobs_linked, 0) as jobs_linked,
         coalesce(o.hazard_level = 'emergency', false) as is_emergency,
         o.investigation_completed_at is null or o.investigation_completed_at >= o.week_end as is_unassessed,

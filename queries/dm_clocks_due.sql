@@ -1,0 +1,51 @@
+-- One row per damp and mould case and Awaab's Law clock whose deadline falls in the week
+-- (D-6 00:00 <= due_by < E), per as-of date, in scope. meets: the clock's action happened
+-- at or before the deadline (and before E: nothing at or after E is known at E).
+-- The clocks and their deadlines are built once, in _setup.sql (dm_case_clocks).
+with weeks as (
+    select * from reporting_weeks($as_of_dates)
+),
+
+cases_in_scope as (
+    select
+        c.*,
+        p.region,
+        p.area
+    from damp_mould_cases as c
+    left join households as hh on hh.household_id = c.household_id
+    left join properties as p on p.property_id = coalesce(c.property_id, hh.property_id)
+    where in_scope(p.region, c.team_id, $scope_region, cast($scope_teams as varchar[]))
+),
+
+clocks_due as (
+    select
+        w.as_of,
+        w.week_end,
+        k.*
+    from weeks as w
+    inner join dm_case_clocks as k
+        on k.due_by >= w.week_start
+        and k.due_by < w.week_end
+),
+
+final as (
+    select
+        d.as_of,
+        d.case_id as id,
+        d.clock,
+        c.property_id,
+        c.region,
+        c.area,
+        c.team_id,
+        c.hazard_level,
+        c.reported_at,
+        d.due_on,
+        d.due_by,
+        case when d.action_at < d.week_end then d.action_at end as action_at,
+        coalesce(d.action_at < d.week_end and d.action_at <= d.due_by, false) as meets
+    from clocks_due as d
+    inner join cases_in_scope as c on c.case_id = d.case_id
+)
+
+select * from final
+order by as_of, clock, meets, due_by, id

@@ -1,0 +1,40 @@
+-- One row per household whose tenancy covers D, per as-of date, in the scope's regions
+-- (R, or under a team scope alone the teams' regions). is_vulnerable_household: a
+-- vulnerability recorded on or before D; has_recent_census: details confirmed within
+-- the 730 days up to D (D-729 .. D).
+with weeks as (
+    select * from reporting_weeks($as_of_dates)
+),
+
+households_with_region as (
+    select
+        hh.*,
+        p.region,
+        p.area
+    from households as hh
+    left join properties as p on p.property_id = hh.property_id
+),
+
+final as (
+    select
+        w.as_of,
+        h.household_id as id,
+        h.property_id,
+        h.region,
+        h.area,
+        h.tenancy_start,
+        h.census_completed_on,
+        exists (
+            select 1 from vulnerabilities as v
+            where v.household_id = h.household_id and v.recorded_on <= w.as_of
+        ) as is_vulnerable_household,
+        coalesce(h.census_completed_on between w.as_of - 729 and w.as_of, false) as has_recent_census
+    from weeks as w
+    inner join households_with_region as h
+        on tenancy_covers(h.tenancy_start, h.tenancy_end, w.as_of)
+    where scope_regions($scope_region, cast($scope_teams as varchar[])) is null
+       or list_contains(scope_regions($scope_region, cast($scope_teams as varchar[])), h.region)
+)
+
+select * from final
+order by as_of, has_recent_census, census_completed_on nulls first, id
