@@ -9,12 +9,12 @@ import pytest
 from extract_factory import write_extract
 
 from housing_assurance.db import open_extract
-from housing_assurance.kpis import Scope, cases, compute
+from housing_assurance.kpis import WHOLE_LANDLORD, Scope, cases, compute
 
 AS_OF = date(2026, 1, 4)
 
 
-def figures(extract, ids, as_of=AS_OF, scope=Scope()):
+def figures(extract, ids, as_of=AS_OF, scope=WHOLE_LANDLORD):
     out = compute(extract, [as_of], scope, ids)
     return {r["kpi_id"]: (r["value"], r["numerator"], r["denominator"]) for r in out.iter_rows(named=True)}
 
