@@ -1,0 +1,82 @@
+"""Plotly figure builders: one definition of every chart, used by the app and the PDF pack.
+
+Colours come from the Okabe-Ito palette, which people with the common forms of
+colour-blindness can tell apart; red/amber/green is always paired with a word or symbol.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import plotly.graph_objects as go
+import polars as pl
+
+from housing_assurance.kpis import Kpi
+from housing_assurance.settings import Target
+
+# Okabe-Ito: blue, orange, bluish green, vermillion, sky blue, reddish purple, yellow, grey.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#999999"]
+RAG_COLOURS = {"green": "#009E73", "amber": "#E69F00", "red": "#D55E00", None: "#999999"}
+INK = "#1f2933"
+FONT = dict(family="DejaVu Sans, Arial, sans-serif", size=12, color=INK)
+
+
+def _layout(fig: go.Figure, title: str | None = None, height: int = 320) -> go.Figure:
+    fig.update_layout(
+        title=dict(text=title, x=0, font=dict(size=14)) if title else None,
+        font=FONT, height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+        plot_bgcolor="white", paper_bgcolor="white", showlegend=False,
+    )
+    fig.update_xaxes(showgrid=False, linecolor="#cbd2d9")
+    fig.update_yaxes(gridcolor="#e4e7eb", zeroline=False)
+    return fig
+
+
+def _value_suffix(k: Kpi) -> str:
+    return "%" if k.kind == "pct" else ""
+
+
+def sparkline(values: list[float | None], as_of: list[date] | None = None, colour: str = PALETTE[0]) -> go.Figure:
+    """A small 13-week line without axes, for the scorecard."""
+    x = as_of or list(range(len(values)))
+    fig = go.Figure(go.Scatter(x=x, y=values, mode="lines", line=dict(color=colour, width=2),
+                               connectgaps=False, hoverinfo="skip"))
+    fig.update_layout(height=60, margin=dict(l=0, r=0, t=0, b=0), plot_bgcolor="white",
+                      paper_bgcolor="white", showlegend=False)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
+def trend_chart(series: pl.DataFrame, k: Kpi, target: Target | None = None, title: str | None = None,
+                height: int = 300) -> go.Figure:
+    """A KPI's weekly figures (columns as_of, value) with its target as a dashed line."""
+    fig = go.Figure(go.Scatter(
+        x=series["as_of"].to_list(), y=series["value"].to_list(), mode="lines+markers",
+        line=dict(color=PALETTE[0], width=2), marker=dict(size=5), name=k.title,
+        hovertemplate="Week ending %{x|%d %b %Y}: %{y:,.1f}" + _value_suffix(k) + "<extra></extra>"))
+    if target is not None and target.target is not None:
+        fig.add_hline(y=target.target, line=dict(color=INK, dash="dash", width=1),
+                      annotation_text=f"target {target.target:g}{_value_suffix(k)}",
+                      annotation_position="top left", annotation_font_size=10)
+    if k.kind == "pct":
+        fig.update_yaxes(rangemode="tozero", ticksuffix="%")
+    else:
+        fig.update_yaxes(rangemode="tozero")
+    fig.update_xaxes(tickformat="%d %b")
+    return _layout(fig, title or k.title, height)
+
+
+def breakdown_bar(frame: pl.DataFrame, category: str, value: str, title: str, value_suffix: str = "",
+                  colour: str = PALETTE[0], height: int = 300, horizontal: bool = True) -> go.Figure:
+    """Bars by region, team, contractor, category … (clickable in the app: each bar drills down)."""
+    cats = [str(c) for c in frame[category].to_list()]
+    vals = frame[value].to_list()
+    text = [f"{v:,.1f}{value_suffix}" if v is not None else "—" for v in vals]
+    bar = go.Bar(y=cats, x=vals, orientation="h", text=text) if horizontal else go.Bar(x=cats, y=vals, text=text)
+    bar.update(marker_color=colour, textposition="auto", customdata=cats,
+               hovertemplate="%{customdata}: %{text}<extra></extra>")
+    fig = go.Figure(bar)
+    if horizontal:
+        fig.update_yaxes(autorange="reversed")
+    return _layout(fig, title, max(height, 28 * len(cats) + 60) if horizontal else height)
