@@ -45,7 +45,21 @@ def open_for_cli(data: Path):
     return open_extract(data)
 
 
-def scope_from_args(extract, args) -> Scope:  # noqa: F821
+def user_from_args(args):
+    """The --as-user user, or None when the command runs with the operator's own (full) access."""
+    if getattr(args, "as_user", None) is None:
+        return None
+    from housing_assurance.access import AccessError, find_user
+
+    try:
+        return find_user(args.as_user)
+    except AccessError as exc:
+        raise UserError(str(exc)) from None
+
+
+def scope_from_args(extract, args):
+    """--region/--team, narrowed to what --as-user may see (the narrower of the two applies)."""
+    from housing_assurance.access import narrow, user_scope
     from housing_assurance.kpis import Scope
 
     known = {
@@ -56,12 +70,26 @@ def scope_from_args(extract, args) -> Scope:  # noqa: F821
         if value is not None and not extract.sql(known[column], v=value)["n"][0]:
             print(f"note: {column} {value!r} does not appear in the extract; its figures are empty",
                   file=sys.stderr)
+    user = user_from_args(args)
+    if user is not None:
+        return narrow(user_scope(extract, user), args.region, args.team)
     return Scope(region=args.region, teams=(args.team,) if args.team is not None else None)
+
+
+def audit_cli(args, action: str, scope, target: str | None) -> None:
+    """Command-line drill-downs and packs are audited like the app's: who, what, scope, week."""
+    import getpass
+
+    from housing_assurance import audit
+
+    who = args.as_user or f"command line ({getpass.getuser()})"
+    audit.record(who, action, scope, target, args.as_of.isoformat())
 
 
 def cmd_kpis(args) -> int:
     from housing_assurance.kpis import KPIS, compute, week_period
 
+    user_from_args(args)
     extract = open_for_cli(args.data)
     scope = scope_from_args(extract, args)
     figures = compute(extract, [args.as_of], scope)
@@ -93,9 +121,15 @@ def cmd_cases(args) -> int:
 
     if args.kpi not in KPIS:
         raise UserError(f"unknown KPI id {args.kpi!r}; `kpis --json` lists the ids")
+    user = user_from_args(args)
     extract = open_for_cli(args.data)
     scope = scope_from_args(extract, args)
     rows = cases(extract, args.as_of, args.kpi, scope)
+    if user is not None:
+        from housing_assurance.access import redact
+
+        rows = redact(rows, user)
+    audit_cli(args, "cases", scope, args.kpi)
     if args.json:
         json.dump(rows_as_json(rows), sys.stdout, indent=2)
         print()
@@ -150,6 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--as-of", type=_date, required=True, help="last day of the reporting week, YYYY-MM-DD")
         p.add_argument("--region", help="a region as named in the extract")
         p.add_argument("--team", help="a team_id as named in the extract")
+        p.add_argument("--as-user", metavar="EMAIL",
+                       help="show exactly what this user may see (users in settings/access.toml)")
 
     p = sub.add_parser("kpis", help="every KPI for the reporting week ending on --as-of")
     scoped(p)

@@ -55,7 +55,8 @@ def hour_deadline(start: datetime, hours: int) -> datetime:
     return start + timedelta(hours=hours)
 
 
-def deadline_table(closures: Iterable[date] = ()) -> pa.Table:
+@lru_cache(maxsize=8)
+def deadline_table(closures: tuple[date, ...] = ()) -> pa.Table:
     """Every clock's working-day deadline, looked up by (day 0, N) from SQL.
 
     One row per date in the calendar range and per N in CLOCK_WORKING_DAYS, with the

@@ -1,0 +1,118 @@
+"""Who may see what: users and roles from one TOML file, and each user's scope.
+
+Roles (shared/spec/interfaces.md "Users and scope"):
+- executive: the whole landlord, vulnerability details included;
+- manager: the rows of the teams whose manager_email is theirs (and those teams' regions' homes for
+  denominators), vulnerability details of their own residents included, since they make the adjustments;
+- analyst: the whole landlord, vulnerability details hidden ("vulnerable household" only);
+- administrator: the whole landlord's figures with vulnerability details hidden, plus the audit trail.
+Anyone not listed sees nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from housing_assurance.db import Extract
+from housing_assurance.kpis import WHOLE_LANDLORD, Scope
+from housing_assurance.settings import settings_dir
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    whole_landlord: bool
+    sees_vulnerability_details: bool
+    reads_audit: bool
+
+
+ROLES = {
+    "executive": Role("executive", True, True, False),
+    "manager": Role("manager", False, True, False),
+    "analyst": Role("analyst", True, False, False),
+    "administrator": Role("administrator", True, False, True),
+}
+
+# Columns that reveal the nature of a vulnerability (special-category data).
+VULNERABILITY_DETAIL_COLUMNS = ("vulnerability_type", "reasonable_adjustment")
+
+
+class AccessError(Exception):
+    """The access file is wrong, or a user is not allowed: shown as one clear line."""
+
+
+@dataclass(frozen=True)
+class User:
+    email: str
+    role: Role
+
+    @property
+    def label(self) -> str:
+        return f"{self.email} ({self.role.name})"
+
+
+def access_file() -> Path:
+    return Path(os.environ.get("HOUSING_ASSURANCE_ACCESS", settings_dir() / "access.toml"))
+
+
+def load_users(path: Path | None = None) -> dict[str, User]:
+    """Users by lower-case e-mail. A malformed file is an error, never a silent 'everyone sees all'."""
+    path = path or access_file()
+    try:
+        with path.open("rb") as f:
+            raw = tomllib.load(f)
+    except FileNotFoundError:
+        raise AccessError(f"no access file at {path}: nobody may see data until it lists them") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise AccessError(f"{path} is not valid TOML ({exc})") from None
+    users = {}
+    for i, entry in enumerate(raw.get("user", []), start=1):
+        email = str(entry.get("email", "")).strip().lower()
+        role = entry.get("role")
+        if not email or role not in ROLES:
+            raise AccessError(f"{path}: user entry {i} needs an email and a role of {', '.join(ROLES)}")
+        users[email] = User(email, ROLES[role])
+    return users
+
+
+def find_user(email: str, users: dict[str, User] | None = None) -> User:
+    users = load_users() if users is None else users
+    user = users.get(email.strip().lower())
+    if user is None:
+        raise AccessError(f"{email} is not listed in {access_file()}; no data is shown")
+    return user
+
+
+def managed_teams(extract: Extract, email: str) -> tuple[str, ...]:
+    teams = extract.query("access_managed_teams", email=email.strip().lower())
+    return tuple(teams["team_id"].to_list())
+
+
+def user_scope(extract: Extract, user: User) -> Scope:
+    """The widest scope the user may see."""
+    if user.role.whole_landlord:
+        return WHOLE_LANDLORD
+    return Scope(teams=managed_teams(extract, user.email))
+
+
+def narrow(allowed: Scope, region: str | None = None, team: str | None = None) -> Scope:
+    """A requested region/team inside the user's scope: the narrower of the two applies."""
+    if allowed.region is not None and region is not None and region != allowed.region:
+        return Scope(region=allowed.region, teams=())
+    teams = allowed.teams
+    if team is not None:
+        teams = (team,) if teams is None or team in teams else ()
+    return Scope(region=region or allowed.region, teams=teams)
+
+
+def redact(frame: pl.DataFrame, user: User | None) -> pl.DataFrame:
+    """Hide the nature of a vulnerability from roles not allowed to see it."""
+    if user is not None and user.role.sees_vulnerability_details:
+        return frame
+    hidden = [c for c in VULNERABILITY_DETAIL_COLUMNS if c in frame.columns]
+    return frame.with_columns(pl.lit("vulnerable household").alias(c) for c in hidden) if hidden else frame

@@ -1,0 +1,10 @@
+-- One row per team whose manager is the given e-mail address (compared without case):
+-- the teams a manager sees.
+with final as (
+    select team_id, team_name, region
+    from teams
+    where lower(trim(manager_email)) = $email
+)
+
+select * from final
+order by team_id

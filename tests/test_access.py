@@ -1,0 +1,120 @@
+"""Who sees what: roles, scope narrowing, redaction, the audit trail and `--as-user`."""
+
+import json
+import subprocess
+import sys
+from datetime import datetime
+
+import polars as pl
+import pytest
+from extract_factory import write_extract
+
+from housing_assurance import audit
+from housing_assurance.access import AccessError, find_user, load_users, narrow, redact, user_scope
+from housing_assurance.db import open_extract
+from housing_assurance.kpis import WHOLE_LANDLORD, Scope
+
+ACCESS = """
+[[user]]
+email = "Chief.Executive@example.org"
+role = "executive"
+
+[[user]]
+email = "north.manager@example.org"
+role = "manager"
+
+[[user]]
+email = "analyst@example.org"
+role = "analyst"
+"""
+
+
+@pytest.fixture
+def access_file(tmp_path, monkeypatch):
+    path = tmp_path / "access.toml"
+    path.write_text(ACCESS)
+    monkeypatch.setenv("HOUSING_ASSURANCE_ACCESS", str(path))
+    return path
+
+
+@pytest.fixture
+def two_region_extract(tmp_path):
+    return write_extract(
+        tmp_path / "extract",
+        properties=[{"property_id": "P1", "region": "North"}, {"property_id": "P2", "region": "South"}],
+        teams=[{"team_id": "T1", "region": "North", "manager_email": "North.Manager@example.org"},
+               {"team_id": "T2", "region": "North", "manager_email": "north.manager@example.org"},
+               {"team_id": "T3", "region": "South", "manager_email": "south@example.org"}],
+        damp_mould_cases=[
+            {"case_id": "D1", "property_id": "P1", "team_id": "T1", "reported_at": datetime(2026, 11, 17, 9)},
+            {"case_id": "D2", "property_id": "P1", "team_id": "T2", "reported_at": datetime(2026, 11, 18, 9)},
+            {"case_id": "D3", "property_id": "P2", "team_id": "T3", "reported_at": datetime(2026, 11, 18, 9)},
+        ])
+
+
+def test_users_roles_and_case_insensitive_emails(access_file):
+    users = load_users()
+    assert find_user("chief.executive@EXAMPLE.org", users).role.name == "executive"
+    with pytest.raises(AccessError, match="not listed"):
+        find_user("stranger@example.org", users)
+
+
+def test_malformed_access_file_is_an_error(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[user]]\nemail = "x@example.org"\nrole = "superuser"\n')
+    with pytest.raises(AccessError, match="role"):
+        load_users(bad)
+    with pytest.raises(AccessError, match="no access file"):
+        load_users(tmp_path / "missing.toml")
+
+
+def test_manager_sees_their_teams_and_the_narrower_scope_applies(access_file, two_region_extract):
+    extract = open_extract(two_region_extract)
+    manager = find_user("north.manager@example.org")
+    allowed = user_scope(extract, manager)
+    assert allowed == Scope(teams=("T1", "T2"))
+    assert user_scope(extract, find_user("analyst@example.org")) == WHOLE_LANDLORD
+    assert narrow(allowed, team="T1") == Scope(teams=("T1",))
+    assert narrow(allowed, team="T3") == Scope(teams=())  # outside their scope: nothing
+    assert narrow(allowed, region="South") == Scope(region="South", teams=("T1", "T2"))
+    assert narrow(WHOLE_LANDLORD, team="T3") == Scope(teams=("T3",))
+
+
+def test_vulnerability_details_hidden_from_analysts(access_file):
+    frame = pl.DataFrame({"id": ["V1"], "vulnerability_type": ["mental_health"], "reasonable_adjustment": ["x"]})
+    assert redact(frame, find_user("analyst@example.org"))["vulnerability_type"][0] == "vulnerable household"
+    assert redact(frame, find_user("chief.executive@example.org"))["vulnerability_type"][0] == "mental_health"
+    assert redact(frame, None)["reasonable_adjustment"][0] == "vulnerable household"
+
+
+def test_audit_trail_appends_and_detects_rewrites(tmp_path):
+    log = tmp_path / "audit.jsonl"
+    audit.record("a@example.org", "open_case", Scope(teams=("T1",)), "D1", "2026-11-22", path=log)
+    audit.record("b@example.org", "export_pack", WHOLE_LANDLORD, "pack.pdf", "2026-11-22", path=log)
+    entries = audit.read_entries(log)
+    assert [e["action"] for e in entries] == ["open_case", "export_pack"]
+    assert all(e["chain_ok"] for e in entries)
+    lines = log.read_text().splitlines()
+    first = json.loads(lines[0])
+    first["user"] = "someone.else@example.org"
+    log.write_text(json.dumps(first, sort_keys=True) + "\n" + lines[1] + "\n")
+    assert [e["chain_ok"] for e in audit.read_entries(log)] == [False, False]
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "housing_assurance", *args], capture_output=True, text=True)
+
+
+def test_cli_as_user_scopes_cases_and_refuses_strangers(access_file, two_region_extract):
+    common = ["--data", str(two_region_extract), "--as-of", "2026-11-22", "--kpi", "dm.new_cases", "--json"]
+    manager = run_cli("cases", *common, "--as-user", "north.manager@example.org")
+    assert manager.returncode == 0, manager.stderr
+    assert sorted(r["id"] for r in json.loads(manager.stdout)) == ["D1", "D2"]
+    narrowed = run_cli("cases", *common, "--as-user", "north.manager@example.org", "--team", "T3")
+    assert json.loads(narrowed.stdout) == []
+    stranger = run_cli("cases", *common, "--as-user", "stranger@example.org")
+    assert stranger.returncode == 1
+    assert stranger.stdout == ""
+    assert "not listed" in stranger.stderr and "Traceback" not in stranger.stderr
+    entries = audit.read_entries()
+    assert [e["user"] for e in entries] == ["north.manager@example.org"] * 2
