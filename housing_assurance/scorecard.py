@@ -53,7 +53,16 @@ def rag_label(rag: str | None) -> str:
 def scorecard(extract: Extract, as_of: date, scope: Scope = WHOLE_LANDLORD,
               kpi_ids: tuple[str, ...] | list[str] = HEADLINE, weeks: int = 13) -> pl.DataFrame:
     """One row per KPI: this week's figure, last week's, the change, target, RAG and the weekly history."""
-    history = trend(extract, as_of, weeks, scope, list(kpi_ids)).sort("as_of")
+    return scorecard_from_history(trend(extract, as_of, weeks, scope, list(kpi_ids)), as_of, kpi_ids)
+
+
+def scorecard_from_history(history: pl.DataFrame, as_of: date,
+                           kpi_ids: tuple[str, ...] | list[str] = HEADLINE) -> pl.DataFrame:
+    """The scorecard from figures already computed (as kpis.trend gives them, ending on as_of).
+
+    The app keeps its figures in a cache; this lets it build the very same scorecard from them.
+    """
+    history = history.sort("as_of")
     goals = targets()
     rows = []
     for kpi_id in kpi_ids:
