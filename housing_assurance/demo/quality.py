@@ -32,7 +32,7 @@ PROBLEMS = (
     Problem("job_orphan_household", "repairs", 0.001,
             "household_id that is not in households (of jobs with a household)"),
     Problem("job_unknown_category", "repairs", 0.0002,
-            "category 'Plumbing' typed by hand in a spreadsheet (unknown enum value; of all jobs)"),
+            "category 'Plumbing' typed by hand in a spreadsheet (unknown enum value; of all jobs, at most 20)"),
     Problem("case_closed_without_time", "damp_mould_cases", 0.003,
             "status closed but closed_at null (of closed cases)"),
     Problem("contact_orphan_job", "contacts", 0.0005,
@@ -48,7 +48,7 @@ def _pick(rng: np.random.Generator, eligible: np.ndarray, rate: float) -> np.nda
     idx = np.flatnonzero(eligible)
     if not len(idx):
         return idx
-    k = max(1, int(round(rate * len(idx))))
+    k = max(1, round(rate * len(idx)))
     return np.sort(rng.choice(idx, size=min(k, len(idx)), replace=False))
 
 
@@ -67,7 +67,7 @@ def inject(rng: np.random.Generator, jobs: Frame, cases: Frame, contacts: Frame,
     rows = _pick(rng, jobs["household"] >= 0, rate["job_orphan_household"])
     jobs["household"][rows] = n_households + 7 + np.arange(len(rows)) * 13
     counts["job_orphan_household"] = len(rows)
-    k = max(1, int(round(rate["job_unknown_category"] * len(completed))))
+    k = min(max(1, round(rate["job_unknown_category"] * len(completed))), 20)  # a handful
     rows = _pick(rng, jobs["source"] == 2, k / max(int((jobs["source"] == 2).sum()), 1))
     jobs["category"][rows] = n_categories  # one past the last valid category: written as UNKNOWN_CATEGORY
     counts["job_unknown_category"] = len(rows)
