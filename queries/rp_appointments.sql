@@ -1,0 +1,63 @@
+-- One row per repair appointment (jobs of any priority, planned included) whose slot_start
+-- is in the reporting week and whose outcome is known (not pending), per as-of date, in
+-- scope. An appointment follows its job for scope: the job's property's region and the
+-- job's team. The outcome has no time of its own, so it is taken as it stands in the
+-- extract. An appointment with no outcome recorded (null, a data-quality warning) is
+-- treated like pending: its outcome is not known, so it is not counted.
+-- An appointment whose job is missing from the extract has no region or team: it counts
+-- for the whole landlord only.
+-- Behind: rp.no_access_pct (is_no_access) and rp.landlord_missed_pct (is_landlord_missed:
+-- cancelled_by_landlord or missed_by_operative).
+with weeks as (
+    select * from reporting_weeks($as_of_dates)
+),
+
+appointments_in_scope as (
+    select
+        a.*,
+        coalesce(j.property_id, hh.property_id) as property_id,
+        p.region,
+        p.area,
+        j.team_id,
+        j.contractor_id,
+        k.contractor_name,
+        k.is_in_house,
+        j.priority,
+        j.category,
+        j.reported_at
+    from appointments as a
+    left join repairs as j on j.job_id = a.job_id
+    left join households as hh on hh.household_id = j.household_id
+    left join properties as p on p.property_id = coalesce(j.property_id, hh.property_id)
+    left join contractors as k on k.contractor_id = j.contractor_id
+    where in_scope(p.region, j.team_id, $scope_region, cast($scope_teams as varchar[]))
+),
+
+final as (
+    select
+        w.as_of,
+        a.appointment_id as id,
+        a.job_id,
+        a.property_id,
+        a.region,
+        a.area,
+        a.team_id,
+        a.contractor_id,
+        a.contractor_name,
+        a.priority,
+        a.category,
+        a.reported_at,
+        a.slot_start,
+        a.outcome,
+        a.outcome = 'no_access' as is_no_access,
+        a.outcome in ('cancelled_by_landlord', 'missed_by_operative') as is_landlord_missed,
+        a.is_in_house
+    from weeks as w
+    inner join appointments_in_scope as a
+        on a.slot_start >= w.week_start
+        and a.slot_start < w.week_end
+        and a.outcome <> 'pending'
+)
+
+select * from final
+order by as_of, slot_start, id

@@ -1,0 +1,109 @@
+-- One row per responsive repair job (emergency, urgent, routine; planned excluded) whose
+-- completed_at is in the reporting week, per as-of date, in scope (the job's property's
+-- region, the job's team). Completion is read from completed_at, never the status column.
+-- Behind: rp.emergency_on_time_pct and rp.non_emergency_on_time_pct (RP02: filtered on
+-- priority and is_rented_home), rp.avg_days_to_complete, rp.first_time_fix_pct,
+-- rp.unverified_completion_pct and the ct.* on-time and first-time-fix splits (is_in_house).
+-- Appointments and follow-on jobs are searched in the whole extract, up to E only.
+-- Choices where kpis.md is silent:
+--   - a job counts as completed in the week by its completed_at alone, whatever its status or
+--     cancelled_at (a contradiction there is a data-quality warning, not an input);
+--   - first-time fix counts the attended appointments only (no_access, cancelled … appointments
+--     before the attended one do not spoil it), and a follow-on job of any priority or status;
+--   - is_in_house is null when the job's contractor is not in the contractors table: the job
+--     counts in the rp.* figures but in neither ct.* split;
+--   - days_late is max(completed_at - target_at, 0) in fractional days, for the drill-down only.
+with weeks as (
+    select * from reporting_weeks($as_of_dates)
+),
+
+jobs as (
+    select
+        j.*,
+        coalesce(j.property_id, hh.property_id) as home_id,
+        p.region,
+        p.area,
+        p.tenure,
+        k.contractor_name,
+        k.is_in_house
+    from repairs as j
+    left join households as hh on hh.household_id = j.household_id
+    left join properties as p on p.property_id = coalesce(j.property_id, hh.property_id)
+    left join contractors as k on k.contractor_id = j.contractor_id
+    where j.priority in ('emergency', 'urgent', 'routine')
+      and in_scope(p.region, j.team_id, $scope_region, cast($scope_teams as varchar[]))
+),
+
+completed_in_week as (
+    select
+        w.as_of,
+        w.week_end,
+        j.*
+    from weeks as w
+    inner join jobs as j
+        on j.completed_at >= w.week_start
+        and j.completed_at < w.week_end
+),
+
+-- Attended appointments known at E (slot_start before E); later ones are not yet known.
+attended_appointments as (
+    select
+        c.as_of,
+        c.job_id,
+        count(*) as attended_appointments
+    from completed_in_week as c
+    inner join appointments as a
+        on a.job_id = c.job_id
+        and a.outcome = 'attended'
+        and a.slot_start < c.week_end
+    group by c.as_of, c.job_id
+),
+
+-- Follow-on jobs (any priority, any status) reported before E.
+follow_on_jobs as (
+    select
+        c.as_of,
+        c.job_id,
+        count(*) as follow_on_jobs
+    from completed_in_week as c
+    inner join repairs as f
+        on f.parent_job_id = c.job_id
+        and f.reported_at < c.week_end
+    group by c.as_of, c.job_id
+),
+
+final as (
+    select
+        c.as_of,
+        c.job_id as id,
+        c.home_id as property_id,
+        c.region,
+        c.area,
+        c.team_id,
+        c.contractor_id,
+        c.contractor_name,
+        c.priority,
+        c.category,
+        c.tenure,
+        c.reported_at,
+        c.target_at,
+        c.completed_at,
+        greatest((epoch_us(c.completed_at) - epoch_us(c.target_at)) / 86400000000, 0) as days_late,
+        (epoch_us(c.completed_at) - epoch_us(c.reported_at)) / 86400000000 as days_to_complete,
+        coalesce(a.attended_appointments, 0) as attended_appointments,
+        coalesce(f.follow_on_jobs, 0) as follow_on_jobs,
+        c.completion_verified,
+        c.source_system,
+        c.cost_gbp,
+        is_rented_tenure(c.tenure) as is_rented_home,
+        coalesce(c.completed_at <= c.target_at, false) as is_on_time,
+        coalesce(a.attended_appointments, 0) = 1 and coalesce(f.follow_on_jobs, 0) = 0 as is_first_time_fix,
+        c.completion_verified is distinct from true as is_unverified,
+        c.is_in_house
+    from completed_in_week as c
+    left join attended_appointments as a on a.as_of = c.as_of and a.job_id = c.job_id
+    left join follow_on_jobs as f on f.as_of = c.as_of and f.job_id = c.job_id
+)
+
+select * from final
+order by as_of, days_late desc, reported_at, id
