@@ -1,0 +1,120 @@
+"""Every KPI on a generated demo landlord: the command line's JSON, drill-downs equal to figures,
+and regions adding up to the whole landlord."""
+
+import json
+import subprocess
+import sys
+from datetime import date, timedelta
+
+import pytest
+
+from housing_assurance.db import open_extract
+from housing_assurance.kpis import CATALOGUE, KPIS, Scope, cases, compute
+
+END = date(2026, 11, 22)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    from housing_assurance.demo import generate
+
+    folder = tmp_path_factory.mktemp("demo")
+    generate(folder, homes=1500, years=2, seed=7, end=END)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def extract(demo):
+    return open_extract(demo)
+
+
+WEEKS = [END - timedelta(weeks=90), END - timedelta(weeks=40), END]
+
+
+@pytest.mark.parametrize("as_of", WEEKS)
+def test_cases_rows_equal_every_figure(extract, as_of):
+    teams = extract.sql("select min(team_id) as t from teams")["t"][0]
+    for scope in (Scope(), Scope(region="North"), Scope(teams=(teams,))):
+        figures = compute(extract, [as_of], scope)
+        for row in figures.iter_rows(named=True):
+            k = KPIS[row["kpi_id"]]
+            if k.query == "validation":
+                continue
+            rows = cases(extract, as_of, k.id, scope)
+            if k.kind == "pct":
+                assert rows.height == row["denominator"], (k.id, scope)
+                assert int(rows["meets"].sum()) == row["numerator"], (k.id, scope)
+            elif k.kind == "count":
+                assert rows.height == row["value"], (k.id, scope)
+            elif k.kind == "per_1000_homes":
+                assert rows.height == row["numerator"], (k.id, scope)
+
+
+def test_regions_add_up_to_the_whole_landlord(extract):
+    regions = extract.sql("select distinct region from properties order by 1")["region"].to_list()
+    assert len(regions) >= 2
+    counts = [k.id for k in CATALOGUE if k.kind == "count" and k.query != "validation"]
+    for as_of in WEEKS:
+        whole = {r["kpi_id"]: r["value"] for r in compute(extract, [as_of], Scope(), counts).iter_rows(named=True)}
+        total = dict.fromkeys(counts, 0.0)
+        for region in regions:
+            for r in compute(extract, [as_of], Scope(region=region), counts).iter_rows(named=True):
+                total[r["kpi_id"]] += r["value"]
+        assert total == whole, as_of
+
+
+def test_demo_has_something_to_show_for_every_kpi(tmp_path_factory):
+    """Week after week, every KPI of the catalogue has a figure on the default-sized demo landlord."""
+    from housing_assurance.demo import generate
+
+    folder = tmp_path_factory.mktemp("demo20k")
+    generate(folder, homes=20000, years=2, seed=1, end=END)
+    weeks = [END - timedelta(weeks=i) for i in range(0, 52, 4)]
+    figures = compute(open_extract(folder), weeks, Scope())
+    empty = []
+    for k in CATALOGUE:
+        if k.query == "validation":
+            continue
+        values = figures.filter(figures["kpi_id"] == k.id)["value"].to_list()
+        shown = [v for v in values if v is not None and (v != 0 or k.kind == "pct")]
+        if len(shown) < len(values) * 0.75:
+            empty.append((k.id, values))
+    assert not empty
+
+
+def test_kpis_json_shape(demo):
+    out = subprocess.run([sys.executable, "-m", "housing_assurance", "kpis", "--data", str(demo),
+                          "--as-of", END.isoformat(), "--json"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["period"] == {"start": "2026-11-16", "end": "2026-11-22"}
+    assert doc["scope"] == {"region": None, "team": None}
+    assert set(doc["kpis"]) == set(KPIS)
+    for kpi_id, fig in doc["kpis"].items():
+        assert set(fig) == {"value", "numerator", "denominator"}
+        if KPIS[kpi_id].kind == "pct":
+            assert isinstance(fig["numerator"], int) and isinstance(fig["denominator"], int)
+            assert fig["value"] is None if fig["denominator"] == 0 else 0 <= fig["value"] <= 100
+        elif KPIS[kpi_id].kind != "per_1000_homes":
+            assert fig["numerator"] is None and fig["denominator"] is None
+
+
+def test_cases_json_for_a_ratio_kpi(demo):
+    out = subprocess.run([sys.executable, "-m", "housing_assurance", "cases", "--data", str(demo), "--as-of",
+                          END.isoformat(), "--kpi", "rp.no_access_pct", "--json"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    assert rows and all("id" in r and isinstance(r["meets"], bool) for r in rows)
+
+
+def test_bad_arguments_exit_2_and_unknown_kpi_exits_1(demo):
+    bad_date = subprocess.run([sys.executable, "-m", "housing_assurance", "kpis", "--data", str(demo),
+                               "--as-of", "22/11/2026"], capture_output=True, text=True)
+    assert bad_date.returncode == 2
+    unknown = subprocess.run([sys.executable, "-m", "housing_assurance", "cases", "--data", str(demo),
+                              "--as-of", END.isoformat(), "--kpi", "dm.nonsense"], capture_output=True, text=True)
+    assert unknown.returncode == 1 and "unknown KPI" in unknown.stderr and "Traceback" not in unknown.stderr
+    missing = subprocess.run([sys.executable, "-m", "housing_assurance", "kpis", "--data", "/nonexistent",
+                              "--as-of", END.isoformat()], capture_output=True, text=True)
+    assert missing.returncode == 1 and "Traceback" not in missing.stderr
