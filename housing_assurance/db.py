@@ -4,8 +4,9 @@ Every page, command and test reads the extract through `open_extract`. Each
 table is read from `NAME.parquet` or a folder `NAME/` of parts (hive folders
 allowed), cast to the contract's types and loaded into memory. A table that
 cannot be used as it stands (missing, unreadable, a missing column, a type
-that cannot be cast safely) is loaded empty, with the reason kept in
-`Extract.table_errors`, so the rest of the extract still works.
+that cannot be cast safely, a duplicate primary key) is loaded empty, with the
+reason kept in `Extract.table_errors`, so the rest of the extract still works
+and no figure is ever computed from half-right rows.
 """
 
 from __future__ import annotations
@@ -57,6 +58,11 @@ class TableProblem:
     table: str
     column: str | None
     message: str
+    # What kind of problem (missing_table, unreadable, missing_column, wrong_type, duplicate_key),
+    # and for a duplicate key the rows affected and up to five example keys.
+    check: str = ""
+    rows: int | None = None
+    examples: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -77,13 +83,27 @@ def locate(extract_dir: Path, table: Table) -> TableSource:
     """Find the table's file or folder and check its columns against the contract."""
     src = TableSource(table)
     file, folder = extract_dir / f"{table.name}.parquet", extract_dir / table.name
+    where = f"{file.name} or a folder {folder.name}/ of parquet parts"
+    parts = sorted(p for p in folder.rglob("*.parquet") if p.is_file()) if folder.is_dir() else []
     if file.is_file():
         src.glob = str(file)
-    elif folder.is_dir() and any(p.is_file() for p in folder.rglob("*.parquet")):
+        parts = [file]
+    elif parts:
         src.glob = str(folder / "**" / "*.parquet")
     else:
-        where = f"{file.name} or a folder {folder.name}/ of parquet parts"
-        src.problems.append(TableProblem(table.name, None, f"missing: no {where} in {extract_dir}"))
+        if folder.is_dir():
+            found = f"the folder {folder.name}/ holds no .parquet files; expected {where}"
+        elif file.is_dir():
+            found = f"{file.name} is a folder, not a file; expected {where}"
+        else:
+            found = f"no {where} in {extract_dir}"
+        src.problems.append(TableProblem(table.name, None, f"missing: {found}", "missing_table"))
+        return src
+    empty = [p for p in parts if p.stat().st_size == 0]
+    if empty:
+        names = ", ".join(str(p.relative_to(extract_dir)) for p in empty[:3])
+        src.problems.append(TableProblem(
+            table.name, None, f"unreadable parquet: {names} is an empty file (0 bytes)", "unreadable"))
         return src
     try:
         rows = duckdb.sql(
@@ -92,17 +112,17 @@ def locate(extract_dir: Path, table: Table) -> TableSource:
         ).fetchall()
     except duckdb.Error as exc:
         first_line = str(exc).strip().splitlines()[0]
-        src.problems.append(TableProblem(table.name, None, f"unreadable parquet ({first_line})"))
+        src.problems.append(TableProblem(table.name, None, f"unreadable parquet ({first_line})", "unreadable"))
         return src
     src.source_types = {name: type_ for name, type_, *_ in rows}
     for col in table.columns:
         found = src.source_types.get(col.name)
         if found is None:
-            src.problems.append(TableProblem(table.name, col.name, "missing required column"))
+            src.problems.append(TableProblem(table.name, col.name, "missing required column", "missing_column"))
         elif not is_safe_cast(found, col.type):
             src.problems.append(TableProblem(
                 table.name, col.name,
-                f"column is {found}, which cannot be cast safely to {DUCKDB_TYPES[col.type]}"))
+                f"column is {found}, which cannot be cast safely to {DUCKDB_TYPES[col.type]}", "wrong_type"))
     return src
 
 
@@ -115,6 +135,22 @@ def _select_list(src: TableSource) -> str:
             expr = f"timezone('Europe/London', {expr})"
         parts.append(f'cast({expr} as {DUCKDB_TYPES[col.type]}) as "{col.name}"')
     return ", ".join(parts)
+
+
+def check_primary_key(con: duckdb.DuckDBPyConnection, table: Table) -> TableProblem | None:
+    """A duplicate key makes every figure built on the table doubtful, so the table is not used."""
+    pk = table.primary_key
+    n_keys, n_rows, examples = con.execute(
+        f'select count(*), coalesce(sum(n), 0), min(k, 5) from (select "{pk}" as k, count(*) as n '
+        f'from {table.name} where "{pk}" is not null group by all having count(*) > 1)'
+    ).fetchall()[0]  # fetchall: an unread result would block the connection
+    if not n_keys:
+        return None
+    return TableProblem(
+        table.name, pk,
+        f"duplicate primary key: {n_keys} {pk} value{'s are' if n_keys != 1 else ' is'} used by more than one "
+        f"row ({n_rows} rows); the table is not used until each {pk} is unique",
+        "duplicate_key", int(n_rows), [str(e) for e in examples or []])
 
 
 def _empty_table_sql(table: Table) -> str:
@@ -193,6 +229,8 @@ def open_extract(extract_dir: str | Path, closures: tuple[date, ...] | None = No
     """Load every contract table (usable or empty), the working-day calendar and the SQL macros."""
     extract_dir = Path(extract_dir)
     con = duckdb.connect()
+    # No progress bar (cursors inherit this): DuckDB draws it on stdout, which would corrupt `--json` output.
+    con.execute("set enable_progress_bar = false")
     manifest, manifest_problem = read_manifest(extract_dir)
     sources = {}
     for table in TABLES.values():
@@ -206,7 +244,12 @@ def open_extract(extract_dir: str | Path, closures: tuple[date, ...] | None = No
                 )
             except duckdb.Error as exc:
                 first_line = str(exc).strip().splitlines()[0]
-                src.problems.append(TableProblem(table.name, None, f"could not be read ({first_line})"))
+                src.problems.append(TableProblem(table.name, None, f"could not be read ({first_line})",
+                                                 "unreadable"))
+            else:
+                duplicate = check_primary_key(con, table)
+                if duplicate is not None:
+                    src.problems.append(duplicate)
         if not src.usable:
             con.execute(_empty_table_sql(table))
         sources[table.name] = src

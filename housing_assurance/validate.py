@@ -1,0 +1,373 @@
+"""Validation of an extract against the contract (shared/spec/extract-contract.md, "Validation").
+
+Errors are tables that cannot be used as they stand; `db.open_extract` finds them
+while loading (and loads those tables empty), so here they are only reported.
+Warnings are rows that are used but are doubtful; they are counted here with one
+set-based query per table (plus one per reference), so a 120,000-home extract
+validates in seconds. Validation only reads: it never changes the files, and it
+never changes the loaded tables either.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from housing_assurance.contract import CONTRACT_VERSION, STATUS_TIMESTAMPS, TABLES, Table
+from housing_assurance.db import Extract, TableSource, open_extract
+
+MANIFEST = "manifest.json"
+
+# Date and time columns that may rightly lie after extracted_at: deadlines, planned ends, agreed extensions.
+NATURALLY_FUTURE = {
+    ("repairs", "target_at"),
+    ("vulnerabilities", "review_due"),
+    ("contractors", "contract_start"),
+    ("contractors", "contract_end"),
+    ("households", "tenancy_end"),
+    ("properties", "in_stock_to"),
+    ("complaints", "stage1_extended_to"),
+    ("complaints", "stage2_extended_to"),
+}
+# Future only when the row says the event has happened: (table, column) -> SQL condition on other columns.
+FUTURE_ONLY_WHEN = {
+    ("appointments", "slot_start"): "\"outcome\" is distinct from 'pending'",
+}
+# A timestamp that says the status has moved on while the status says it has not: (table, status, value, column).
+TIMESTAMP_CONTRADICTS_STATUS = (
+    ("repairs", "status", "open", "completed_at"),
+    ("repairs", "status", "open", "cancelled_at"),
+    ("damp_mould_cases", "status", "open", "resolved_at"),
+    ("damp_mould_cases", "status", "open", "closed_at"),
+    ("damp_mould_cases", "status", "resolved", "closed_at"),
+)
+
+_SEVERITY_ORDER = {"error": 0, "warning": 1}
+_TABLE_ORDER = {name: i for i, name in enumerate([MANIFEST, *TABLES])}
+FRAME_SCHEMA = {
+    "id": pl.Utf8, "severity": pl.Utf8, "table": pl.Utf8, "column": pl.Utf8, "check": pl.Utf8,
+    "rows": pl.Int64, "examples": pl.List(pl.Utf8), "message": pl.Utf8,
+}
+
+
+@dataclass
+class Finding:
+    """One thing wrong with the extract, with enough detail for an analyst to find it in their system."""
+
+    severity: str  # "error": the table cannot be used; "warning": the rows are used but doubtful
+    table: str  # a contract table, or "manifest.json"
+    column: str | None
+    check: str  # short name, e.g. "not_null", "time_order"
+    rows: int  # rows affected (for an error: the rows that cannot be used, 0 when the file can't be read)
+    examples: list[str] = field(default_factory=list)  # up to five primary keys, sorted
+    message: str = ""
+
+    @property
+    def id(self) -> str:
+        where = f"{self.table}.{self.column}" if self.column else self.table
+        return f"{self.severity}:{where}:{self.check}"
+
+    @property
+    def where(self) -> str:
+        return f"{self.table}.{self.column}" if self.column else self.table
+
+
+@dataclass
+class _Check:
+    """A per-row warning: the rows of `table` for which `condition` (SQL) is true."""
+
+    column: str
+    check: str
+    condition: str
+    describe: str  # "<n> rows <describe>"
+    params: dict = field(default_factory=dict)
+    unknown_values: bool = False  # list the offending values in the message (enums)
+
+
+def validate(extract_dir: Path) -> list[Finding]:
+    """Validate the extract in a folder. Never raises for anything the folder holds."""
+    extract_dir = Path(extract_dir)
+    try:
+        extract = open_extract(extract_dir)
+    except Exception as exc:  # noqa: BLE001 - whatever the folder holds, report it rather than crash
+        return [Finding("error", "extract", None, "unreadable", 0, [],
+                        f"the extract in {extract_dir} could not be opened: {_first_line(exc)}")]
+    return validate_extract(extract)
+
+
+def validate_extract(extract: Extract) -> list[Finding]:
+    """Every finding for an opened extract, worked out once and kept on the extract (the app asks often)."""
+    cached = getattr(extract, "_validation_findings", None)
+    if cached is not None:
+        return list(cached)
+    findings = _manifest_findings(extract) + _table_errors(extract) + _warnings(extract)
+    findings = _unique(sorted(findings, key=_sort_key))
+    extract._validation_findings = findings  # type: ignore[attr-defined]
+    return list(findings)
+
+
+def findings_frame(extract: Extract) -> pl.DataFrame:
+    """One row per finding (id, severity, table, column, check, rows, examples, message) for the dq KPIs."""
+    rows = [{"id": f.id, **asdict(f)} for f in validate_extract(extract)]
+    return pl.DataFrame(rows, schema=FRAME_SCHEMA)
+
+
+def print_findings(findings: list[Finding], as_json: bool = False) -> None:
+    """Print the findings on stdout: a line each and a summary, or a JSON list."""
+    if as_json:
+        json.dump([{"id": f.id, **asdict(f)} for f in findings], sys.stdout, indent=2)
+        print()
+        return
+    if not findings:
+        print("No findings: the extract meets the contract.")
+    width = max((len(f.where) for f in findings), default=0)
+    for f in findings:
+        examples = f"  [examples: {', '.join(f.examples)}]" if f.examples else ""
+        print(f"{f.severity.upper():7}  {f.where:{width}}  {_rows(f.rows):>12}  {f.message}{examples}")
+    errors = sum(f.severity == "error" for f in findings)
+    warnings = len(findings) - errors
+    print(f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}")
+
+
+# ---------------------------------------------------------------- errors
+
+
+def _manifest_findings(extract: Extract) -> list[Finding]:
+    out = []
+    if extract.manifest_problem:
+        column = "extracted_at" if "extracted_at" in extract.manifest_problem else None
+        out.append(Finding("error", MANIFEST, column, "manifest", 0, [], extract.manifest_problem))
+    version = extract.manifest.get("contract_version")
+    is_one = isinstance(version, int) and not isinstance(version, bool) and version == CONTRACT_VERSION
+    if extract.manifest and not is_one:
+        found = "no contract_version" if version is None else f"contract_version {json.dumps(version)}"
+        out.append(Finding(
+            "error", MANIFEST, "contract_version", "contract_version", 0, [],
+            f"manifest.json has {found}; this app reads extracts of contract version {CONTRACT_VERSION}"))
+    return out
+
+
+def _table_errors(extract: Extract) -> list[Finding]:
+    out = []
+    for name, src in extract.sources.items():
+        total: int | None = None
+        for p in src.problems:
+            check = p.check or ("missing_table" if p.message.startswith("missing:") else "unreadable")
+            if p.rows is not None:
+                rows = p.rows
+            elif check in ("missing_column", "wrong_type"):
+                total = _row_count(src) if total is None else total
+                rows = total
+            else:
+                rows = 0
+            column = f"column {p.column}: " if p.column else ""
+            message = f"{_describe_source(src)}: {column}{p.message}"
+            if check in ("missing_column", "wrong_type"):
+                message += f"; the table is not used ({rows:,} rows)"
+            out.append(Finding("error", name, p.column, check, rows, sorted(p.examples)[:5], message))
+    return out
+
+
+def _row_count(src: TableSource) -> int:
+    """Rows in a table's files that cannot be used (from the parquet footers, so cheap)."""
+    try:
+        with duckdb.connect() as con:
+            con.execute("set enable_progress_bar = false")
+            rows = con.execute("select count(*) from read_parquet($glob, hive_partitioning = true, "
+                               "union_by_name = true)", {"glob": src.glob}).fetchall()
+        return int(rows[0][0]) if rows else 0
+    except duckdb.Error:
+        return 0
+
+
+def _describe_source(src: TableSource) -> str:
+    """The table and where it was read from, as an analyst would look for it."""
+    name = src.table.name
+    if src.glob is None:
+        return f"table {name}"
+    where = f"{name}.parquet" if src.glob.endswith(f"{name}.parquet") else f"{name}/"
+    return f"table {name} ({where})"
+
+
+# ---------------------------------------------------------------- warnings
+
+
+def _row_checks(table: Table, extracted_at: datetime | None) -> list[_Check]:
+    """The per-row warnings of one table, as SQL conditions (identifiers from the contract, values bound)."""
+    checks: list[_Check] = []
+    for col in table.columns:
+        q = f'"{col.name}"'
+        if not col.nullable:
+            checks.append(_Check(col.name, "not_null", f"{q} is null",
+                                 f"have no {col.name}, which is required"))
+        if col.enum:
+            param = f"enum_{col.name}"
+            checks.append(_Check(
+                col.name, "enum", f"{q} is not null and not list_contains(${param}, {q})",
+                f"have a {col.name} that is not one of {', '.join(col.enum)}", {param: list(col.enum)},
+                unknown_values=True))
+    for earlier, later in table.time_order:
+        checks.append(_Check(later, "time_order", f'"{later}" < "{earlier}"', f"have {later} before {earlier}"))
+    if extracted_at is not None:
+        for col in table.columns:
+            if col.type not in ("date", "timestamp") or (table.name, col.name) in NATURALLY_FUTURE:
+                continue
+            bound = "cast($extracted_at as date)" if col.type == "date" else "$extracted_at"
+            condition = f'"{col.name}" > {bound}'
+            extra = FUTURE_ONLY_WHEN.get((table.name, col.name))
+            if extra:
+                condition += f" and {extra}"
+            when = extracted_at.date().isoformat() if col.type == "date" else f"{extracted_at:%Y-%m-%d %H:%M}"
+            checks.append(_Check(col.name, "future", condition,
+                                 f"have {col.name} after the extract was taken (extracted_at {when})",
+                                 {"extracted_at": extracted_at}))
+    for name, status, value, column in STATUS_TIMESTAMPS:
+        if name == table.name:
+            param = f"status_{value}"
+            checks.append(_Check(column, "status_without_time", f'"{status}" = ${param} and "{column}" is null',
+                                 f"have {status} '{value}' but no {column}", {param: value}))
+    for name, status, value, column in TIMESTAMP_CONTRADICTS_STATUS:
+        if name == table.name:
+            param = f"status_{value}"
+            checks.append(_Check(column, "time_without_status",
+                                 f'"{status}" = ${param} and "{column}" is not null',
+                                 f"have a {column} but {status} '{value}'", {param: value}))
+    return checks
+
+
+def _warnings(extract: Extract) -> list[Finding]:
+    """Per-row and reference warnings over the tables that are loaded (unusable tables are empty and skipped)."""
+    out: list[Finding] = []
+    unusable = extract.unusable_tables
+    cur = extract.con.cursor()
+    try:
+        # Checks on a large extract take seconds: never let DuckDB draw a progress bar on stdout.
+        cur.execute("set enable_progress_bar = false")
+        for name, table in TABLES.items():
+            if name not in unusable:
+                out += _run_row_checks(cur, extract.sources[name], _row_checks(table, extract.extracted_at))
+        # References to a table that is itself unusable are not counted: its error already says it all.
+        parents: dict[tuple[str, str], list[tuple[TableSource, str]]] = {}
+        for name, table in TABLES.items():
+            for col in table.columns:
+                if col.references and name not in unusable and col.references[0] not in unusable:
+                    parents.setdefault(col.references, []).append((extract.sources[name], col.name))
+        for (parent, parent_column), children in parents.items():
+            out += _run_reference_checks(cur, parent, parent_column, children)
+    finally:
+        cur.close()
+    return out
+
+
+def _run_row_checks(cur: duckdb.DuckDBPyConnection, src: TableSource, checks: list[_Check]) -> list[Finding]:
+    """All of a table's per-row checks in one scan: a count and five example keys each."""
+    table = src.table
+    if not checks:
+        return []
+    pk = f'"{table.primary_key}"'
+    params: dict = {}
+    selects = []
+    for i, c in enumerate(checks):
+        params.update(c.params)
+        selects.append(f"count_if({c.condition}) as n{i}, min({pk}, 5) filter (where {c.condition}) as e{i}")
+    try:
+        row = cur.execute(f"select {', '.join(selects)} from {table.name}", params).fetchone()
+    except duckdb.Error as exc:
+        return [_check_failed(src, exc)]
+    out = []
+    for i, c in enumerate(checks):
+        n, examples = row[2 * i], row[2 * i + 1]
+        if not n:
+            continue
+        message = f"{_describe_source(src)}: {_rows(n)} {_verb(n, c.describe)}"
+        if c.unknown_values:
+            message += _unknown_values(cur, table.name, c)
+        out.append(Finding("warning", table.name, c.column, c.check, int(n), _examples(examples), message))
+    return out
+
+
+def _unknown_values(cur: duckdb.DuckDBPyConnection, table: str, c: _Check) -> str:
+    """The first few offending values, so the analyst knows what to map."""
+    try:
+        values = [v for (v,) in cur.execute(
+            f'select distinct "{c.column}" from {table} where {c.condition} order by 1 limit 5', c.params
+        ).fetchall()]
+    except duckdb.Error:
+        return ""
+    return f" (found {', '.join(repr(v) for v in values)})" if values else ""
+
+
+def _run_reference_checks(cur: duckdb.DuckDBPyConnection, parent: str, parent_column: str,
+                          children: list[tuple[TableSource, str]]) -> list[Finding]:
+    """Rows whose reference (when set) names no row of the parent: every reference to one parent in one join."""
+    refs = " union all ".join(
+        f'select {i} as ref, "{src.table.primary_key}" as pk, "{column}" as fk from {src.table.name} '
+        f'where "{column}" is not null'
+        for i, (src, column) in enumerate(children))
+    sql = (f"select ref, count(*), min(pk, 5), min(fk, 3) from ({refs}) as c "
+           f'anti join {parent} as p on p."{parent_column}" = c.fk group by ref')
+    try:
+        results = cur.execute(sql).fetchall()
+    except duckdb.Error as exc:
+        return [_check_failed(src, exc) for src, _ in children[:1]]
+    out = []
+    for ref, n, examples, missing in results:
+        src, column = children[ref]
+        shown = ", ".join(dict.fromkeys(str(m) for m in missing or []))
+        message = (f"{_describe_source(src)}: {_rows(n)} {_verb(n, 'have')} a {column} that is not in "
+                   f"{parent}.{parent_column} (not found: {shown})")
+        out.append(Finding("warning", src.table.name, column, "reference", int(n), _examples(examples), message))
+    return out
+
+
+def _check_failed(src: TableSource, exc: Exception) -> Finding:
+    """A check that could not run is reported, never raised: validation must always finish."""
+    return Finding("warning", src.table.name, None, "check_failed", 0, [],
+                   f"{_describe_source(src)}: a validation check could not run ({_first_line(exc)})")
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _rows(n: int) -> str:
+    return f"{n:,} row" + ("s" if n != 1 else "")
+
+
+def _verb(n: int, describe: str) -> str:
+    """'1 row has …', '2 rows have …'."""
+    return "has" + describe[4:] if n == 1 and describe.startswith("have") else describe
+
+
+def _examples(values) -> list[str]:
+    return sorted(dict.fromkeys(str(v) for v in values or []))[:5]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _sort_key(f: Finding) -> tuple:
+    table = TABLES.get(f.table)
+    column = table.column_names.index(f.column) if table and f.column in table.column_names else -1
+    return (_SEVERITY_ORDER.get(f.severity, 9), _TABLE_ORDER.get(f.table, 99), f.table, column, f.check)
+
+
+def _unique(findings: list[Finding]) -> list[Finding]:
+    """Keep ids unique (two findings of one check on one column would otherwise share an id)."""
+    seen: set[str] = set()
+    out = []
+    for f in findings:
+        base, n = f.id, 1
+        while f.id in seen:
+            n += 1
+            f.check = f"{base.rsplit(':', 1)[1]}_{n}"
+        seen.add(f.id)
+        out.append(f)
+    return out
