@@ -253,7 +253,7 @@ def open_extract(extract_dir: str | Path, closures: tuple[date, ...] | None = No
         if not src.usable:
             con.execute(_empty_table_sql(table))
         sources[table.name] = src
-    deadlines = workdays.deadline_table(closure_dates() if closures is None else closures)
+    deadlines = workdays.deadline_table(tuple(closure_dates() if closures is None else closures))
     con.register("deadline_source", deadlines)
     con.execute("create table working_day_deadlines as select * from deadline_source")
     con.unregister("deadline_source")
