@@ -3,6 +3,42 @@
 -- here, written once, and every KPI query in this folder uses them:
 -- reporting week, scope, homes, vulnerable households, and every clock's deadline.
 
+-- A row's home (kpis.md "Scope"): its property_id, or where that is null its household's
+-- property. Added once here to the tables whose rows are scoped, as home_id with the home's
+-- region, area and tenure, so that no query repeats the rule (or its joins).
+create or replace table damp_mould_cases as
+select
+    c.*,
+    coalesce(c.property_id, hh.property_id) as home_id,
+    p.region as home_region,
+    p.area as home_area,
+    p.tenure as home_tenure
+from damp_mould_cases as c
+left join households as hh on hh.household_id = c.household_id
+left join properties as p on p.property_id = coalesce(c.property_id, hh.property_id);
+
+create or replace table repairs as
+select
+    j.*,
+    coalesce(j.property_id, hh.property_id) as home_id,
+    p.region as home_region,
+    p.area as home_area,
+    p.tenure as home_tenure
+from repairs as j
+left join households as hh on hh.household_id = j.household_id
+left join properties as p on p.property_id = coalesce(j.property_id, hh.property_id);
+
+create or replace table complaints as
+select
+    c.*,
+    coalesce(c.property_id, hh.property_id) as home_id,
+    p.region as home_region,
+    p.area as home_area,
+    p.tenure as home_tenure
+from complaints as c
+left join households as hh on hh.household_id = c.household_id
+left join properties as p on p.property_id = coalesce(c.property_id, hh.property_id);
+
 -- The Nth working day after day 0 (day 0 = the calendar date of the event).
 -- awaab: weekends and England and Wales bank holidays excluded.
 -- chc: the same, plus the landlord's closure dates (complaint clocks only).

@@ -30,9 +30,7 @@ with windows as (
 jobs_in_scope as (
     select j.*
     from repairs as j
-    left join households as hh on hh.household_id = j.household_id
-    left join properties as p on p.property_id = coalesce(j.property_id, hh.property_id)
-    where in_scope(p.region, j.team_id, $scope_region, cast($scope_teams as varchar[]))
+    where in_scope(j.home_region, j.team_id, $scope_region, cast($scope_teams as varchar[]))
 ),
 
 completed as (

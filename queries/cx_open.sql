@@ -14,13 +14,11 @@ with weeks as (
 
 complaints_in_scope as (
     select
-        c.* replace (coalesce(c.property_id, hh.property_id) as property_id),
-        p.region,
-        p.area
+        c.* replace (c.home_id as property_id),
+        c.home_region as region,
+        c.home_area as area
     from complaints as c
-    left join households as hh on hh.household_id = c.household_id
-    left join properties as p on p.property_id = coalesce(c.property_id, hh.property_id)
-    where in_scope(p.region, c.team_id, $scope_region, cast($scope_teams as varchar[]))
+    where in_scope(c.home_region, c.team_id, $scope_region, cast($scope_teams as varchar[]))
 ),
 
 -- The stage times as known at E: nothing at or after E has happened yet.

@@ -8,12 +8,10 @@ with weeks as (
 cases_in_scope as (
     select
         c.*,
-        p.region,
-        p.area
+        c.home_region as region,
+        c.home_area as area
     from damp_mould_cases as c
-    left join households as hh on hh.household_id = c.household_id
-    left join properties as p on p.property_id = coalesce(c.property_id, hh.property_id)
-    where in_scope(p.region, c.team_id, $scope_region, cast($scope_teams as varchar[]))
+    where in_scope(c.home_region, c.team_id, $scope_region, cast($scope_teams as varchar[]))
 ),
 
 open_at_week_end as (

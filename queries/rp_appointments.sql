@@ -15,9 +15,9 @@ with weeks as (
 appointments_in_scope as (
     select
         a.*,
-        coalesce(j.property_id, hh.property_id) as property_id,
-        p.region,
-        p.area,
+        j.home_id as property_id,
+        j.home_region as region,
+        j.home_area as area,
         j.team_id,
         j.contractor_id,
         k.contractor_name,
@@ -27,10 +27,8 @@ appointments_in_scope as (
         j.reported_at
     from appointments as a
     left join repairs as j on j.job_id = a.job_id
-    left join households as hh on hh.household_id = j.household_id
-    left join properties as p on p.property_id = coalesce(j.property_id, hh.property_id)
     left join contractors as k on k.contractor_id = j.contractor_id
-    where in_scope(p.region, j.team_id, $scope_region, cast($scope_teams as varchar[]))
+    where in_scope(j.home_region, j.team_id, $scope_region, cast($scope_teams as varchar[]))
 ),
 
 final as (

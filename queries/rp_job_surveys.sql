@@ -12,9 +12,9 @@ with weeks as (
 surveys_in_scope as (
     select
         s.*,
-        coalesce(j.property_id, hh.property_id) as property_id,
-        p.region,
-        p.area,
+        j.home_id as property_id,
+        j.home_region as region,
+        j.home_area as area,
         j.team_id,
         j.contractor_id,
         k.contractor_name,
@@ -25,11 +25,9 @@ surveys_in_scope as (
         j.completed_at
     from surveys as s
     left join repairs as j on j.job_id = s.job_id
-    left join households as hh on hh.household_id = j.household_id
-    left join properties as p on p.property_id = coalesce(j.property_id, hh.property_id)
     left join contractors as k on k.contractor_id = j.contractor_id
     where s.job_id is not null
-      and in_scope(p.region, j.team_id, $scope_region, cast($scope_teams as varchar[]))
+      and in_scope(j.home_region, j.team_id, $scope_region, cast($scope_teams as varchar[]))
 ),
 
 final as (

@@ -13,17 +13,15 @@ with weeks as (
 jobs as (
     select
         j.*,
-        coalesce(j.property_id, hh.property_id) as home_id,
-        p.region,
-        p.area,
+        j.home_id as home_id,
+        j.home_region as region,
+        j.home_area as area,
         k.contractor_name,
         k.is_in_house
     from repairs as j
-    left join households as hh on hh.household_id = j.household_id
-    left join properties as p on p.property_id = coalesce(j.property_id, hh.property_id)
     left join contractors as k on k.contractor_id = j.contractor_id
     where j.priority in ('emergency', 'urgent', 'routine')
-      and in_scope(p.region, j.team_id, $scope_region, cast($scope_teams as varchar[]))
+      and in_scope(j.home_region, j.team_id, $scope_region, cast($scope_teams as varchar[]))
 ),
 
 open_at_week_end as (

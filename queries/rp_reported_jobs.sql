@@ -10,25 +10,16 @@ with weeks as (
     select * from reporting_weeks($as_of_dates)
 ),
 
-all_jobs as (
-    select
-        j.*,
-        coalesce(j.property_id, hh.property_id) as home_id
-    from repairs as j
-    left join households as hh on hh.household_id = j.household_id
-),
-
 jobs as (
     select
         j.*,
-        p.region,
-        p.area,
+        j.home_region as region,
+        j.home_area as area,
         k.contractor_name,
         k.is_in_house
-    from all_jobs as j
-    left join properties as p on p.property_id = j.home_id
+    from repairs as j
     left join contractors as k on k.contractor_id = j.contractor_id
-    where in_scope(p.region, j.team_id, $scope_region, cast($scope_teams as varchar[]))
+    where in_scope(j.home_region, j.team_id, $scope_region, cast($scope_teams as varchar[]))
 ),
 
 reported_in_week as (
@@ -50,7 +41,7 @@ earlier_jobs as (
         max(e.completed_at) as earlier_completed_at,
         arg_max(e.job_id, e.completed_at) as earlier_job_id
     from reported_in_week as r
-    inner join all_jobs as e
+    inner join repairs as e
         on e.home_id = r.home_id
         and e.category = r.category
         and e.job_id <> r.job_id

@@ -10,26 +10,17 @@ with weeks as (
     select * from reporting_weeks($as_of_dates)
 ),
 
-all_jobs as (
-    select
-        j.*,
-        coalesce(j.property_id, hh.property_id) as home_id
-    from repairs as j
-    left join households as hh on hh.household_id = j.household_id
-),
-
 jobs as (
     select
         j.*,
-        p.region,
-        p.area,
+        j.home_region as region,
+        j.home_area as area,
         k.contractor_name,
         k.is_in_house
-    from all_jobs as j
-    left join properties as p on p.property_id = j.home_id
+    from repairs as j
     left join contractors as k on k.contractor_id = j.contractor_id
     where j.priority in ('emergency', 'urgent', 'routine')
-      and in_scope(p.region, j.team_id, $scope_region, cast($scope_teams as varchar[]))
+      and in_scope(j.home_region, j.team_id, $scope_region, cast($scope_teams as varchar[]))
 ),
 
 completed_in_30_days as (
@@ -67,7 +58,7 @@ new_job_follow_ups as (
         n.job_id as follow_up_id,
         n.reported_at as follow_up_at
     from completed_in_30_days as c
-    inner join all_jobs as n
+    inner join repairs as n
         on n.home_id = c.home_id
         and n.category = c.category
         and n.job_id <> c.job_id
