@@ -1,0 +1,502 @@
+"""Homes at risk of damp and mould: an explainable score for every home, proven on past data.
+
+For an as-of date D the model learns from what the extract knew at D only: examples are the
+homes at earlier as-of dates t (every 4 weeks over the year before D − 13 weeks), described by
+`queries/risk_features.sql` as they stood at t, labelled by `queries/risk_outcomes.sql` (a damp
+and mould report at the home in the 13 weeks after t, all of which had happened by D). A
+logistic regression on standardised features is used because each home's score then splits
+exactly into one contribution per factor, so every home carries its top three reasons in plain
+words. `backtest` replays the whole procedure at past as-of dates and compares the list with
+the reports that actually followed. docs/homes-at-risk.md explains the model and its limits.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+import polars as pl
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.preprocessing import StandardScaler
+
+from housing_assurance.db import Extract
+from housing_assurance.kpis import WHOLE_LANDLORD, Scope
+
+HORIZON_DAYS = 91  # the outcome window: 13 weeks after E
+TRAINING_STEP_DAYS = 28  # one set of training examples every 4 weeks …
+TRAINING_DATES = 13  # … over a year
+MIN_HISTORY_DAYS = 182  # a training date needs this much extract history before it
+BACKTEST_DATES = 6
+BACKTEST_STEP_DAYS = 84  # 12 weeks: a multiple of the training step, so back-tests share training dates
+TOP_SHARE = 0.05  # "the top 5% of homes"
+TOP_N_PRECISION = 100  # "precision in the top 100 homes"
+REGULARISATION_C = 0.5
+# Above this many training homes without a report, a fixed-seed random share of them is used, weighted
+# up to stand for all: the fit then takes seconds at 120,000 homes and learns the same.
+MAX_NEGATIVE_EXAMPLES = 250_000
+
+# Score bands by the home's place among all the landlord's homes scored on D.
+BANDS: tuple[tuple[float, str], ...] = ((0.01, "very high"), (0.05, "high"), (0.20, "raised"), (1.0, "lower"))
+
+PROPERTY_TYPES = ("house", "flat", "bungalow", "maisonette", "bedsit", "other")
+TENURES = ("general_needs", "supported", "older_persons", "shared_ownership")
+EPC_RATINGS = ("A", "B", "C", "D", "E", "F", "G")
+# (first build year, last build year or None, words)
+AGE_BANDS: tuple[tuple[int, int | None, str], ...] = (
+    (0, 1918, "built before 1919"),
+    (1919, 1944, "built 1919–1944"),
+    (1945, 1964, "built 1945–1964"),
+    (1965, 1979, "built 1965–1979"),
+    (1980, 1999, "built 1980–1999"),
+    (2000, None, "built 2000 or later"),
+)
+TENURE_WORDS = {"general_needs": "general needs home", "supported": "supported housing",
+                "older_persons": "older persons' housing", "shared_ownership": "shared ownership home"}
+
+
+class RiskError(Exception):
+    """The extract cannot support a risk score (too little history, no reports to learn from)."""
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (plural or word + 's')}"
+
+
+def _a(word: str) -> str:
+    return ("an " if word[:1] in "aeiou" else "a ") + word
+
+
+# ---------------------------------------------------------------------------------------------
+# Features: the SQL rows turned into model columns, each column belonging to one reason group.
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReasonGroup:
+    """Model columns that together make one plain-words reason."""
+
+    name: str
+    columns: tuple[str, ...]
+    words: Callable[[dict], str]
+    tellable: bool = True  # season is the same for every home on a date: never a reason
+
+
+def _damp_words(r: dict) -> str:
+    recent, earlier = r["dm_cases_1y"], r["dm_cases_before_1y"]
+    if recent:
+        weeks = max(1, round((r["days_since_dm_case"] or 0) / 7))
+        text = f"{_plural(recent, 'damp and mould report')} in the last year, the latest {_plural(weeks, 'week')} ago"
+        return text + (f", and {earlier} before that" if earlier else "")
+    if earlier:
+        return f"{_plural(earlier, 'damp and mould report')} more than a year ago"
+    return "no earlier damp and mould reports"
+
+
+def _crowding_words(r: dict) -> str:
+    size, beds = r["household_size"], r["bedrooms"]
+    if size is None or not r["is_occupied"]:
+        return "household size not recorded"
+    if beds is None:
+        return f"{_plural(size, 'person', 'people')}, bedrooms not recorded"
+    state = "overcrowded" if size - max(beds, 1) >= 1 else "not overcrowded"
+    return f"{state}: {_plural(size, 'person', 'people')} in {_plural(beds, 'bedroom')}"
+
+
+def _age_words(r: dict) -> str:
+    year = r["build_year"]
+    if year is None:
+        return "build year not recorded"
+    return next(words for lo, hi, words in AGE_BANDS if year >= lo and (hi is None or year <= hi))
+
+
+def _count_words(column: str, word: str, when: str, plural: str | None = None) -> Callable[[dict], str]:
+    return lambda r: f"{_plural(r[column], word, plural)} in {when}"
+
+
+def _contacts_words(r: dict) -> str:
+    text = f"{_plural(r['contacts_1y'], 'contact')} from the household in the last year"
+    return text + (f" ({r['repair_chases_1y']} chasing a repair)" if r["repair_chases_1y"] else "")
+
+
+REASON_GROUPS: tuple[ReasonGroup, ...] = (
+    ReasonGroup("earlier_damp", ("dm_recent_reports", "dm_earlier_reports", "dm_recency"), _damp_words),
+    ReasonGroup("open_damp", ("has_open_dm_case",), lambda r: "a damp and mould case is still open"),
+    ReasonGroup("leaks", ("leak_repairs_2y",), _count_words("leak_repairs_2y", "leak repair", "the last 2 years")),
+    ReasonGroup("roof", ("roof_repairs_2y",), _count_words("roof_repairs_2y", "roof repair", "the last 2 years")),
+    ReasonGroup("plumbing", ("plumbing_repairs_1y",),
+                _count_words("plumbing_repairs_1y", "plumbing repair", "the last year")),
+    ReasonGroup("heating", ("heating_repairs_1y",),
+                _count_words("heating_repairs_1y", "heating repair", "the last year")),
+    ReasonGroup("recent_water", ("water_repairs_13w",),
+                _count_words("water_repairs_13w", "leak, roof or plumbing repair", "the last 13 weeks")),
+    ReasonGroup("recent_heating", ("heating_repairs_13w",),
+                _count_words("heating_repairs_13w", "heating repair", "the last 13 weeks")),
+    ReasonGroup("repeat_repairs", ("repeat_repairs_1y",),
+                _count_words("repeat_repairs_1y", "repeat repair", "the last year")),
+    ReasonGroup("repairs", ("repairs_1y",), _count_words("repairs_1y", "repair", "the last year")),
+    ReasonGroup("contacts", ("contacts_1y", "repair_chases_1y"), _contacts_words),
+    ReasonGroup("crowding", ("overcrowded_by_1", "overcrowded_by_2_or_more"), _crowding_words),
+    ReasonGroup("vulnerable", ("is_vulnerable_household",),
+                lambda r: "household recorded as vulnerable" if r["is_vulnerable_household"]
+                else "no vulnerability recorded"),
+    ReasonGroup("empty", ("is_empty",), lambda r: "empty home (no tenancy)" if not r["is_occupied"] else "occupied"),
+    ReasonGroup("property_type", tuple(f"type_{t}" for t in PROPERTY_TYPES),
+                lambda r: _a(r["property_type"]) if r["property_type"] in PROPERTY_TYPES[:-1]
+                else "property type other"),
+    ReasonGroup("age", tuple(f"built_{lo}" for lo, _, _ in AGE_BANDS) + ("built_unknown",), _age_words),
+    ReasonGroup("epc", tuple(f"epc_{e}" for e in EPC_RATINGS) + ("epc_unknown",),
+                lambda r: f"EPC rating {r['epc_rating']}" if r["epc_rating"] in EPC_RATINGS
+                else "no EPC rating recorded"),
+    ReasonGroup("tenure", tuple(f"tenure_{t}" for t in TENURES),
+                lambda r: TENURE_WORDS.get(r["tenure"], str(r["tenure"]))),
+    ReasonGroup("season", ("season_sin", "season_cos"), lambda r: "time of year", tellable=False),
+)
+FEATURE_COLUMNS: tuple[str, ...] = tuple(c for g in REASON_GROUPS for c in g.columns)
+# The feature rows' columns that the reasons' words quote.
+REASON_INPUTS = (
+    "dm_cases_1y", "dm_cases_before_1y", "days_since_dm_case", "leak_repairs_2y", "roof_repairs_2y",
+    "plumbing_repairs_1y", "heating_repairs_1y", "water_repairs_13w", "heating_repairs_13w", "repeat_repairs_1y",
+    "repairs_1y", "contacts_1y", "repair_chases_1y", "household_size", "bedrooms", "is_occupied",
+    "is_vulnerable_household", "property_type", "build_year", "epc_rating", "tenure",
+)
+
+
+def features(extract: Extract, as_of_dates: list[date]) -> pl.DataFrame:
+    """One row per home in stock per as-of date, as the extract knew it then (queries/risk_features.sql)."""
+    return extract.query("risk_features", as_of_dates=sorted(set(as_of_dates)))
+
+
+def outcomes(extract: Extract, as_of_dates: list[date], known_before: date) -> pl.DataFrame:
+    """Homes with a damp and mould report in the 13 weeks after each date, reported before `known_before` 00:00."""
+    return extract.query("risk_outcomes", as_of_dates=sorted(set(as_of_dates)),
+                         known_before=_start_of(known_before))
+
+
+def _start_of(d: date):
+    from datetime import datetime
+
+    return datetime(d.year, d.month, d.day)
+
+
+def design_matrix(rows: pl.DataFrame) -> np.ndarray:
+    """The model's columns (FEATURE_COLUMNS, in that order) for feature rows."""
+    def col(name: str) -> np.ndarray:
+        return rows[name].to_numpy().astype(float)
+
+    def log_count(name: str) -> np.ndarray:
+        return np.log1p(col(name))
+
+    def one_hot(s: pl.Series, values: tuple) -> list[np.ndarray]:
+        return [(s == v).fill_null(False).to_numpy().astype(float) for v in values]
+
+    occupied = col("is_occupied")
+    size = rows["household_size"].fill_null(0).to_numpy().astype(float)
+    beds = np.maximum(rows["bedrooms"].fill_null(99).to_numpy().astype(float), 1)
+    excess = np.where(occupied > 0, size - beds, 0)
+    days = rows["days_since_dm_case"].to_numpy().astype(float)
+    year = rows["build_year"]
+    day_of_year = rows["as_of"].dt.ordinal_day().to_numpy().astype(float)
+    angle = 2 * math.pi * day_of_year / 365.25
+    ptype = rows.select(pl.when(pl.col("property_type").is_in(list(PROPERTY_TYPES)))
+                        .then(pl.col("property_type")).otherwise(pl.lit("other")))[:, 0]
+    built = [((year >= lo) & (year <= (hi if hi is not None else 9999))).fill_null(False).to_numpy().astype(float)
+             for lo, hi, _ in AGE_BANDS]
+    columns = {
+        "dm_recent_reports": log_count("dm_cases_1y"),
+        "dm_earlier_reports": log_count("dm_cases_before_1y"),
+        "dm_recency": np.where(np.isnan(days), 0.0, np.exp(-np.nan_to_num(days) / HORIZON_DAYS)),
+        "has_open_dm_case": col("has_open_dm_case"),
+        "leak_repairs_2y": log_count("leak_repairs_2y"),
+        "roof_repairs_2y": log_count("roof_repairs_2y"),
+        "plumbing_repairs_1y": log_count("plumbing_repairs_1y"),
+        "heating_repairs_1y": log_count("heating_repairs_1y"),
+        "water_repairs_13w": log_count("water_repairs_13w"),
+        "heating_repairs_13w": log_count("heating_repairs_13w"),
+        "repeat_repairs_1y": log_count("repeat_repairs_1y"),
+        "repairs_1y": log_count("repairs_1y"),
+        "contacts_1y": log_count("contacts_1y"),
+        "repair_chases_1y": log_count("repair_chases_1y"),
+        "overcrowded_by_1": (excess == 1).astype(float),
+        "overcrowded_by_2_or_more": (excess >= 2).astype(float),
+        "is_vulnerable_household": col("is_vulnerable_household"),
+        "is_empty": 1.0 - occupied,
+        **{f"type_{t}": v for t, v in zip(PROPERTY_TYPES, one_hot(ptype, PROPERTY_TYPES), strict=True)},
+        **{f"built_{lo}": v for (lo, _, _), v in zip(AGE_BANDS, built, strict=True)},
+        "built_unknown": year.is_null().to_numpy().astype(float),
+        **{f"epc_{e}": v for e, v in zip(EPC_RATINGS, one_hot(rows["epc_rating"], EPC_RATINGS), strict=True)},
+        "epc_unknown": (~rows["epc_rating"].is_in(list(EPC_RATINGS))).fill_null(True).to_numpy().astype(float),
+        **{f"tenure_{t}": v for t, v in zip(TENURES, one_hot(rows["tenure"], TENURES), strict=True)},
+        "season_sin": np.sin(angle),
+        "season_cos": np.cos(angle),
+    }
+    return np.column_stack([columns[c] for c in FEATURE_COLUMNS]) if rows.height else np.zeros(
+        (0, len(FEATURE_COLUMNS)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Training and scoring
+# ---------------------------------------------------------------------------------------------
+
+@dataclass
+class RiskModel:
+    """A fitted model and what it learned from."""
+
+    as_of: date
+    scaler: StandardScaler
+    model: LogisticRegression
+    training_dates: list[date]
+    examples: int
+    positives: int
+
+    def log_odds_parts(self, x: np.ndarray) -> np.ndarray:
+        """Each column's contribution to the log-odds, against the average training example."""
+        return self.scaler.transform(x) * self.model.coef_[0]
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        return self.model.predict_proba(self.scaler.transform(x))[:, 1]
+
+
+def data_start(extract: Extract) -> date | None:
+    """The first day the extract has repairs or damp and mould cases for (its history starts there)."""
+    value = extract.sql(
+        "select least((select min(reported_at) from repairs), (select min(reported_at) from damp_mould_cases)) "
+        "as first_at").item()
+    return value.date() if value is not None else None
+
+
+def training_dates(as_of: date, first_day: date | None) -> list[date]:
+    """Every 4 weeks over the year before D − 13 weeks, so every outcome window ends by D; oldest first."""
+    last = as_of - timedelta(days=HORIZON_DAYS)
+    dates = [last - timedelta(days=TRAINING_STEP_DAYS * k) for k in range(TRAINING_DATES)]
+    if first_day is not None:
+        dates = [d for d in dates if d >= first_day + timedelta(days=MIN_HISTORY_DAYS)]
+    return sorted(dates)
+
+
+def fit(as_of: date, rows: pl.DataFrame, labelled: pl.DataFrame, x: np.ndarray | None = None) -> RiskModel:
+    """Fit on feature rows (training dates only; `x` their design matrix if made) with outcomes known at `as_of`."""
+    if rows.is_empty():
+        raise RiskError(
+            f"not enough history to learn from before {as_of:%d %b %Y}: the extract needs at least "
+            f"{(MIN_HISTORY_DAYS + HORIZON_DAYS) // 7} weeks of repairs and damp and mould cases before the as-of date")
+    y = (rows.join(labelled.select("as_of", "property_id").with_columns(pl.lit(1).alias("y")),
+                   on=["as_of", "property_id"], how="left")["y"].fill_null(0).to_numpy())
+    positives = int(y.sum())
+    if positives == 0 or positives == len(y):
+        raise RiskError(f"no damp and mould reports to learn from in the year before {as_of:%d %b %Y}")
+    keep, weight = _sample(y)
+    x = design_matrix(rows.filter(pl.Series(keep))) if x is None else x[keep]
+    y, weight = y[keep], weight[keep]
+    scaler = StandardScaler().fit(x, sample_weight=weight)
+    model = LogisticRegression(C=REGULARISATION_C, max_iter=1000, tol=1e-5)
+    model.fit(scaler.transform(x), y, sample_weight=weight)
+    return RiskModel(as_of, scaler, model, sorted(set(rows["as_of"].to_list())), len(keep), positives)
+
+
+def _sample(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which examples to fit on, and their weights: every report, and negatives up to MAX_NEGATIVE_EXAMPLES."""
+    negatives = len(y) - int(y.sum())
+    rate = min(1.0, MAX_NEGATIVE_EXAMPLES / negatives)
+    if rate == 1.0:
+        return np.ones(len(y), dtype=bool), np.ones(len(y))
+    drawn = np.random.default_rng(0).random(len(y))  # rows come sorted by date and home: the same draw each run
+    keep = (y == 1) | (drawn < rate)
+    return keep, np.where(y == 1, 1.0, 1.0 / rate)
+
+
+def train(extract: Extract, as_of: date, feature_rows: pl.DataFrame | None = None) -> RiskModel:
+    """Learn from the extract as it stood at each training date, with outcomes known by `as_of`."""
+    dates = training_dates(as_of, data_start(extract))
+    rows = features(extract, dates) if feature_rows is None else feature_rows.filter(pl.col("as_of").is_in(dates))
+    return fit(as_of, rows, outcomes(extract, dates, as_of + timedelta(days=1)))
+
+
+def reasons(model: RiskModel, rows: pl.DataFrame, x: np.ndarray, k: int = 3) -> pl.Series:
+    """Each home's top k reasons in words: the factors that raise its score most above an average home."""
+    parts = model.log_odds_parts(x)
+    index = {c: i for i, c in enumerate(FEATURE_COLUMNS)}
+    groups = [g for g in REASON_GROUPS if g.tellable]
+    by_group = np.column_stack([parts[:, [index[c] for c in g.columns]].sum(axis=1) for g in groups])
+    order = np.argsort(-by_group, axis=1, kind="stable")[:, :k]
+    raised = np.take_along_axis(by_group, order, axis=1) > 0
+    records = rows.select(REASON_INPUTS).to_dicts()
+    texts = [[groups[j].words(r) if up else None for j, up in zip(order[i], raised[i], strict=True)]
+             for i, r in enumerate(records)]
+    columns = [pl.Series(f"r{i}", [t[i] for t in texts], dtype=pl.String) for i in range(order.shape[1])]
+    return pl.DataFrame(columns).select(pl.concat_list(pl.all()).list.drop_nulls().alias("reasons"))["reasons"]
+
+
+def score(model: RiskModel, rows: pl.DataFrame, x: np.ndarray | None = None,
+          with_reasons: bool = True) -> pl.DataFrame:
+    """Score feature rows of one as-of date: probability, band, rank among them and three reasons."""
+    x = design_matrix(rows) if x is None else x
+    p = model.probability(x)
+    n = len(p)
+    order = np.lexsort((rows["property_id"].to_numpy(), -p))  # highest first, ties by property id
+    place = np.empty(n, dtype=np.int64)
+    place[order] = np.arange(1, n + 1)
+    band = np.full(n, BANDS[-1][1], dtype=object)
+    for share, name in reversed(BANDS):
+        band[place <= max(1, math.ceil(share * n))] = name
+    return rows.select(
+        "as_of", "property_id", "region", "area", "property_type", "has_open_dm_case", "latest_case_id",
+    ).with_columns(
+        pl.Series("score", p),
+        pl.Series("landlord_rank", place),
+        pl.Series("band", band.tolist(), dtype=pl.String),
+        pl.Series("times_average", p / p.mean() if n else p),
+    ).with_columns(reasons(model, rows, x) if with_reasons else pl.lit(None, dtype=pl.List(pl.String)).alias("reasons"))
+
+
+def score_homes(extract: Extract, as_of: date) -> pl.DataFrame:
+    """Every home in stock on D (leasehold excluded), scored by a model trained on what was known at D."""
+    dates = training_dates(as_of, data_start(extract))
+    rows = features(extract, [*dates, as_of])
+    model = train(extract, as_of, rows)
+    return score(model, rows.filter(pl.col("as_of") == as_of))
+
+
+def scope_regions(extract: Extract, scope: Scope) -> list[str] | None:
+    """The regions whose homes a scope covers: R, or a team scope's teams' regions; None = all."""
+    value = extract.sql("select scope_regions($scope_region, cast($scope_teams as varchar[])) as regions",
+                        **scope.params()).item()
+    return None if value is None else list(value)
+
+
+def in_scope(extract: Extract, scored: pl.DataFrame, scope: Scope) -> pl.DataFrame:
+    regions = scope_regions(extract, scope)
+    return scored if regions is None else scored.filter(pl.col("region").is_in(regions))
+
+
+def homes_at_risk(extract: Extract, as_of: date, scope: Scope = WHOLE_LANDLORD,
+                  scored: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The list for a scope: homes without an open damp and mould case first, each by score; rank 1 = first."""
+    scored = score_homes(extract, as_of) if scored is None else scored
+    listed = in_scope(extract, scored, scope).sort(
+        ["has_open_dm_case", "score", "property_id"], descending=[False, True, False])
+    return listed.with_row_index("rank", offset=1).with_columns(pl.col("rank").cast(pl.Int64))
+
+
+def top_homes_at_risk(extract: Extract, as_of: date, scope: Scope = WHOLE_LANDLORD, n: int = 20,
+                      scored: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The first n homes of the list for the PDF pack: no personal data, reasons joined as text."""
+    return homes_at_risk(extract, as_of, scope, scored).head(n).select(
+        "rank", "property_id", "area", "region", "property_type", "score", "band",
+        pl.col("reasons").list.join("; ").alias("reasons"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Back-test
+# ---------------------------------------------------------------------------------------------
+
+@dataclass
+class Backtest:
+    """The model replayed at past as-of dates, judged on the reports that followed each."""
+
+    as_of: date
+    scope: Scope
+    dates: pl.DataFrame  # one row per back-test date
+    notes: list[str] = field(default_factory=list)
+
+    def mean(self, column: str) -> float | None:
+        values = self.dates[column].drop_nulls()
+        return float(values.mean()) if len(values) else None
+
+    def summary(self) -> dict:
+        return {c: self.mean(c) for c in ("capture_top5_pct", "precision_top100_pct", "roc_auc", "lift_top5")}
+
+
+def reference_date(extract: Extract, as_of: date) -> date:
+    """The last day whose data is complete and known at D: D, or the day before the extract was taken."""
+    extracted = extract.extracted_at
+    return min(as_of, extracted.date() - timedelta(days=1)) if extracted else as_of
+
+
+def backtest_dates(extract: Extract, as_of: date) -> list[date]:
+    """Up to six past dates, 12 weeks apart, each with 13 weeks of outcomes known by D; oldest first."""
+    first = reference_date(extract, as_of) - timedelta(days=HORIZON_DAYS)
+    start = data_start(extract)
+    dates = [first - timedelta(days=BACKTEST_STEP_DAYS * k) for k in range(BACKTEST_DATES)]
+    if start is not None:
+        dates = [d for d in dates if training_dates(d, start)]
+    return sorted(dates)
+
+
+def evaluate(scored: pl.DataFrame, reported: set[str]) -> dict:
+    """How the ranking at one date met the reports that followed it."""
+    n = scored.height
+    y = scored["property_id"].is_in(list(reported)).to_numpy()
+    ranked = scored.sort(["score", "property_id"], descending=[True, False])
+    y_ranked = ranked["property_id"].is_in(list(reported)).to_numpy()
+    top5 = max(1, math.ceil(TOP_SHARE * n)) if n else 0
+    top_n = min(TOP_N_PRECISION, n)
+    positives = int(y.sum())
+    captured = int(y_ranked[:top5].sum())
+    return {
+        "homes": n,
+        "homes_with_report": positives,
+        "top5_homes": top5,
+        "top5_with_report": captured,
+        "capture_top5_pct": 100 * captured / positives if positives else None,
+        "lift_top5": (captured / positives) / TOP_SHARE if positives else None,
+        "top100_homes": top_n,
+        "top100_with_report": int(y_ranked[:top_n].sum()),
+        "precision_top100_pct": 100 * y_ranked[:top_n].sum() / top_n if top_n else None,
+        "base_rate_pct": 100 * positives / n if n else None,
+        "roc_auc": float(roc_auc_score(y, scored["score"].to_numpy())) if 0 < positives < n else None,
+    }
+
+
+def backtest(extract: Extract, as_of: date, scope: Scope = WHOLE_LANDLORD) -> Backtest:
+    """Replay the model at past dates (trained on what was known then) and compare with what followed."""
+    start = data_start(extract)
+    dates = backtest_dates(extract, as_of)
+    if not dates:
+        raise RiskError(f"the extract is too short to back-test at {as_of:%d %b %Y}: each back-test date needs "
+                        f"{(MIN_HISTORY_DAYS + HORIZON_DAYS) // 7} weeks of history before it and 13 weeks after")
+    needed = sorted({t for d in dates for t in training_dates(d, start)} | set(dates))
+    rows = features(extract, needed)
+    x = design_matrix(rows)
+    known_by = reference_date(extract, as_of) + timedelta(days=1)
+    followed = outcomes(extract, dates, known_by)
+    regions = scope_regions(extract, scope)
+    results = []
+    for d in dates:
+        learn_from = training_dates(d, start)
+        train_mask = rows["as_of"].is_in(learn_from).to_numpy()
+        model = fit(d, rows.filter(pl.Series(train_mask)), outcomes(extract, learn_from, d + timedelta(days=1)),
+                    x[train_mask])
+        on_date = (rows["as_of"] == d).to_numpy()
+        scored = score(model, rows.filter(pl.Series(on_date)), x[on_date], with_reasons=False)
+        if regions is not None:
+            scored = scored.filter(pl.col("region").is_in(regions))
+        reported = set(followed.filter(pl.col("as_of") == d)["property_id"].to_list())
+        results.append({"as_of": d, "training_examples": model.examples, "training_reports": model.positives,
+                        **evaluate(scored, reported)})
+    return Backtest(as_of, scope, pl.DataFrame(results))
+
+
+def describe_backtest(bt: Backtest) -> list[str]:
+    """The back-test in words a committee understands."""
+    s = bt.summary()
+    d = bt.dates
+    if s["capture_top5_pct"] is None:
+        return ["No damp and mould reports followed the back-test dates in this scope, so the list cannot be judged."]
+    first, last = d["as_of"].min(), d["as_of"].max()
+    lines = [
+        f"We tested the list on {d.height} past dates ({first:%b %Y} to {last:%b %Y}), each time using only what "
+        f"was known on that date and comparing with the damp and mould reports of the following 13 weeks.",
+        f"Of the homes that went on to report damp and mould, {s['capture_top5_pct']:.0f}% were in the top 5% of "
+        f"the list ({s['lift_top5']:.1f} times what picking homes at random would find).",
+    ]
+    if s["precision_top100_pct"] is not None:
+        lines.append(f"Of the 100 homes at the top of the list, on average {s['precision_top100_pct']:.0f} went "
+                     f"on to report damp and mould within 13 weeks "
+                     f"(against {d['base_rate_pct'].mean():.1f} in 100 homes overall).")
+    if s["roc_auc"] is not None:
+        lines.append(f"Picking one home that reported and one that did not, the list ranks the reporting home "
+                     f"higher {100 * s['roc_auc']:.0f}% of the time (50% would be guessing).")
+    return lines
