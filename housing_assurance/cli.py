@@ -139,6 +139,62 @@ def cmd_cases(args) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return value
+
+
+def cmd_risk(args) -> int:
+    """Homes at risk of damp and mould (housing_assurance/risk.py), or with --backtest how the list has done."""
+    from housing_assurance import risk
+
+    user_from_args(args)
+    extract = open_for_cli(args.data)
+    scope = scope_from_args(extract, args)
+    try:
+        if args.backtest:
+            result = risk.backtest(extract, args.as_of, scope)
+        else:
+            listed = risk.homes_at_risk(extract, args.as_of, scope).head(args.top)
+    except risk.RiskError as exc:
+        raise UserError(str(exc)) from None
+    if args.backtest:
+        if args.json:
+            json.dump({"as_of": args.as_of.isoformat(), "scope": {"region": args.region, "team": args.team},
+                       "dates": rows_as_json(result.dates), "mean": result.summary(),
+                       "in_words": risk.describe_backtest(result)}, sys.stdout, indent=2)
+            print()
+        else:
+            print(f"{extract.landlord}: homes at risk back-test before {args.as_of:%d %b %Y}, {scope.describe()}")
+            with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=200, float_precision=3):
+                print(result.dates)
+            print("mean: " + ", ".join(f"{k} {v:.3f}" if v is not None else f"{k} -"
+                                       for k, v in result.summary().items()))
+            print("\n".join(risk.describe_backtest(result)))
+        return 0
+    audit_cli(args, "risk", scope, None)
+    out = listed.select("rank", "property_id", "area", "region", "property_type", "score", "band",
+                        pl.col("has_open_dm_case").alias("open_case"), "latest_case_id", "reasons")
+    if args.json:
+        json.dump(rows_as_json(out), sys.stdout, indent=2)
+        print()
+        return 0
+    print(f"{extract.landlord}: homes at risk of damp and mould after {args.as_of:%d %b %Y}, {scope.describe()} "
+          f"(homes without an open case first)")
+    for r in out.iter_rows(named=True):
+        flag = "  [open case]" if r["open_case"] else ""
+        print(f"{r['rank']:>5}  {r['property_id']}  {r['area']}, {r['region']}  {r['property_type']}  "
+              f"{100 * r['score']:.1f}% ({r['band']}){flag}")
+        for reason in r["reasons"]:
+            print(f"         - {reason}")
+    return 0
+
+
 def cmd_demo_data(args) -> int:
     from housing_assurance.demo import generate
     from housing_assurance.progress import terminal_progress
@@ -191,6 +247,14 @@ def build_parser() -> argparse.ArgumentParser:
     scoped(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_kpis)
+
+    p = sub.add_parser("risk", help="homes at risk of damp and mould in the 13 weeks after --as-of, with reasons")
+    scoped(p)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--backtest", action="store_true",
+                   help="instead of the list, how the list did at past dates against the reports that followed")
+    p.add_argument("--top", type=_positive, default=100, help="how many homes to list (default 100)")
+    p.set_defaults(func=cmd_risk)
 
     p = sub.add_parser("cases", help="the cases behind one KPI (the app's drill-down)")
     scoped(p)

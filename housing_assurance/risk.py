@@ -308,10 +308,14 @@ def _sample(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def train(extract: Extract, as_of: date, feature_rows: pl.DataFrame | None = None) -> RiskModel:
-    """Learn from the extract as it stood at each training date, with outcomes known by `as_of`."""
-    dates = training_dates(as_of, data_start(extract))
+    """Learn from the extract as it stood at each training date, with outcomes known by `as_of`.
+
+    For a date after the extract was taken, the outcomes known are those up to the extract.
+    """
+    known = reference_date(extract, as_of)
+    dates = training_dates(known, data_start(extract))
     rows = features(extract, dates) if feature_rows is None else feature_rows.filter(pl.col("as_of").is_in(dates))
-    return fit(as_of, rows, outcomes(extract, dates, as_of + timedelta(days=1)))
+    return fit(as_of, rows, outcomes(extract, dates, known + timedelta(days=1)))
 
 
 def reasons(model: RiskModel, rows: pl.DataFrame, x: np.ndarray, k: int = 3) -> pl.Series:
@@ -353,7 +357,7 @@ def score(model: RiskModel, rows: pl.DataFrame, x: np.ndarray | None = None,
 
 def score_homes(extract: Extract, as_of: date) -> pl.DataFrame:
     """Every home in stock on D (leasehold excluded), scored by a model trained on what was known at D."""
-    dates = training_dates(as_of, data_start(extract))
+    dates = training_dates(reference_date(extract, as_of), data_start(extract))
     rows = features(extract, [*dates, as_of])
     model = train(extract, as_of, rows)
     return score(model, rows.filter(pl.col("as_of") == as_of))
