@@ -85,7 +85,7 @@ def _check_replaceable(out_dir: Path) -> None:
             landlord = None
     if landlord != LANDLORD:
         raise ValueError(
-            f"{out_dir} is not empty and is not a demo extract (its manifest.json does not name "
+            f"{out_dir} is not empty and is not a demo extract (it has no manifest.json naming "
             f"{LANDLORD!r}); refusing to overwrite it. Choose another --out folder.")
     unexpected = [name for name in entries if name not in _OWN_NAMES]
     if unexpected:

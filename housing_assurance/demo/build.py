@@ -137,6 +137,8 @@ def build(homes: int, years: int, seed: int, end: date, progress: Progress) -> d
         raise ValueError("homes must be at least 50")
     if years < 1:
         raise ValueError("years must be at least 1")
+    if seed < 0:
+        raise ValueError("seed must be zero or a positive whole number")
 
     def rng(stage: int) -> np.random.Generator:
         return np.random.default_rng([seed, stage])
