@@ -81,6 +81,9 @@ class ReasonGroup:
     name: str
     columns: tuple[str, ...]
     words: Callable[[dict], str]
+    # When the home has the thing at all: a reason must be something the home has ("0 repeat repairs"
+    # never is, even where fewer than average lifts the score). None: always (a category every home has).
+    present: pl.Expr | None = None
     tellable: bool = True  # season is the same for every home on a date: never a reason
 
 
@@ -96,13 +99,7 @@ def _damp_words(r: dict) -> str:
 
 
 def _crowding_words(r: dict) -> str:
-    size, beds = r["household_size"], r["bedrooms"]
-    if size is None or not r["is_occupied"]:
-        return "household size not recorded"
-    if beds is None:
-        return f"{_plural(size, 'person', 'people')}, bedrooms not recorded"
-    state = "overcrowded" if size - max(beds, 1) >= 1 else "not overcrowded"
-    return f"{state}: {_plural(size, 'person', 'people')} in {_plural(beds, 'bedroom')}"
+    return f"overcrowded: {_plural(r['household_size'], 'person', 'people')} in {_plural(r['bedrooms'], 'bedroom')}"
 
 
 def _age_words(r: dict) -> str:
@@ -112,37 +109,37 @@ def _age_words(r: dict) -> str:
     return next(words for lo, hi, words in AGE_BANDS if year >= lo and (hi is None or year <= hi))
 
 
-def _count_words(column: str, word: str, when: str, plural: str | None = None) -> Callable[[dict], str]:
-    return lambda r: f"{_plural(r[column], word, plural)} in {when}"
-
-
 def _contacts_words(r: dict) -> str:
     text = f"{_plural(r['contacts_1y'], 'contact')} from the household in the last year"
     return text + (f" ({r['repair_chases_1y']} chasing a repair)" if r["repair_chases_1y"] else "")
 
 
+def _counted(name: str, column: str, word: str, when: str) -> ReasonGroup:
+    """A reason that counts something at the home, present when the count is above 0."""
+    return ReasonGroup(name, (column,), lambda r: f"{_plural(r[column], word)} in {when}", pl.col(column) > 0)
+
+
+_OVERCROWDED = (pl.col("is_occupied") & (
+    pl.col("household_size") - pl.max_horizontal(pl.col("bedrooms").fill_null(99), pl.lit(1)) >= 1)).fill_null(False)
+
 REASON_GROUPS: tuple[ReasonGroup, ...] = (
-    ReasonGroup("earlier_damp", ("dm_recent_reports", "dm_earlier_reports", "dm_recency"), _damp_words),
-    ReasonGroup("open_damp", ("has_open_dm_case",), lambda r: "a damp and mould case is still open"),
-    ReasonGroup("leaks", ("leak_repairs_2y",), _count_words("leak_repairs_2y", "leak repair", "the last 2 years")),
-    ReasonGroup("roof", ("roof_repairs_2y",), _count_words("roof_repairs_2y", "roof repair", "the last 2 years")),
-    ReasonGroup("plumbing", ("plumbing_repairs_1y",),
-                _count_words("plumbing_repairs_1y", "plumbing repair", "the last year")),
-    ReasonGroup("heating", ("heating_repairs_1y",),
-                _count_words("heating_repairs_1y", "heating repair", "the last year")),
-    ReasonGroup("recent_water", ("water_repairs_13w",),
-                _count_words("water_repairs_13w", "leak, roof or plumbing repair", "the last 13 weeks")),
-    ReasonGroup("recent_heating", ("heating_repairs_13w",),
-                _count_words("heating_repairs_13w", "heating repair", "the last 13 weeks")),
-    ReasonGroup("repeat_repairs", ("repeat_repairs_1y",),
-                _count_words("repeat_repairs_1y", "repeat repair", "the last year")),
-    ReasonGroup("repairs", ("repairs_1y",), _count_words("repairs_1y", "repair", "the last year")),
-    ReasonGroup("contacts", ("contacts_1y", "repair_chases_1y"), _contacts_words),
-    ReasonGroup("crowding", ("overcrowded_by_1", "overcrowded_by_2_or_more"), _crowding_words),
-    ReasonGroup("vulnerable", ("is_vulnerable_household",),
-                lambda r: "household recorded as vulnerable" if r["is_vulnerable_household"]
-                else "no vulnerability recorded"),
-    ReasonGroup("empty", ("is_empty",), lambda r: "empty home (no tenancy)" if not r["is_occupied"] else "occupied"),
+    ReasonGroup("earlier_damp", ("dm_recent_reports", "dm_earlier_reports", "dm_recency"), _damp_words,
+                pl.col("dm_cases_1y") + pl.col("dm_cases_before_1y") > 0),
+    ReasonGroup("open_damp", ("has_open_dm_case",), lambda r: "a damp and mould case is still open",
+                pl.col("has_open_dm_case")),
+    _counted("leaks", "leak_repairs_2y", "leak repair", "the last 2 years"),
+    _counted("roof", "roof_repairs_2y", "roof repair", "the last 2 years"),
+    _counted("plumbing", "plumbing_repairs_1y", "plumbing repair", "the last year"),
+    _counted("heating", "heating_repairs_1y", "heating repair", "the last year"),
+    _counted("recent_water", "water_repairs_13w", "leak, roof or plumbing repair", "the last 13 weeks"),
+    _counted("recent_heating", "heating_repairs_13w", "heating repair", "the last 13 weeks"),
+    _counted("repeat_repairs", "repeat_repairs_1y", "repeat repair", "the last year"),
+    _counted("repairs", "repairs_1y", "repair", "the last year"),
+    ReasonGroup("contacts", ("contacts_1y", "repair_chases_1y"), _contacts_words, pl.col("contacts_1y") > 0),
+    ReasonGroup("crowding", ("overcrowded_by_1", "overcrowded_by_2_or_more"), _crowding_words, _OVERCROWDED),
+    ReasonGroup("vulnerable", ("is_vulnerable_household",), lambda r: "household recorded as vulnerable",
+                pl.col("is_vulnerable_household")),
+    ReasonGroup("empty", ("is_empty",), lambda r: "empty home (no tenancy)", ~pl.col("is_occupied")),
     ReasonGroup("property_type", tuple(f"type_{t}" for t in PROPERTY_TYPES),
                 lambda r: _a(r["property_type"]) if r["property_type"] in PROPERTY_TYPES[:-1]
                 else "property type other"),
@@ -324,6 +321,9 @@ def reasons(model: RiskModel, rows: pl.DataFrame, x: np.ndarray, k: int = 3) -> 
     index = {c: i for i, c in enumerate(FEATURE_COLUMNS)}
     groups = [g for g in REASON_GROUPS if g.tellable]
     by_group = np.column_stack([parts[:, [index[c] for c in g.columns]].sum(axis=1) for g in groups])
+    has = rows.select([(g.present if g.present is not None else pl.lit(True)).fill_null(False).alias(g.name)
+                       for g in groups]).to_numpy().astype(bool)
+    by_group = np.where(has, by_group, -np.inf)
     order = np.argsort(-by_group, axis=1, kind="stable")[:, :k]
     raised = np.take_along_axis(by_group, order, axis=1) > 0
     records = rows.select(REASON_INPUTS).to_dicts()

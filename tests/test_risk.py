@@ -1,0 +1,324 @@
+"""Homes at risk of damp and mould: no leak from after the as-of date, signal on the demo, reasons, CLI.
+
+A small demo extract (2,000 homes over 3 years) is generated once per module. The leak test
+rewrites it with everything after E changed (reports deleted and added, repairs, contacts,
+tenancies, vulnerabilities, stock dates) and shows that the scores for D do not move at all.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+from extract_factory import write_extract
+
+from housing_assurance import risk
+from housing_assurance.cli import main
+from housing_assurance.db import open_extract
+from housing_assurance.kpis import Scope
+
+END = date(2026, 11, 23)
+AS_OF = date(2026, 11, 22)
+LEAK_AS_OF = date(2026, 5, 31)  # mid-extract: half a year of later data to change
+LEAK_E = datetime(2026, 6, 1)
+
+try:
+    from housing_assurance.demo import generate
+except ImportError:  # pragma: no cover - the demo generator is another part of the project
+    generate = None
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if generate is None:
+        pytest.skip("the demo generator (housing_assurance.demo) has not landed yet")
+    out = tmp_path_factory.mktemp("risk") / "demo"
+    generate(out, homes=2000, years=3, seed=5, end=END)
+    return out
+
+
+@pytest.fixture(scope="module")
+def demo(demo_dir: Path):
+    return open_extract(demo_dir)
+
+
+@pytest.fixture(scope="module")
+def scored(demo) -> pl.DataFrame:
+    return risk.score_homes(demo, AS_OF)
+
+
+@pytest.fixture(scope="module")
+def backtest(demo) -> risk.Backtest:
+    return risk.backtest(demo, AS_OF)
+
+
+# --- nothing after E reaches the features, the labels or the scores --------------------------
+
+def _changed_after_e(src: Path, dst: Path, top_homes: list[str]) -> Path:
+    """A copy of the extract with everything after E changed, and nothing before it."""
+    shutil.copytree(src, dst)
+
+    def rewrite(name: str, fn) -> None:
+        path = dst / f"{name}.parquet"
+        frame = pl.read_parquet(path)
+        fn(frame).write_parquet(path)
+
+    later = timedelta(days=9)
+
+    def cases(f: pl.DataFrame) -> pl.DataFrame:
+        kept = f.filter(pl.col("reported_at") < LEAK_E)
+        kept = kept.with_columns(  # closures after E move (still after E: the case was open at E)
+            pl.when(pl.col("closed_at") >= LEAK_E).then(pl.col("closed_at") + later)
+            .when(pl.col("closed_at").is_null()).then(pl.lit(LEAK_E + later))
+            .otherwise(pl.col("closed_at")).alias("closed_at"))
+        template = f.head(1)
+        added = pl.concat([template.with_columns(
+            pl.lit(f"LEAK-DM{i}").alias("case_id"), pl.lit(home).alias("property_id"),
+            pl.lit(None, dtype=pl.String).alias("household_id"), pl.lit(None, dtype=pl.String)
+            .alias("reopened_from_case_id"),
+            pl.lit(LEAK_E + timedelta(days=1 + i)).alias("reported_at")) for i, home in enumerate(top_homes)])
+        return pl.concat([kept, added.select(kept.columns).cast(kept.schema)])
+
+    def repairs(f: pl.DataFrame) -> pl.DataFrame:
+        kept = f.filter(pl.col("reported_at") < LEAK_E).with_columns(
+            pl.when(pl.col("completed_at") >= LEAK_E).then(pl.col("completed_at") + later)
+            .otherwise(pl.col("completed_at")).alias("completed_at"),
+            pl.when(pl.col("cancelled_at") >= LEAK_E).then(pl.col("cancelled_at") + later)
+            .otherwise(pl.col("cancelled_at")).alias("cancelled_at"))
+        template = f.filter(pl.col("priority") == "routine").head(1)
+        added = pl.concat([template.with_columns(
+            pl.lit(f"LEAK-J{i}").alias("job_id"), pl.lit(home).alias("property_id"),
+            pl.lit(None, dtype=pl.String).alias("household_id"), pl.lit(None, dtype=pl.String).alias("dm_case_id"),
+            pl.lit(None, dtype=pl.String).alias("parent_job_id"), pl.lit("leak").alias("category"),
+            pl.lit("open").alias("status"), pl.lit(None, dtype=pl.Datetime("us")).alias("completed_at"),
+            pl.lit(None, dtype=pl.Datetime("us")).alias("cancelled_at"),
+            pl.lit(LEAK_E).alias("reported_at")) for i, home in enumerate(top_homes)])  # exactly at E
+        return pl.concat([kept, added.select(kept.columns).cast(kept.schema)])
+
+    def contacts(f: pl.DataFrame) -> pl.DataFrame:
+        kept = f.filter(pl.col("contacted_at") < LEAK_E)
+        template = f.head(1)
+        added = pl.concat([template.with_columns(
+            pl.lit(f"LEAK-C{i}").alias("contact_id"), pl.lit(home).alias("property_id"),
+            pl.lit(LEAK_E + timedelta(hours=i)).alias("contacted_at")) for i, home in enumerate(top_homes * 5)])
+        return pl.concat([kept, added.select(kept.columns).cast(kept.schema)])
+
+    def households(f: pl.DataFrame) -> pl.DataFrame:
+        ended_later = f.with_columns(  # a tenancy that covered D now ends after D: it still covers D
+            pl.when(pl.col("tenancy_end").is_null()).then(pl.lit(LEAK_AS_OF + timedelta(days=10)))
+            .otherwise(pl.col("tenancy_end")).alias("tenancy_end"))
+        added = pl.concat([f.head(1).with_columns(
+            pl.lit(f"LEAK-H{i}").alias("household_id"), pl.lit(home).alias("property_id"),
+            pl.lit(LEAK_AS_OF + timedelta(days=1)).alias("tenancy_start"), pl.lit(None, dtype=pl.Date)
+            .alias("tenancy_end"), pl.lit(9).alias("household_size")) for i, home in enumerate(top_homes)])
+        return pl.concat([ended_later, added.select(f.columns).cast(f.schema)])
+
+    def vulnerabilities(f: pl.DataFrame) -> pl.DataFrame:
+        kept = f.filter(pl.col("recorded_on") <= LEAK_AS_OF)
+        hh = pl.read_parquet(src / "households.parquet")["household_id"].head(200).to_list()
+        added = pl.concat([f.head(1).with_columns(
+            pl.lit(f"LEAK-V{i}").alias("vulnerability_id"), pl.lit(h).alias("household_id"),
+            pl.lit(LEAK_AS_OF + timedelta(days=1)).alias("recorded_on")) for i, h in enumerate(hh)])
+        return pl.concat([kept, added.select(f.columns).cast(f.schema)])
+
+    def properties(f: pl.DataFrame) -> pl.DataFrame:
+        return f.with_columns(  # sold after D: still in stock on D
+            pl.when(pl.col("property_id").is_in(top_homes) & pl.col("in_stock_to").is_null())
+            .then(pl.lit(LEAK_AS_OF + timedelta(days=30))).otherwise(pl.col("in_stock_to")).alias("in_stock_to"))
+
+    for name, fn in (("damp_mould_cases", cases), ("repairs", repairs), ("contacts", contacts),
+                     ("households", households), ("vulnerabilities", vulnerabilities), ("properties", properties)):
+        rewrite(name, fn)
+    return dst
+
+
+def test_scores_do_not_move_when_anything_after_e_changes(demo, demo_dir, tmp_path):
+    before = risk.score_homes(demo, LEAK_AS_OF)
+    top_homes = before.sort("landlord_rank")["property_id"].head(30).to_list()
+    changed = open_extract(_changed_after_e(demo_dir, tmp_path / "changed", top_homes))
+    # The change is real: the cases after E are gone or new, and a later date sees it.
+    count = "select count(*) as n from damp_mould_cases where reported_at >= $e"
+    assert demo.sql(count, e=LEAK_E).item() > 0
+    assert changed.sql(count, e=LEAK_E).item() == len(top_homes)
+    later = LEAK_AS_OF + timedelta(days=28)
+    assert not risk.features(demo, [later]).equals(risk.features(changed, [later]))
+
+    after = risk.score_homes(changed, LEAK_AS_OF)
+    assert after.equals(before)  # every score, rank, band and reason exactly equal
+    assert risk.features(changed, [LEAK_AS_OF]).equals(risk.features(demo, [LEAK_AS_OF]))
+
+
+# --- features on a hand-made extract: one case before D, one after -----------------------------
+
+D = date(2026, 1, 4)
+E = datetime(2026, 1, 5)
+
+
+@pytest.fixture
+def hand_made(tmp_path):
+    return open_extract(write_extract(
+        tmp_path,
+        properties=[{"property_id": "P1", "build_year": 1910, "epc_rating": "F", "bedrooms": 2,
+                     "property_type": "flat"},
+                    {"property_id": "P2", "in_stock_from": date(2026, 1, 5)},  # acquired the day after D
+                    {"property_id": "P3", "tenure": "leasehold"}],
+        households=[{"household_id": "H1", "property_id": "P1", "tenancy_start": date(2024, 1, 1),
+                     "household_size": 5},
+                    {"household_id": "H2", "property_id": "P1", "tenancy_start": date(2026, 1, 5),
+                     "household_size": 1}],  # moves in after D
+        vulnerabilities=[{"household_id": "H1", "recorded_on": date(2026, 1, 5)}],  # recorded after D
+        damp_mould_cases=[
+            {"case_id": "BEFORE", "reported_at": datetime(2025, 11, 20, 10), "closed_at": datetime(2026, 1, 5, 9),
+             "status": "closed"},  # closed after E: open at E
+            {"case_id": "AT_E", "reported_at": E},  # at E: not known at E, and not in the 13 weeks after E
+            {"case_id": "AFTER", "reported_at": datetime(2026, 1, 20, 10)},
+            {"case_id": "LATE", "reported_at": E + timedelta(days=91, seconds=1)},  # after the 13 weeks
+        ],
+        repairs=[
+            {"job_id": "J1", "category": "leak", "reported_at": datetime(2025, 12, 1, 9),
+             "completed_at": datetime(2025, 12, 2, 9), "status": "completed"},
+            {"job_id": "J2", "category": "leak", "reported_at": datetime(2025, 12, 20, 9)},  # repeat of J1
+            {"job_id": "J3", "category": "Leak", "reported_at": datetime(2026, 1, 4, 23, 59, 59)},  # last second
+            {"job_id": "J4", "category": "leak", "reported_at": E},
+            {"job_id": "J5", "category": "roof", "reported_at": datetime(2026, 2, 1, 9)},
+            {"job_id": "J6", "category": "heating", "reported_at": datetime(2025, 12, 1, 9),
+             "cancelled_at": datetime(2025, 12, 1, 10), "status": "cancelled"},  # cancelled before E
+        ],
+        contacts=[{"contact_id": "C1", "contacted_at": datetime(2025, 6, 1, 9), "reason": "repair_chase"},
+                  {"contact_id": "C2", "contacted_at": E}],
+    ))
+
+
+def test_features_use_nothing_at_or_after_e(hand_made):
+    rows = risk.features(hand_made, [D])
+    assert rows["property_id"].to_list() == ["P1"]  # P2 not yet in stock, P3 leasehold
+    r = rows.row(0, named=True)
+    assert r["dm_cases_1y"] == 1 and r["dm_cases_before_1y"] == 0
+    assert r["days_since_dm_case"] == 46  # 20 Nov 2025 10:00 -> 5 Jan 2026 00:00
+    assert r["has_open_dm_case"] is True and r["latest_case_id"] == "BEFORE"
+    assert (r["leak_repairs_2y"], r["roof_repairs_2y"], r["heating_repairs_1y"]) == (3, 0, 0)
+    assert r["water_repairs_13w"] == 3 and r["repeat_repairs_1y"] == 1 and r["repairs_1y"] == 3
+    assert (r["contacts_1y"], r["repair_chases_1y"]) == (1, 1)
+    assert r["household_size"] == 5 and r["is_occupied"] is True  # H1 covers D, H2 starts after
+    assert r["is_vulnerable_household"] is False  # recorded the day after D
+
+
+def test_outcome_is_a_report_within_13_weeks_after_e_known_by_then(hand_made):
+    got = risk.outcomes(hand_made, [D], date(2026, 6, 1))
+    assert got.select("as_of", "property_id", "dm_cases_reported_13w").rows() == [(D, "P1", 1)]  # AFTER only
+    assert risk.outcomes(hand_made, [D], date(2026, 1, 20)).is_empty()  # not yet known on 19 Jan
+
+
+def test_features_of_a_date_do_not_depend_on_the_other_dates_asked_for(demo):
+    alone = risk.features(demo, [AS_OF])
+    together = risk.features(demo, [AS_OF - timedelta(days=500), AS_OF - timedelta(days=91), AS_OF])
+    assert together.filter(pl.col("as_of") == AS_OF).equals(alone)
+
+
+def test_training_dates_end_13_weeks_before_d():
+    dates = risk.training_dates(AS_OF, date(2020, 1, 1))
+    assert len(dates) == 13 and dates[-1] == AS_OF - timedelta(days=91)
+    assert all((b - a).days == 28 for a, b in zip(dates, dates[1:], strict=False))
+    assert risk.training_dates(AS_OF, AS_OF - timedelta(days=400)) == [
+        d for d in dates if d >= AS_OF - timedelta(days=400 - risk.MIN_HISTORY_DAYS)]
+
+
+# --- the list and the back-test on the demo ----------------------------------------------------
+
+def test_backtest_finds_signal_on_the_demo(backtest):
+    d = backtest.dates
+    assert 4 <= d.height <= 6
+    assert (d["as_of"] <= AS_OF - timedelta(days=91)).all()  # 13 weeks of outcomes known by D
+    assert (d["homes_with_report"] > 0).all()
+    s = backtest.summary()
+    assert s["capture_top5_pct"] > 10  # well above the 5% that chance would find
+    assert 0.6 < s["roc_auc"] < 0.95  # a signal, and not a suspiciously perfect one
+    words = risk.describe_backtest(backtest)
+    assert any("were in the top 5% of the list" in line for line in words)
+
+
+def test_every_listed_home_has_three_reasons(demo, scored):
+    listed = risk.homes_at_risk(demo, AS_OF, scored=scored)
+    assert listed.height == scored.height
+    # Every home above the lower band, and the first 100 on the list, has three different reasons;
+    # a lower-band home may have fewer factors above the average home, and shows only those.
+    above_lower = listed.filter(pl.col("band") != "lower")
+    assert above_lower.height >= 0.19 * listed.height
+    for part in (above_lower, listed.head(100)):
+        assert all(len(set(r)) == 3 and all(t.strip() for t in r) for r in part["reasons"].to_list())
+    assert (listed["reasons"].list.len() <= 3).all()
+    assert not listed["reasons"].list.eval(pl.element().str.starts_with("0 ")).list.any().any()
+    # homes without an open case come first, each part by score
+    assert listed["has_open_dm_case"].is_sorted()
+    for part in listed.partition_by("has_open_dm_case", maintain_order=True):
+        assert part["score"].is_sorted(descending=True)
+    assert listed["rank"].to_list() == list(range(1, listed.height + 1))
+    assert set(listed["band"]) <= {b for _, b in risk.BANDS}
+
+
+def test_scope_keeps_the_homes_of_the_region_or_the_teams_region(demo, scored):
+    region = scored["region"][0]
+    listed = risk.homes_at_risk(demo, AS_OF, Scope(region=region), scored=scored)
+    assert 0 < listed.height < scored.height and (listed["region"] == region).all()
+    team = demo.sql("select team_id, region from teams where region = $r limit 1", r=region).row(0)[0]
+    by_team = risk.homes_at_risk(demo, AS_OF, Scope(teams=(team,)), scored=scored)
+    assert by_team["property_id"].to_list() == listed["property_id"].to_list()
+
+
+def test_top_homes_for_the_pack(demo, scored):
+    top = risk.top_homes_at_risk(demo, AS_OF, n=20, scored=scored)
+    assert top.height == 20
+    assert {"property_id", "area", "region", "property_type", "score", "reasons"} <= set(top.columns)
+    assert not {"household_id", "address", "postcode", "uprn"} & set(top.columns)
+    assert top["reasons"].dtype == pl.String and top["reasons"].str.count_matches("; ").eq(2).all()
+
+
+# --- command line ------------------------------------------------------------------------------
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_json_list(capsys, demo_dir):
+    code, out, err = run(capsys, "risk", "--data", str(demo_dir), "--as-of", AS_OF.isoformat(), "--json",
+                         "--top", "15")
+    assert code == 0, err
+    homes = json.loads(out)
+    assert len(homes) == 15
+    assert [h["rank"] for h in homes] == list(range(1, 16))
+    for h in homes:
+        assert {"property_id", "area", "region", "score", "rank", "reasons"} <= set(h)
+        assert 0 <= h["score"] <= 1 and len(h["reasons"]) == 3
+
+
+def test_cli_backtest_json(capsys, demo_dir):
+    code, out, err = run(capsys, "risk", "--data", str(demo_dir), "--as-of", AS_OF.isoformat(), "--backtest",
+                         "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert len(result["dates"]) >= 4
+    assert {"capture_top5_pct", "precision_top100_pct", "roc_auc"} <= set(result["mean"])
+    assert {"as_of", "homes", "homes_with_report", "capture_top5_pct", "roc_auc"} <= set(result["dates"][0])
+
+
+def test_cli_text_and_exit_codes(capsys, demo_dir, tmp_path):
+    code, out, _ = run(capsys, "risk", "--data", str(demo_dir), "--as-of", AS_OF.isoformat(), "--top", "2")
+    assert code == 0 and out.count("\n         - ") == 6
+    code, _, err = run(capsys, "risk", "--data", str(tmp_path / "missing"), "--as-of", "2026-11-22")
+    assert code == 1 and err.startswith("error:") and len(err.strip().splitlines()) == 1
+    code, _, err = run(capsys, "risk", "--data", str(demo_dir), "--as-of", "2023-12-01")  # no history yet
+    assert code == 1 and "history" in err and "Traceback" not in err
+    for bad in (["--as-of", "2026-13-01"], ["--as-of", AS_OF.isoformat(), "--top", "0"], []):
+        code, _, _ = run(capsys, "risk", "--data", str(demo_dir), *bad)
+        assert code == 2
+    code, out, _ = run(capsys, "risk", "--help")
+    assert code == 0 and "--backtest" in out
