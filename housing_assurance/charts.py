@@ -80,3 +80,22 @@ def breakdown_bar(frame: pl.DataFrame, category: str, value: str, title: str, va
     if horizontal:
         fig.update_yaxes(autorange="reversed")
     return _layout(fig, title, max(height, 28 * len(cats) + 60) if horizontal else height)
+
+
+def whole_number_ticks(fig: go.Figure, top: float | None, axis: str = "y") -> go.Figure:
+    """Counts come in whole numbers: no 0.5 ticks on an axis whose largest value is small."""
+    ticks: dict = {"tickformat": ",d"}
+    if top is None or top <= 5:
+        ticks.update(tick0=0, dtick=1)
+    (fig.update_yaxes if axis == "y" else fig.update_xaxes)(**ticks)
+    return fig
+
+
+def count_breakdown_bar(frame: pl.DataFrame, category: str, value: str, title: str, colour: str = PALETTE[0],
+                        height: int = 300) -> go.Figure:
+    """breakdown_bar for whole counts (cases by region …): labels read 12, not 12.0; whole-number ticks."""
+    fig = breakdown_bar(frame, category, value, title, colour=colour, height=height)
+    values = frame[value].to_list()
+    fig.update_traces(text=[f"{v:,.0f}" if v is not None else "—" for v in values])
+    return whole_number_ticks(fig, max((v for v in values if v is not None), default=None), axis="x")
+

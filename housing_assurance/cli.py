@@ -139,6 +139,29 @@ def cmd_cases(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    """The weekly PDF pack (housing_assurance/pack.py); Chromium boots while the extract loads."""
+    from housing_assurance.pack import ChartRenderer, PackError, check_scope_names, write_pack
+    from housing_assurance.progress import terminal_progress
+
+    user_from_args(args)
+    if not args.data.is_dir():
+        raise UserError(f"no extract folder at {args.data}")
+    renderer = ChartRenderer()
+    try:
+        extract = open_for_cli(args.data)
+        check_scope_names(extract, args.region, (args.team,) if args.team is not None else None)
+        scope = scope_from_args(extract, args)
+        write_pack(extract, args.as_of, scope, args.out, progress=terminal_progress(), renderer=renderer)
+    except PackError as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        renderer.close()
+    audit_cli(args, "report", scope, str(args.out))
+    print(f"pack written to {args.out}", file=sys.stderr)
+    return 0
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -261,6 +284,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kpi", required=True, help="a KPI id, e.g. dm.investigated_10wd_pct")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_cases)
+
+    p = sub.add_parser("report", help="write the weekly PDF pack for the week ending --as-of")
+    scoped(p)
+    p.add_argument("--out", type=Path, required=True, help="the PDF file to write, e.g. pack.pdf")
+    p.set_defaults(func=cmd_report)
     return parser
 
 
