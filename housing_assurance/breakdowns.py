@@ -1,0 +1,154 @@
+"""Breakdowns of a KPI (by region, team, contractor, category …) and the team-by-team comparison.
+
+A breakdown is the rows behind the figure, grouped: each bar is aggregated from exactly the rows
+that `cases_behind_bar` keeps from kpis.cases, so a bar's count always equals the cases it opens.
+No Streamlit here: the app caches these, the PDF pack can reuse them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import polars as pl
+
+from housing_assurance.figures import DIMENSIONS, FigureStore, aggregate
+from housing_assurance.kpis import KPIS, Kpi, Scope
+
+NONE_KEY = "(none)"  # the URL value of a bar whose column is null ("not recorded")
+
+# Dimensions offered first for each domain, in order (others follow if the KPI's rows have them).
+PREFERRED = {
+    "dm": ("region", "team_id", "hazard_level", "root_cause", "clock", "source", "area"),
+    "rp": ("region", "team_id", "contractor_id", "category", "priority", "area"),
+    "cx": ("region", "team_id", "category", "current_stage", "stage", "final_stage", "outcome", "area"),
+    "ct": ("contractor_id", "category", "region", "team_id", "priority"),
+    "vu": ("region", "area", "vulnerability_type"),
+    "dq": ("region", "team_id", "hazard_level", "area"),
+}
+
+CLOCK_NAMES = {
+    "emergency_made_safe_24h": "Emergency: investigated and made safe in 24 hours",
+    "investigated_10wd": "Investigated within 10 working days",
+    "summary_3wd": "Written summary within 3 working days",
+    "safety_work_5wd": "Safety work within 5 working days",
+    "further_work_12wk": "Further work started within 12 weeks",
+}
+
+# Special-category data: the vulnerability type is offered only on the Vulnerability and records page.
+SENSITIVE_DIMENSIONS = frozenset({"vulnerability_type"})
+
+
+def humanise(value: object) -> str:
+    """An enum value as words: penetrating_damp -> Penetrating damp."""
+    if value is None:
+        return "Not recorded"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    text = str(value).replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+def dimensions_for(store: FigureStore, kpi_id: str, sensitive_allowed: bool = False) -> dict[str, str]:
+    """The columns this KPI's rows can be broken down by, preferred ones first."""
+    k = KPIS[kpi_id]
+    if k.query == "validation":
+        return {}
+    columns = set(store.rows(k.query, [date(2000, 1, 2)]).columns) - set(k.where)
+    order = list(PREFERRED.get(k.domain, ())) + list(DIMENSIONS)
+    dims = {}
+    for col in dict.fromkeys(order):
+        if col in columns and (sensitive_allowed or col not in SENSITIVE_DIMENSIONS):
+            dims[col] = DIMENSIONS[col]
+    return dims
+
+
+def labeller(store: FigureStore, by: str):
+    """A function from a key (as in the rows) to what a reader sees."""
+    if by == "team_id":
+        names = dict(store.extract.sql("select team_id, team_name from teams").iter_rows())
+        return lambda v: names.get(v, v) if v is not None else "No team"
+    if by == "contractor_id":
+        names = dict(store.extract.sql("select contractor_id, contractor_name from contractors").iter_rows())
+        return lambda v: names.get(v, v) if v is not None else "No contractor"
+    if by == "is_in_house":
+        return lambda v: {True: "In-house", False: "Contractor"}.get(v, "Not known")
+    if by == "clock":
+        return lambda v: CLOCK_NAMES.get(v, humanise(v))
+    if by in ("current_stage", "stage", "final_stage"):
+        return lambda v: f"Stage {v}" if v is not None else "Not recorded"
+    if by in ("region", "area"):
+        return lambda v: v if v is not None else "Not recorded"
+    return humanise
+
+
+def key_text(value: object) -> str:
+    """A bar's key as it travels in a URL (value=…)."""
+    if value is None:
+        return NONE_KEY
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def breakdown(store: FigureStore, kpi_id: str, as_of: date, scope: Scope, by: str) -> pl.DataFrame:
+    """One row per value of `by`: key (URL text), label, value, numerator, denominator, cases.
+
+    value is the KPI's own measure for the group (%, count, median, mean or sum); for a per-1,000-homes
+    KPI it is the count of cases (homes are not split by team or category). `cases` is the number of
+    rows the bar opens. Ordered worst first for a % KPI with a direction, else largest first.
+    """
+    k = KPIS[kpi_id]
+    rows = store.kpi_rows(kpi_id, [as_of], scope)
+    groups = rows.select(by).unique().to_series().to_list()
+    label = labeller(store, by)
+    dates = pl.DataFrame({"as_of": [as_of]}, schema={"as_of": pl.Date})
+    out = []
+    measure = k if k.kind != "per_1000_homes" else Kpi(k.id, k.title, "count", k.query)
+    for value in groups:
+        part = rows.filter(pl.col(by).is_null() if value is None else pl.col(by) == value)
+        fig = aggregate(part, measure, dates, None).row(0, named=True)
+        out.append({
+            "key": key_text(value), "label": label(value), "value": fig["value"],
+            "numerator": fig["numerator"], "denominator": fig["denominator"],
+            "cases": int(part["n"].sum()),
+        })
+    frame = pl.DataFrame(out, schema={"key": pl.Utf8, "label": pl.Utf8, "value": pl.Float64,
+                                      "numerator": pl.Int64, "denominator": pl.Int64, "cases": pl.Int64})
+    if k.kind == "pct":
+        return frame.sort(["value", "cases"], descending=[False, True], nulls_last=True)
+    return frame.sort(["value", "label"], descending=[True, False], nulls_last=True)
+
+
+def cases_behind_bar(cases: pl.DataFrame, by: str, key: str) -> pl.DataFrame:
+    """The rows of kpis.cases behind one bar of a breakdown by `by`."""
+    if by not in cases.columns:
+        raise ValueError(f"these cases have no column {by!r}")
+    if key == NONE_KEY:
+        return cases.filter(pl.col(by).is_null())
+    return cases.filter(pl.col(by).cast(pl.Utf8) == key)
+
+
+def team_comparison(store: FigureStore, as_of: date, kpi_ids: Sequence[str],
+                    region: str | None = None) -> pl.DataFrame:
+    """Each team's figures for the KPIs (its own scope), for comparing record keeping team by team.
+
+    One row per team (in the region, if given): team_id, team_name, region, and for each KPI
+    `<id>` (value), `<id>:numerator`, `<id>:denominator`.
+    """
+    teams = store.extract.sql("select team_id, team_name, region from teams order by region, team_name")
+    if region is not None:
+        teams = teams.filter(pl.col("region") == region)
+    rows = []
+    for t in teams.iter_rows(named=True):
+        figs = store.figures([as_of], Scope(teams=(t["team_id"],)), list(kpi_ids))
+        row = dict(t)
+        for f in figs.iter_rows(named=True):
+            row[f["kpi_id"]] = f["value"]
+            row[f"{f['kpi_id']}:numerator"] = f["numerator"]
+            row[f"{f['kpi_id']}:denominator"] = f["denominator"]
+        rows.append(row)
+    schema = {"team_id": pl.Utf8, "team_name": pl.Utf8, "region": pl.Utf8}
+    for kpi_id in kpi_ids:
+        schema |= {kpi_id: pl.Float64, f"{kpi_id}:numerator": pl.Int64, f"{kpi_id}:denominator": pl.Int64}
+    return pl.DataFrame(rows, schema=schema)
