@@ -1,0 +1,110 @@
+"""One case's whole story: what happened at the home, its clocks and deadlines, earlier reports.
+
+The Case page accepts a damp and mould case id, a repair job id or a complaint id. Everything is
+read from the extract as it stands (the story as known when the extract was taken), with the SQL in
+queries/case_*.sql. The household's vulnerability is only ever a flag here, never its nature.
+No Streamlit here, so the PDF pack or a test can tell the same story.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import polars as pl
+
+from housing_assurance.db import Extract
+from housing_assurance.kpis import WHOLE_LANDLORD, Scope
+
+KINDS = {"dm": "Damp and mould case", "job": "Repair job", "complaint": "Complaint"}
+LANES = ("Damp and mould", "Repair jobs", "Appointments", "Contacts", "Complaints", "Surveys")
+
+
+@dataclass
+class CaseStory:
+    kind: str  # dm, job or complaint
+    id: str
+    place: dict  # the home, team, region, and the vulnerable-household flag
+    record: dict  # the case, job or complaint as recorded
+    events: pl.DataFrame  # event_at, lane, event, detail, ref_id, linked (this case's own events)
+    clocks: pl.DataFrame  # dm: Awaab's Law clocks; complaint: CHC deadlines; job: its target
+    other_reports: pl.DataFrame = field(default_factory=pl.DataFrame)  # the home's other dm cases
+    in_scope: bool = True
+
+    @property
+    def title(self) -> str:
+        return f"{KINDS[self.kind]} {self.id}"
+
+
+def known_at(extract: Extract) -> datetime:
+    """The moment the story is told as of: when the extract was taken."""
+    return extract.extracted_at or datetime.now().replace(microsecond=0)
+
+
+def find(extract: Extract, case_id: str) -> pl.DataFrame:
+    """Every case, job or complaint with this id (normally one), with its home and team."""
+    return extract.query("case_find", case_id=case_id.strip(), as_of=known_at(extract).date())
+
+
+def case_in_scope(place: dict, scope: Scope) -> bool:
+    """Whether the scope (a user's, later) covers this case: its home's region and its team."""
+    if scope.region is not None and place.get("region") != scope.region:
+        return False
+    return scope.teams is None or place.get("team_id") in scope.teams
+
+
+def _linked(events: pl.DataFrame, kind: str, case_id: str) -> pl.Series:
+    """Which events belong to the case itself (the rest happened at the same home)."""
+    if kind == "dm":
+        jobs = events.filter(pl.col("case_id") == case_id)["job_id"].drop_nulls().unique().to_list()
+        return (pl.col("case_id") == case_id) | pl.col("job_id").is_in(jobs)
+    if kind == "job":
+        return pl.col("job_id") == case_id
+    return pl.col("complaint_id") == case_id
+
+
+def story(extract: Extract, case_id: str, kind: str | None = None,
+          scope: Scope = WHOLE_LANDLORD) -> CaseStory | None:
+    """The story of one case; None when no case, job or complaint has this id (of this kind)."""
+    found = find(extract, case_id)
+    if kind:
+        found = found.filter(pl.col("kind") == kind)
+    if found.is_empty():
+        return None
+    place = found.row(0, named=True)
+    kind, case_id = place["kind"], place["id"]
+    now = known_at(extract)
+    events = extract.query("case_events", property_id=place["property_id"])
+    events = events.with_columns(linked=_linked(events, kind, case_id).fill_null(False))
+    other = pl.DataFrame()
+    if kind == "dm":
+        record = extract.query("case_dm_record", case_id=case_id).row(0, named=True)
+        clocks = extract.query("case_clocks", case_id=case_id, known_at=now)
+        other = extract.query("case_home_reports", property_id=place["property_id"], case_id=case_id,
+                              started_at=place["started_at"])
+    elif kind == "job":
+        record = extract.query("case_job_record", job_id=case_id, known_at=now).row(0, named=True)
+        clocks = pl.DataFrame([{
+            "clock": "Completed by the landlord's target", "started_at": record["reported_at"],
+            "due_by": record["target_at"], "action_at": record["completed_at"], "status": record["target_status"],
+        }])
+        other = extract.query("case_home_reports", property_id=place["property_id"], case_id=None,
+                              started_at=place["started_at"])
+    else:
+        record = extract.query("case_complaint_record", complaint_id=case_id).row(0, named=True)
+        clocks = extract.query("case_complaint_clocks", complaint_id=case_id, known_at=now)
+        other = extract.query("case_home_reports", property_id=place["property_id"], case_id=None,
+                              started_at=place["started_at"])
+    return CaseStory(kind, case_id, place, record, events, clocks, other, case_in_scope(place, scope))
+
+
+def clock_outcomes(story_: CaseStory) -> dict[str, int]:
+    """How many clocks were met, missed or are still running (for the page's summary line)."""
+    if story_.clocks.is_empty():
+        return {}
+    counts = story_.clocks.group_by("status").len()
+    return dict(counts.iter_rows())
+
+
+def as_dates(value: object) -> date | None:
+    return value.date() if isinstance(value, datetime) else value if isinstance(value, date) else None

@@ -1,0 +1,142 @@
+-- One row per event in the story of a home ($property_id): damp and mould case milestones, repair
+-- jobs (reported, completed, cancelled), their appointments, residents' contacts, complaint stages
+-- and satisfaction surveys. The ids on each row (case_id, job_id, complaint_id) let the Case page
+-- mark which events belong to the case being looked at. A job, contact or complaint belongs to the
+-- home by its property_id, or where that is null by its household's home; appointments and
+-- surveys follow their job or complaint.
+with home_households as (
+    select household_id from households where property_id = $property_id
+),
+
+dm as (
+    select * from damp_mould_cases
+    where property_id = $property_id
+       or (property_id is null and household_id in (select household_id from home_households))
+),
+
+jobs as (
+    select * from repairs
+    where property_id = $property_id
+       or (property_id is null and household_id in (select household_id from home_households))
+),
+
+home_complaints as (
+    select * from complaints
+    where property_id = $property_id
+       or (property_id is null and household_id in (select household_id from home_households))
+),
+
+dm_events as (
+    select
+        e.event_at, 'Damp and mould' as lane, e.event, e.detail,
+        c.case_id, null::varchar as job_id, null::varchar as complaint_id, c.case_id as ref_id
+    from dm as c,
+        lateral (
+            values
+                (c.reported_at, 'Damp and mould reported',
+                 'reported by ' || replace(c.source, '_', ' ')),
+                (c.investigation_completed_at, 'Investigation completed',
+                 concat_ws('; ',
+                     'hazard: ' || coalesce(replace(c.hazard_level, '_', ' '), 'not recorded'),
+                     'severity ' || c.severity_category,
+                     'root cause: ' || replace(c.root_cause, '_', ' '),
+                     case when c.further_work_required then 'further work needed' end)),
+                (c.summary_sent_at, 'Written summary sent to the resident', null),
+                (c.safety_work_started_at, 'Safety work started', null),
+                (c.safety_work_completed_at, 'Safety work completed', null),
+                (c.further_work_started_at, 'Further work started', null),
+                (c.resolved_at, 'Resolved', null),
+                (c.closed_at, 'Case closed', null)
+        ) as e(event_at, event, detail)
+    where e.event_at is not null
+),
+
+job_events as (
+    select
+        e.event_at, 'Repair jobs' as lane, e.event, e.detail,
+        j.dm_case_id as case_id, j.job_id, null::varchar as complaint_id, j.job_id as ref_id
+    from jobs as j
+    left join contractors as k on k.contractor_id = j.contractor_id,
+        lateral (
+            values
+                (j.reported_at, 'Repair reported',
+                 concat_ws('; ', j.priority || ' ' || replace(j.category, '_', ' '),
+                     coalesce(k.contractor_name, j.contractor_id),
+                     'target ' || strftime(j.target_at, '%-d %b %Y %H:%M'),
+                     case when j.parent_job_id is not null then 'follow-on of ' || j.parent_job_id end)),
+                (j.completed_at, 'Repair completed',
+                 concat_ws('; ',
+                     case when j.completed_at <= j.target_at then 'within target' else 'after target' end,
+                     case when j.completion_verified then 'completion verified'
+                          else 'completion not verified' end,
+                     case when j.source_system = 'spreadsheet' then 'recorded offline (spreadsheet)' end)),
+                (j.cancelled_at, 'Repair cancelled', null)
+        ) as e(event_at, event, detail)
+    where e.event_at is not null
+),
+
+appointment_events as (
+    select
+        a.slot_start as event_at, 'Appointments' as lane,
+        'Appointment: ' || replace(a.outcome, '_', ' ') as event,
+        null as detail,
+        j.dm_case_id as case_id, j.job_id, null::varchar as complaint_id, a.appointment_id as ref_id
+    from appointments as a
+    inner join jobs as j on j.job_id = a.job_id
+),
+
+contact_events as (
+    select
+        c.contacted_at as event_at, 'Contacts' as lane,
+        'Contact: ' || replace(c.reason, '_', ' ') as event,
+        'by ' || replace(c.channel, '_', ' ') as detail,
+        c.dm_case_id as case_id, c.job_id, c.complaint_id, c.contact_id as ref_id
+    from contacts as c
+    where c.property_id = $property_id
+       or (c.property_id is null and c.household_id in (select household_id from home_households))
+),
+
+complaint_events as (
+    select
+        e.event_at, 'Complaints' as lane, e.event, e.detail,
+        null::varchar as case_id, null::varchar as job_id, c.complaint_id, c.complaint_id as ref_id
+    from home_complaints as c,
+        lateral (
+            values
+                (c.received_at, 'Complaint received', 'about ' || replace(c.category, '_', ' ')),
+                (c.stage1_acknowledged_at, 'Stage 1 acknowledged', null),
+                (c.stage1_responded_at, 'Stage 1 response', null),
+                (c.stage2_requested_at, 'Stage 2 requested', null),
+                (c.stage2_acknowledged_at, 'Stage 2 acknowledged', null),
+                (c.stage2_responded_at, 'Stage 2 response',
+                 'outcome: ' || replace(c.outcome, '_', ' ')),
+                (cast(c.ombudsman_referred_at as timestamp), 'Referred to the Ombudsman', null),
+                (cast(c.ombudsman_determined_at as timestamp), 'Ombudsman determination',
+                 replace(c.ombudsman_outcome, '_', ' '))
+        ) as e(event_at, event, detail)
+    where e.event_at is not null
+),
+
+survey_events as (
+    select
+        s.responded_at as event_at, 'Surveys' as lane,
+        case when s.satisfied then 'Survey: satisfied' else 'Survey: not satisfied' end as event,
+        case when s.score is not null then 'score ' || s.score || ' of 5' end as detail,
+        j.dm_case_id as case_id, s.job_id, s.complaint_id, s.survey_id as ref_id
+    from surveys as s
+    left join jobs as j on j.job_id = s.job_id
+    left join home_complaints as c on c.complaint_id = s.complaint_id
+    where j.job_id is not null or c.complaint_id is not null
+),
+
+final as (
+    select * from dm_events
+    union all select * from job_events
+    union all select * from appointment_events
+    union all select * from contact_events
+    union all select * from complaint_events
+    union all select * from survey_events
+)
+
+select * from final
+order by event_at, lane, event, ref_id
