@@ -99,3 +99,96 @@ def count_breakdown_bar(frame: pl.DataFrame, category: str, value: str, title: s
     fig.update_traces(text=[f"{v:,.0f}" if v is not None else "—" for v in values])
     return whole_number_ticks(fig, max((v for v in values if v is not None), default=None), axis="x")
 
+
+# ---------------------------------------------------------------- the app's pages (also fit for the pack)
+
+LANE_COLOURS = {
+    "Damp and mould": PALETTE[3], "Repair jobs": PALETTE[0], "Appointments": PALETTE[4],
+    "Contacts": PALETTE[7], "Complaints": PALETTE[5], "Surveys": PALETTE[2],
+}
+LANE_SYMBOLS = {
+    "Damp and mould": "diamond", "Repair jobs": "square", "Appointments": "circle",
+    "Contacts": "triangle-up", "Complaints": "star", "Surveys": "cross",
+}
+CLOCK_STATUS = {  # met / missed / running: a symbol as well as a colour
+    "met": ("✓ met", PALETTE[2], "circle"),
+    "missed (done late)": ("✕ missed, done late", PALETTE[3], "x"),
+    "missed (not done)": ("✕ missed, not done", PALETTE[3], "x"),
+    "running": ("… running", PALETTE[7], "circle-open"),
+    "cancelled": ("· cancelled", PALETTE[7], "circle-open"),
+}
+
+
+def paired_bars(frame: pl.DataFrame, measure: str, group: str, value: str, title: str,
+                value_suffix: str = "%", height: int = 300) -> go.Figure:
+    """Side-by-side bars per measure, one per group (in-house beside external contractors)."""
+    fig = go.Figure()
+    for i, name in enumerate(frame[group].unique(maintain_order=True).to_list()):
+        part = frame.filter(pl.col(group) == name)
+        vals = part[value].to_list()
+        fig.add_trace(go.Bar(
+            name=name, x=part[measure].to_list(), y=vals, marker_color=PALETTE[i % len(PALETTE)],
+            marker_pattern_shape=["", "/", ".", "x"][i % 4],
+            text=[f"{v:,.1f}{value_suffix}" if v is not None else "—" for v in vals], textposition="auto",
+            hovertemplate="%{x}, " + name + ": %{text}<extra></extra>"))
+    fig.update_layout(barmode="group")
+    fig = _layout(fig, title, height)
+    fig.update_layout(showlegend=True, legend=dict(orientation="h", y=-0.15, x=0))
+    if value_suffix == "%":
+        fig.update_yaxes(range=[0, 100], ticksuffix="%")
+    return fig
+
+
+def team_comparison_chart(frame: pl.DataFrame, label: str, value: str, title: str, highlight: str | None = None,
+                          value_suffix: str = "", height: int = 300) -> go.Figure:
+    """One dot per team for one measure, the highlighted team (a manager's own) in orange and bold."""
+    labels = [str(v) for v in frame[label].to_list()]
+    vals = frame[value].to_list()
+    colours = [PALETTE[1] if lab == highlight else PALETTE[0] for lab in labels]
+    sizes = [14 if lab == highlight else 9 for lab in labels]
+    fig = go.Figure(go.Scatter(
+        x=vals, y=labels, mode="markers+text", marker=dict(color=colours, size=sizes,
+                                                           symbol=["diamond" if c == PALETTE[1] else "circle"
+                                                                   for c in colours]),
+        text=[f"{v:,.1f}{value_suffix}" if v is not None else "—" for v in vals], textposition="middle right",
+        hovertemplate="%{y}: %{text}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", tickvals=labels,
+                     ticktext=[f"<b>{lab}</b>" if lab == highlight else lab for lab in labels])
+    if value_suffix == "%":
+        fig.update_xaxes(ticksuffix="%")
+    fig.update_xaxes(rangemode="tozero")
+    return _layout(fig, title, max(height, 26 * len(labels) + 60))
+
+
+def timeline_chart(events: pl.DataFrame, deadlines: pl.DataFrame | None = None, title: str | None = None,
+                   height: int = 360) -> go.Figure:
+    """A case's story: one lane per kind of event (columns event_at, lane, event, detail), and a lane of
+    the clocks' deadlines (columns label, due_by, status), each marked met / missed / running by
+    symbol and colour, with the status in words on hover and in the legend."""
+    fig = go.Figure()
+    lanes = [lane for lane in LANE_COLOURS if lane in set(events["lane"].to_list())]
+    for lane in lanes:
+        part = events.filter(pl.col("lane") == lane)
+        details = [d or "" for d in part["detail"].to_list()]
+        fig.add_trace(go.Scatter(
+            x=part["event_at"].to_list(), y=[lane] * len(part), mode="markers", name=lane, showlegend=False,
+            marker=dict(color=LANE_COLOURS[lane], symbol=LANE_SYMBOLS[lane], size=11,
+                        line=dict(width=1, color="white")),
+            customdata=list(zip(part["event"].to_list(), details, strict=True)),
+            hovertemplate="%{x|%-d %b %Y %H:%M}<br>%{customdata[0]}<br>%{customdata[1]}<extra></extra>"))
+    if deadlines is not None and not deadlines.is_empty():
+        marks = deadlines.filter(pl.col("due_by").is_not_null())
+        for status in marks["status"].unique(maintain_order=True).to_list():
+            part = marks.filter(pl.col("status") == status)
+            word, colour, symbol = CLOCK_STATUS.get(status, (status, INK, "circle"))
+            fig.add_trace(go.Scatter(
+                x=part["due_by"].to_list(), y=["Deadlines"] * len(part), mode="markers", name=f"Deadline {word}",
+                marker=dict(color=colour, symbol=symbol, size=13, line=dict(width=2, color=colour)),
+                customdata=part["label"].to_list(),
+                hovertemplate="%{customdata}<br>deadline %{x|%-d %b %Y %H:%M}: " + word + "<extra></extra>"))
+        lanes = ["Deadlines"] + lanes
+    fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(lanes)))
+    fig.update_xaxes(tickformat="%-d %b %Y")
+    fig = _layout(fig, title, max(height, 55 * len(lanes) + 100))
+    fig.update_layout(showlegend=True, legend=dict(orientation="h", y=-0.12, x=0))
+    return fig
