@@ -22,7 +22,7 @@ from datetime import date
 import polars as pl
 
 from housing_assurance.db import Extract, run_sql
-from housing_assurance.kpis import CATALOGUE, KPIS, WHOLE_LANDLORD, Kpi, Scope, query_rows, select_rows
+from housing_assurance.kpis import CATALOGUE, KPIS, WHOLE_LANDLORD, Kpi, Scope, aggregate, query_rows, select_rows
 from housing_assurance.scorecard import HEADLINE, scorecard_from_history
 
 # Columns a breakdown may group by, with the heading a reader sees. Vulnerability type is only ever
@@ -229,42 +229,3 @@ final as (
 
 select * from final
 """
-
-
-def aggregate(rows: pl.DataFrame, k: Kpi, dates: pl.DataFrame, homes: pl.DataFrame | None) -> pl.DataFrame:
-    """A KPI's figure per as_of from its (grouped) rows: the arithmetic of kpis.compute, row counts weighted."""
-    if k.kind == "pct":
-        agg = rows.group_by("as_of").agg(
-            numerator=pl.col("n").filter(pl.col("meets")).sum().cast(pl.Int64),
-            denominator=pl.col("n").sum().cast(pl.Int64))
-        fig = dates.join(agg, on="as_of", how="left").with_columns(
-            numerator=pl.col("numerator").fill_null(0), denominator=pl.col("denominator").fill_null(0))
-        fig = fig.with_columns(value=pl.when(pl.col("denominator") > 0)
-                               .then(pl.col("numerator") / pl.col("denominator") * 100))
-    elif k.kind == "per_1000_homes":
-        assert homes is not None
-        agg = rows.group_by("as_of").agg(numerator=pl.col("n").sum().cast(pl.Int64))
-        fig = (dates.join(agg, on="as_of", how="left").join(homes, on="as_of", how="left")
-               .with_columns(numerator=pl.col("numerator").fill_null(0),
-                             denominator=pl.col("homes").fill_null(0).cast(pl.Int64)))
-        fig = fig.with_columns(value=pl.when(pl.col("denominator") > 0)
-                               .then(pl.col("numerator") / pl.col("denominator") * 1000))
-    else:
-        if k.kind == "count":
-            agg = rows.group_by("as_of").agg(value=pl.col("n").sum().cast(pl.Float64))
-            fill = 0.0
-        elif k.kind == "median":
-            agg = rows.group_by("as_of").agg(value=pl.col(k.value_column).cast(pl.Float64).median())
-            fill = None
-        elif k.kind == "mean":
-            agg = rows.group_by("as_of").agg(value=pl.col(k.value_column).cast(pl.Float64).mean())
-            fill = None
-        else:
-            agg = rows.group_by("as_of").agg(value=pl.col(k.value_column).cast(pl.Float64).fill_null(0).sum())
-            fill = 0.0
-        fig = dates.join(agg, on="as_of", how="left").with_columns(
-            value=pl.col("value").fill_null(fill) if fill is not None else pl.col("value"),
-            numerator=pl.lit(None, pl.Int64), denominator=pl.lit(None, pl.Int64))
-    return fig.select(
-        "as_of", pl.lit(k.id).alias("kpi_id"), pl.col("value").cast(pl.Float64),
-        pl.col("numerator").cast(pl.Int64), pl.col("denominator").cast(pl.Int64))

@@ -225,6 +225,51 @@ def select_rows(rows: pl.DataFrame, k: Kpi) -> pl.DataFrame:
     return rows
 
 
+def aggregate(rows: pl.DataFrame, k: Kpi, dates: pl.DataFrame, homes: pl.DataFrame | None) -> pl.DataFrame:
+    """A KPI's figure per as_of from its rows: value, numerator, denominator as kpis.md defines them.
+
+    Rows may carry a row count `n` (the app's figure store keeps rows grouped); without it each row
+    counts once. Dates with no rows get 0 for counts and sums and null for ratios, medians and means.
+    """
+    if "n" not in rows.columns:
+        rows = rows.with_columns(n=pl.lit(1, pl.Int64))
+    if k.kind == "pct":
+        agg = rows.group_by("as_of").agg(
+            numerator=pl.col("n").filter(pl.col("meets")).sum().cast(pl.Int64),
+            denominator=pl.col("n").sum().cast(pl.Int64))
+        fig = dates.join(agg, on="as_of", how="left").with_columns(
+            numerator=pl.col("numerator").fill_null(0), denominator=pl.col("denominator").fill_null(0))
+        fig = fig.with_columns(value=pl.when(pl.col("denominator") > 0)
+                               .then(pl.col("numerator") / pl.col("denominator") * 100))
+    elif k.kind == "per_1000_homes":
+        if homes is None:
+            raise ValueError(f"{k.id} needs the homes denominator")
+        agg = rows.group_by("as_of").agg(numerator=pl.col("n").sum().cast(pl.Int64))
+        fig = (dates.join(agg, on="as_of", how="left").join(homes, on="as_of", how="left")
+               .with_columns(numerator=pl.col("numerator").fill_null(0),
+                             denominator=pl.col("homes").fill_null(0).cast(pl.Int64)))
+        fig = fig.with_columns(value=pl.when(pl.col("denominator") > 0)
+                               .then(pl.col("numerator") / pl.col("denominator") * 1000))
+    else:
+        fill: float | None = 0.0
+        if k.kind == "count":
+            agg = rows.group_by("as_of").agg(value=pl.col("n").sum().cast(pl.Float64))
+        elif k.kind == "median":
+            agg = rows.group_by("as_of").agg(value=pl.col(k.value_column).cast(pl.Float64).median())
+            fill = None
+        elif k.kind == "mean":
+            agg = rows.group_by("as_of").agg(value=pl.col(k.value_column).cast(pl.Float64).mean())
+            fill = None
+        else:  # sum, sum_gbp
+            agg = rows.group_by("as_of").agg(value=pl.col(k.value_column).cast(pl.Float64).fill_null(0).sum())
+        fig = dates.join(agg, on="as_of", how="left").with_columns(
+            value=pl.col("value").fill_null(fill) if fill is not None else pl.col("value"),
+            numerator=pl.lit(None, pl.Int64), denominator=pl.lit(None, pl.Int64))
+    return fig.select(
+        "as_of", pl.lit(k.id).alias("kpi_id"), pl.col("value").cast(pl.Float64),
+        pl.col("numerator").cast(pl.Int64), pl.col("denominator").cast(pl.Int64))
+
+
 def compute(extract: Extract, as_of_dates: list[date], scope: Scope = WHOLE_LANDLORD,
             kpi_ids: list[str] | None = None) -> pl.DataFrame:
     """One row per (as_of, kpi_id): value, numerator, denominator, as kpis.md defines them."""
@@ -236,44 +281,9 @@ def compute(extract: Extract, as_of_dates: list[date], scope: Scope = WHOLE_LAND
     for k in wanted:
         if k.query not in rows_by_query:
             rows_by_query[k.query] = query_rows(extract, k.query, as_of_dates, scope)
-        rows = select_rows(rows_by_query[k.query], k)
-        grid = dates
-        if k.kind == "pct":
-            agg = rows.group_by("as_of").agg(
-                numerator=pl.col("meets").sum().cast(pl.Int64), denominator=pl.len().cast(pl.Int64))
-            fig = grid.join(agg, on="as_of", how="left").with_columns(
-                numerator=pl.col("numerator").fill_null(0), denominator=pl.col("denominator").fill_null(0))
-            fig = fig.with_columns(value=pl.when(pl.col("denominator") > 0)
-                                   .then(pl.col("numerator") / pl.col("denominator") * 100))
-        elif k.kind == "per_1000_homes":
-            if homes_by_date is None:
-                homes_by_date = homes(extract, as_of_dates, scope)
-            agg = rows.group_by("as_of").agg(numerator=pl.len().cast(pl.Int64))
-            fig = (grid.join(agg, on="as_of", how="left").join(homes_by_date, on="as_of", how="left")
-                   .with_columns(numerator=pl.col("numerator").fill_null(0),
-                                 denominator=pl.col("homes").fill_null(0).cast(pl.Int64)))
-            fig = fig.with_columns(value=pl.when(pl.col("denominator") > 0)
-                                   .then(pl.col("numerator") / pl.col("denominator") * 1000))
-        else:
-            if k.kind == "count":
-                agg = rows.group_by("as_of").agg(value=pl.len().cast(pl.Float64))
-                fill = 0.0
-            elif k.kind == "median":
-                agg = rows.group_by("as_of").agg(value=pl.col(k.value_column).cast(pl.Float64).median())
-                fill = None
-            elif k.kind == "mean":
-                agg = rows.group_by("as_of").agg(value=pl.col(k.value_column).cast(pl.Float64).mean())
-                fill = None
-            else:
-                agg = rows.group_by("as_of").agg(
-                    value=pl.col(k.value_column).cast(pl.Float64).fill_null(0).sum())
-                fill = 0.0
-            fig = grid.join(agg, on="as_of", how="left").with_columns(
-                value=pl.col("value").fill_null(fill) if fill is not None else pl.col("value"),
-                numerator=pl.lit(None, pl.Int64), denominator=pl.lit(None, pl.Int64))
-        out.append(fig.select(
-            "as_of", pl.lit(k.id).alias("kpi_id"), pl.col("value").cast(pl.Float64),
-            pl.col("numerator").cast(pl.Int64), pl.col("denominator").cast(pl.Int64)))
+        if k.kind == "per_1000_homes" and homes_by_date is None:
+            homes_by_date = homes(extract, as_of_dates, scope)
+        out.append(aggregate(select_rows(rows_by_query[k.query], k), k, dates, homes_by_date))
     return pl.concat(out) if out else pl.DataFrame()
 
 
