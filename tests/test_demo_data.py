@@ -64,11 +64,22 @@ def one(con: duckdb.DuckDBPyConnection, sql: str) -> object:
 
 def test_folder_holds_exactly_the_contract(extract: Path) -> None:
     names = sorted(p.name for p in extract.iterdir())
-    assert names == sorted(["manifest.json"] + [f"{t}.parquet" for t in TABLES])
+    assert names == sorted(["manifest.json", "access.toml"] + [f"{t}.parquet" for t in TABLES])
     manifest = json.loads((extract / "manifest.json").read_text())
     assert manifest == {"contract_version": CONTRACT_VERSION, "landlord": LANDLORD,
                         "extracted_at": "2026-11-22T06:00:00"}
     assert not list(extract.parent.glob(".extract.*")), "temporary folders are cleaned up"
+
+
+def test_demo_ships_its_users(extract: Path) -> None:
+    """One executive, analyst and administrator, and every manager named in the teams table."""
+    from housing_assurance.access import load_users
+
+    users = load_users(extract / "access.toml")
+    roles = [u.role.name for u in users.values()]
+    assert (roles.count("executive"), roles.count("analyst"), roles.count("administrator")) == (1, 1, 1)
+    managers = {e.lower() for e in pq.read_table(extract / "teams.parquet").column("manager_email").to_pylist()}
+    assert {e for e, u in users.items() if u.role.name == "manager"} == managers
 
 
 @pytest.mark.parametrize("name", list(TABLES))

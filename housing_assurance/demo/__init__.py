@@ -60,6 +60,8 @@ def generate(
         manifest = {"contract_version": CONTRACT_VERSION, "landlord": LANDLORD,
                     "extracted_at": f"{end.isoformat()}T06:00:00"}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        # The demo ships with its users (interfaces.md "Users and scope"), read when no access file is set.
+        (tmp / "access.toml").write_text(access_toml(), encoding="utf-8")
         _swap_in(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
