@@ -792,10 +792,12 @@ def _case_header(story) -> None:
         badges.append((f"Stage {stage} · {'responded' if done else 'open'}", "blue"))
     if place.get("vulnerable_household"):
         badges.append(("⚑ Vulnerable household", "violet"))
-    cols = st.columns(len(badges) + 2)
-    for col, (text, colour) in zip(cols, badges, strict=False):
-        with col:
-            st.badge(text, color=colour)
+    st.markdown(" ".join(f":{colour}-badge[{_badge_text(text)}]" for text, colour in badges))
+
+
+def _badge_text(text: str) -> str:
+    """Text safe inside a markdown badge (square brackets would end it)."""
+    return text.replace("[", "(").replace("]", ")")
 
 
 def _fact(label: str, value: object) -> str:

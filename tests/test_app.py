@@ -1,0 +1,402 @@
+"""The Streamlit app, driven by AppTest on a small generated demo landlord.
+
+Every page opens for the whole landlord, a region and a team, in the first, a middle and the last
+week, without an exception, and every figure it shows equals kpis.compute for that week and scope.
+Every drill-down (from the overview and from each page, by ?kpi=…) lists exactly kpis.cases, as
+many rows as the figure says; every bar of a breakdown opens exactly its rows. URLs reopen views.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date, datetime
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from housing_assurance import app_support as app
+from housing_assurance import breakdowns, ui
+from housing_assurance.db import open_extract
+from housing_assurance.figures import FigureStore
+from housing_assurance.kpis import CATALOGUE, KPIS, Scope, cases, compute
+from housing_assurance.scorecard import HEADLINE
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+END = date(2026, 11, 23)  # extracted Monday 23 Nov 2026 06:00: the latest complete week ends Sunday 22 Nov
+PAGES = {
+    "overview": "pages/overview.py", "dm": "pages/damp_mould.py", "rp": "pages/repairs.py",
+    "cx": "pages/complaints.py", "ct": "pages/contractors.py", "vu": "pages/vulnerability.py",
+    "case": "pages/case.py", "about": "pages/about.py",
+}
+TIMEOUT = 60
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory) -> Path:
+    try:
+        from housing_assurance.demo import generate
+    except ImportError:
+        pytest.skip("the demo generator (housing_assurance.demo) has not landed yet")
+    folder = tmp_path_factory.mktemp("app") / "demo"
+    generate(folder, homes=1500, years=2, seed=3, end=END)
+    return folder
+
+
+@pytest.fixture(scope="session", autouse=True)
+def app_env(demo):
+    """The app serves the small demo, with no background warm-up (a quiet, repeatable CPU)."""
+    saved = {k: os.environ.get(k) for k in (app.DATA_ENV, app.PREFETCH_ENV)}
+    os.environ[app.DATA_ENV] = str(demo)
+    os.environ[app.PREFETCH_ENV] = "0"
+    yield
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+@pytest.fixture(scope="session")
+def extract(demo):
+    return open_extract(demo)
+
+
+@pytest.fixture(scope="session")
+def weeks(extract) -> dict[str, date]:
+    w = app.selectable_weeks(extract)
+    return {"first": w[-1], "middle": w[len(w) // 2], "last": w[0]}
+
+
+@pytest.fixture(scope="session")
+def region_and_team(extract) -> tuple[str, str]:
+    """A region, and the busiest repairs team (so a team scope has figures to check)."""
+    team = extract.sql("""
+        select j.team_id, t.region, count(*) as n from repairs as j join teams as t using (team_id)
+        group by all order by n desc limit 1""").row(0, named=True)
+    return team["region"], team["team_id"]
+
+
+def open_app(as_of: date | None = None, region: str | None = None, team: str | None = None,
+             page: str = "overview", **params: str) -> AppTest:
+    """A new session opening the app at a URL (page + query parameters), as a pasted link does."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    if page != "overview":
+        at.switch_page(PAGES[page])
+    url = {"as_of": as_of.isoformat() if as_of else None, "region": region, "team": team, **params}
+    for k, v in url.items():
+        if v is not None:
+            at.query_params[k] = v
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def go(at: AppTest, page: str, **params: str) -> AppTest:
+    """Follow a link inside the session: switch page, with the link's page parameters."""
+    at.switch_page(PAGES[page])
+    for k in list(at.query_params):
+        if k not in app.GLOBAL_PARAMS:
+            del at.query_params[k]
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def widget(at: AppTest, key: str):
+    return next(w for w in at.get("selectbox") if w.key == key)
+
+
+def expected_text(kpi_id: str, value: float | None) -> str:
+    return ui.kpi_value(KPIS[kpi_id], value)
+
+
+def shown_ids(frame) -> list[str]:
+    """The ids of the rows a case list shows (the id cell is a link to the Case page where it opens one)."""
+    out = []
+    for v in frame["id"].tolist():
+        m = re.search(r"case=([^&]*)", str(v))
+        out.append(unquote(m.group(1)) if m and str(v).startswith(ui.CASE_URL_PATH) else str(v))
+    return out
+
+
+def rows_expected(kpi_id: str, fig: dict, n_cases: int) -> int:
+    k = KPIS[kpi_id]
+    return {"pct": fig["denominator"], "per_1000_homes": fig["numerator"], "count": fig["value"]}.get(k.kind, n_cases)
+
+
+# ---------------------------------------------------------------------------------------- pure helpers
+
+
+def test_latest_complete_week_is_the_last_sunday_before_the_extract_day():
+    assert app.latest_complete_week(datetime(2026, 11, 23, 6)) == date(2026, 11, 22)  # Monday
+    assert app.latest_complete_week(datetime(2026, 11, 22, 6)) == date(2026, 11, 15)  # Sunday itself: incomplete
+    assert app.latest_complete_week(datetime(2026, 11, 28, 23)) == date(2026, 11, 22)  # Saturday
+
+
+def test_selectable_weeks_run_from_the_first_complete_week_to_the_latest(extract, weeks):
+    w = app.selectable_weeks(extract)
+    assert w[0] == date(2026, 11, 22)
+    assert all(d.weekday() == 6 for d in w)
+    assert w == sorted(w, reverse=True) and len(set(w)) == len(w)
+    assert 95 <= len(w) <= 105  # two years
+
+
+def test_week_in_a_url_is_checked(extract, weeks):
+    w = app.selectable_weeks(extract)
+    assert app.parse_week(weeks["middle"].isoformat(), w) == (weeks["middle"], None)
+    assert app.parse_week("2026-11-20", w)[0] == date(2026, 11, 15)  # a Friday: its week's Sunday before
+    assert app.parse_week("rubbish", w)[1]
+    assert app.parse_week("2031-01-05", w)[0] == weeks["last"]
+    assert app.parse_week("2001-01-07", w)[0] == weeks["first"]
+
+
+def test_store_equals_kpis_compute(extract, weeks, region_and_team):
+    region, team = region_and_team
+    other = extract.sql("select team_id from teams where region <> $r order by team_id limit 1", r=region)[0, 0]
+    store = FigureStore(extract)
+    dates = [weeks["first"], weeks["middle"], weeks["last"]]
+    for scope in (Scope(), Scope(region=region), Scope(teams=(team,)), Scope(teams=(team, other)),
+                  Scope(region=region, teams=(team,)), Scope(region=region, teams=()), Scope(region="Nowhere")):
+        mine = store.figures(dates, scope)
+        theirs = compute(extract, dates, scope)
+        joined = mine.join(theirs, on=["as_of", "kpi_id"], suffix="_c", how="full", coalesce=True)
+        assert len(joined) == len(theirs) == len(mine)
+        for r in joined.iter_rows(named=True):
+            where = (r["kpi_id"], r["as_of"], scope)
+            assert r["numerator"] == r["numerator_c"] and r["denominator"] == r["denominator_c"], where
+            if r["value_c"] is None:
+                assert r["value"] is None, where
+            else:
+                assert r["value"] == pytest.approx(r["value_c"], rel=1e-9, abs=1e-9), where
+
+
+def test_breakdown_bars_are_the_case_rows_grouped(extract, weeks, region_and_team):
+    store = FigureStore(extract)
+    as_of = weeks["last"]
+    for scope in (Scope(), Scope(region=region_and_team[0])):
+        for kpi_id in ("dm.open_cases", "dm.investigated_10wd_pct", "rp.non_emergency_on_time_pct",
+                       "rp.open_overdue_jobs", "cx.open_complaints", "ct.external_on_time_pct",
+                       "vu.adjustment_recorded_pct", "dm.resolved_median_days", "rp.avg_days_to_complete"):
+            rows = cases(extract, as_of, kpi_id, scope)
+            figure = compute(extract, [as_of], scope, [kpi_id]).row(0, named=True)
+            for by in breakdowns.dimensions_for(store, kpi_id, sensitive_allowed=True):
+                bars = breakdowns.breakdown(store, kpi_id, as_of, scope, by)
+                assert int(bars["cases"].sum()) == len(rows), (kpi_id, by)
+                if KPIS[kpi_id].kind == "pct":
+                    assert int(bars["denominator"].sum()) == figure["denominator"]
+                    assert int(bars["numerator"].sum()) == figure["numerator"]
+                for bar in bars.iter_rows(named=True):
+                    behind = breakdowns.cases_behind_bar(rows, by, bar["key"])
+                    assert len(behind) == bar["cases"], (kpi_id, by, bar["key"])
+                    if KPIS[kpi_id].kind == "pct":
+                        assert int(behind["meets"].sum()) == bar["numerator"]
+
+
+# ---------------------------------------------------------------------------------------- every page
+
+
+@pytest.mark.parametrize("week", ["first", "middle", "last"])
+@pytest.mark.parametrize("scope_name", ["whole", "region", "team"])
+def test_every_page_opens_and_shows_the_figures_of_kpis_compute(extract, weeks, region_and_team, week, scope_name):
+    as_of = weeks[week]
+    region, team = {"whole": (None, None), "region": (region_and_team[0], None),
+                    "team": (None, region_and_team[1])}[scope_name]
+    scope = Scope(region=region, teams=(team,) if team else None)
+    figures = {r["kpi_id"]: r for r in compute(extract, [as_of], scope).iter_rows(named=True)}
+    by_title = {k.title: k.id for k in CATALOGUE}
+    at = open_app(as_of, region, team)
+    for page in PAGES:
+        if page != "overview":
+            go(at, page)
+        assert at.query_params["as_of"] == as_of.isoformat()
+        assert at.query_params.get("region") == region and at.query_params.get("team") == team
+        shown = {m.label: m.value for m in at.metric}
+        if page == "overview":
+            assert set(shown) == {KPIS[i].title for i in HEADLINE}
+        elif page in ("dm", "rp", "cx", "ct", "vu"):
+            assert set(shown) == {KPIS[i].title for i in ui.domain_kpis(page)}
+        for title, text in shown.items():
+            kpi_id = by_title[title]
+            assert text == expected_text(kpi_id, figures[kpi_id]["value"]), (page, kpi_id)
+        page_text = " ".join(str(m.value) for m in at.markdown)
+        assert ("Whole landlord" in page_text) == (scope_name == "whole") or page in ("case", "about")
+
+
+def test_overview_breaches_are_the_cases_oldest_first(extract, weeks):
+    at = open_app(weeks["last"])
+    tables = [t.value for t in at.dataframe]
+    overdue = cases(extract, weeks["last"], "dm.overdue_open_cases")
+    complaints = cases(extract, weeks["last"], "cx.open_overdue")
+    expected = [f["id"].to_list() for f in (overdue, complaints) if len(f)]  # an empty list shows "None this week"
+    assert [shown_ids(t) for t in tables] == expected
+    headings = [s.value for s in at.subheader]
+    assert f"Open damp and mould cases past an Awaab's Law deadline ({len(overdue)})" in headings
+    assert f"Open complaints past their response deadline ({len(complaints)})" in headings
+    text = " ".join(str(c.value) for c in at.caption)
+    assert "Data extracted 23 Nov 2026 06:00" in text and "Validation:" in text
+
+
+# ---------------------------------------------------------------------------------------- drill-downs
+
+
+@pytest.mark.parametrize("scope_name", ["whole", "region"])
+def test_every_drill_down_lists_exactly_the_rows_behind_the_figure(extract, weeks, region_and_team, scope_name):
+    as_of = weeks["middle"] if scope_name == "whole" else weeks["last"]
+    region = region_and_team[0] if scope_name == "region" else None
+    scope = Scope(region=region)
+    figures = {r["kpi_id"]: r for r in compute(extract, [as_of], scope).iter_rows(named=True)}
+    at = open_app(as_of, region)
+    followed = [("overview", i) for i in HEADLINE] + [(ui.HOME_PAGE[k.domain], k.id) for k in CATALOGUE]
+    for page, kpi_id in followed:
+        go(at, page, kpi=kpi_id)
+        assert at.title[0].value == KPIS[kpi_id].title, (page, kpi_id)
+        table = at.dataframe[0].value
+        rows = cases(extract, as_of, kpi_id, scope)
+        assert len(table) == rows_expected(kpi_id, figures[kpi_id], len(rows)) == len(rows), (page, kpi_id)
+        assert shown_ids(table) == [str(i) for i in rows["id"].to_list()], (page, kpi_id)
+        assert at.query_params["kpi"] == kpi_id
+        if page != "vu":
+            assert "vulnerability_type" not in table.columns
+
+
+def test_every_bar_opens_its_rows(extract, weeks):
+    as_of = weeks["last"]
+    store = FigureStore(extract)
+    at = open_app(as_of)
+    for page, kpi_id, by in (("dm", "dm.open_cases", "region"), ("dm", "dm.investigated_10wd_pct", "team_id"),
+                             ("rp", "rp.open_overdue_jobs", "category"), ("cx", "cx.open_complaints", "category"),
+                             ("ct", "ct.external_on_time_pct", "contractor_id"),
+                             ("dm", "dm.open_cases", "hazard_level")):
+        bars = breakdowns.breakdown(store, kpi_id, as_of, Scope(), by)
+        assert not bars.is_empty(), (kpi_id, by)
+        for bar in bars.iter_rows(named=True):
+            go(at, page, kpi=kpi_id, by=by, value=bar["key"])
+            table = at.dataframe[0].value
+            assert len(table) == bar["cases"], (kpi_id, by, bar["key"])
+
+
+def test_page_shows_breakdown_and_trend_from_the_url(weeks, region_and_team):
+    region, team = region_and_team
+    at = open_app(weeks["middle"], region, team, page="rp", trend="rp.first_time_fix_pct",
+                  breakdown="rp.open_jobs", by="category")
+    assert dict(at.query_params) == {"as_of": weeks["middle"].isoformat(), "region": region, "team": team,
+                                     "trend": "rp.first_time_fix_pct", "breakdown": "rp.open_jobs", "by": "category"}
+    assert widget(at, "w:as_of").value == weeks["middle"].isoformat()
+    assert widget(at, "w:region").value == region and widget(at, "w:team").value == team
+    assert widget(at, "w:trend").value == "rp.first_time_fix_pct"
+    assert widget(at, "w:breakdown").value == "rp.open_jobs" and widget(at, "w:by").value == "category"
+
+
+def test_week_buttons_and_scope_change_rewrite_the_url(weeks, region_and_team):
+    at = open_app(weeks["middle"], page="dm")
+    at.button(key="prev_week").click().run()
+    earlier = date.fromisoformat(at.query_params["as_of"])
+    assert (weeks["middle"] - earlier).days == 7
+    at.button(key="next_week").click().run()
+    assert at.query_params["as_of"] == weeks["middle"].isoformat()
+    widget(at, "w:region").set_value(region_and_team[0]).run()
+    assert at.query_params["region"] == region_and_team[0]
+    assert not at.exception
+
+
+def test_a_bad_url_says_so_and_shows_something_sensible(weeks):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["as_of"] = "not-a-date"
+    at.query_params["region"] = "Atlantis"
+    at.query_params["kpi"] = "no.such_kpi"
+    at.run()
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    assert "not a date" in warnings and "Atlantis" in warnings and "no.such_kpi" in warnings
+    assert at.query_params["as_of"] == weeks["last"].isoformat() and "region" not in at.query_params
+
+
+# ---------------------------------------------------------------------------------------- the case page
+
+
+def _all_text(at: AppTest) -> str:
+    parts = [str(e.value) for kind in ("markdown", "caption", "title", "subheader", "warning") for e in at.get(kind)]
+    for table in at.dataframe:
+        parts.append(table.value.to_csv())
+    return " ".join(parts)
+
+
+def test_case_page_tells_each_kind_of_case_and_never_names_a_vulnerability(extract, weeks):
+    as_of = weeks["last"]
+    types = [t for t in extract.sql("select distinct vulnerability_type as t from vulnerabilities")["t"].to_list()
+             if t != "other"]  # "other" is also a repair category and a contact reason
+    words = set(types) | {t.replace("_", " ") for t in types} | {t.replace("_", " ").capitalize() for t in types}
+    picks = [("dm", cases(extract, as_of, "dm.open_cases")["id"][0]),
+             ("job", cases(extract, as_of, "rp.open_overdue_jobs")["id"][0]),
+             ("complaint", cases(extract, as_of, "cx.open_complaints")["id"][0])]
+    vulnerable = cases(extract, as_of, "dm.open_cases_vulnerable")
+    if len(vulnerable):
+        picks.append(("dm", vulnerable["id"][0]))
+    for kind, case_id in picks:
+        at = open_app(as_of, page="case", case=case_id, kind=kind)
+        assert case_id in at.title[0].value
+        assert at.query_params["case"] == case_id and at.query_params["kind"] == kind
+        text = _all_text(at)
+        assert not any(w in text for w in words if len(w) > 3), (case_id, [w for w in words if w in text])
+        assert "Timeline" in [s.value for s in at.subheader]
+    if len(vulnerable):
+        assert "Vulnerable household" in " ".join(m.value for m in at.markdown)
+
+
+def test_case_page_accepts_an_id_without_kind_and_explains_an_unknown_one(extract, weeks):
+    job = cases(extract, weeks["last"], "rp.open_jobs")["id"][0]
+    at = open_app(page="case", case=job)
+    assert at.title[0].value == f"Repair job {job}"
+    at = open_app(page="case", case="NOPE-1")
+    assert "NOPE-1" in " ".join(w.value for w in at.warning)
+    at = open_app(page="case")
+    assert at.text_input[0].label.startswith("Case, job or complaint id")
+
+
+def test_vulnerability_page_alone_shows_vulnerability_types(extract, weeks):
+    at = open_app(weeks["last"], page="vu", kpi="vu.adjustment_recorded_pct")
+    assert "vulnerability_type" in at.dataframe[0].value.columns
+    for page in ("overview", "dm", "rp", "cx", "ct"):
+        at = open_app(weeks["last"], page=page)
+        for table in at.dataframe:
+            assert "vulnerability_type" not in table.value.columns, page
+
+
+def test_about_page_shows_tables_and_validation(extract):
+    at = open_app(page="about")
+    tables = at.dataframe[0].value
+    assert set(tables["table"]) == set(extract.sources)
+    findings = app.findings(app.data_key(Path(os.environ[app.DATA_ENV])))
+    assert len(at.dataframe[1].value) == len(findings)
+
+
+def test_demo_is_generated_when_the_default_folder_is_empty(tmp_path, monkeypatch):
+    monkeypatch.delenv(app.DATA_ENV)
+    monkeypatch.setattr(app, "PROJECT_ROOT", tmp_path)
+    made = []
+
+    def small_demo(folder: Path) -> None:
+        from housing_assurance.demo import generate
+
+        made.append(folder)
+        generate(folder, homes=200, years=1, seed=5, end=END)
+
+    monkeypatch.setattr(app, "make_demo", small_demo)
+    assert app.needs_demo(app.data_folder())
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert made == [tmp_path / "data" / "demo"] and (made[0] / "manifest.json").exists()
+    assert not app.needs_demo(app.data_folder())
+    assert not app.needs_demo(tmp_path / "elsewhere")  # only the default folder is ever generated
+
+
+def test_no_page_contains_sql_or_kpi_logic():
+    for path in Path(APP).parent.glob("pages/*.py"):
+        text = path.read_text().lower()
+        assert "select " not in text and ".sql(" not in text and "compute(" not in text, path.name
