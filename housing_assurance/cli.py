@@ -141,12 +141,14 @@ def cmd_cases(args) -> int:
 
 def cmd_report(args) -> int:
     """The weekly PDF pack (housing_assurance/pack.py); Chromium boots while the extract loads."""
-    from housing_assurance.pack import ChartRenderer, PackError, check_scope_names, write_pack
+    from housing_assurance.pack import ChartRenderer, PackError, check_request, check_scope_names, write_pack
     from housing_assurance.progress import terminal_progress
 
     user_from_args(args)
-    if not args.data.is_dir():
-        raise UserError(f"no extract folder at {args.data}")
+    try:
+        check_request(args.data, args.as_of, args.out)
+    except PackError as exc:
+        raise UserError(str(exc)) from None
     renderer = ChartRenderer()
     try:
         extract = open_for_cli(args.data)

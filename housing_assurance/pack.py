@@ -30,7 +30,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from housing_assurance import charts
-from housing_assurance.db import Extract
+from housing_assurance.db import Extract, read_manifest
 from housing_assurance.formatting import NO_DATA, format_date, format_kpi_value
 from housing_assurance.kpis import (
     CATALOGUE,
@@ -107,8 +107,37 @@ class PackError(ValueError):
 
 def latest_complete_week(extract: Extract) -> date | None:
     """The latest as-of date whose week had ended when the extract was taken (the default for a pack)."""
-    taken = extract.extracted_at
+    return _latest_complete_week(extract.extracted_at)
+
+
+def _latest_complete_week(taken: datetime | None) -> date | None:
+    # The week ending D ends at E = D + 1 day 00:00, which must not be after extracted_at.
     return None if taken is None else taken.date() - timedelta(days=1)
+
+
+def _check_week_ended(where: Path, manifest_problem: str | None, taken: datetime | None, as_of: date) -> None:
+    if manifest_problem:
+        raise PackError(f"the extract at {where} cannot be used: {manifest_problem}")
+    latest = _latest_complete_week(taken)
+    assert taken is not None and latest is not None  # a manifest without extracted_at is a manifest_problem
+    if as_of > latest:
+        raise PackError(
+            f"the week ending {as_of.isoformat()} had not ended when the extract was taken "
+            f"({taken.isoformat(sep=' ', timespec='minutes')}); the latest complete week ends on "
+            f"{latest.isoformat()}")
+
+
+def check_request(extract_dir: str | Path, as_of: date, out_path: str | Path | None = None) -> None:
+    """The checks that need no extract loaded (manifest, date, destination): a wrong request fails at
+    once, before Chromium starts or the tables load. check_inputs repeats them with the rest."""
+    extract_dir = Path(extract_dir)
+    if not extract_dir.is_dir():
+        raise PackError(f"no extract folder at {extract_dir}")
+    manifest, problem = read_manifest(extract_dir)
+    taken = None if problem else datetime.fromisoformat(str(manifest.get("extracted_at")))
+    _check_week_ended(extract_dir, problem, taken, as_of)
+    if out_path is not None:
+        check_destination(Path(out_path))
 
 
 def first_record(extract: Extract) -> datetime | None:
@@ -143,8 +172,7 @@ def check_inputs(extract: Extract, as_of: date, scope: Scope) -> list[str]:
     extract's first record (its figures would be undercounts). A 13-week trend that starts before
     the first record is allowed, with a note on the cover.
     """
-    if extract.manifest_problem:
-        raise PackError(f"the extract at {extract.path} cannot be used: {extract.manifest_problem}")
+    _check_week_ended(extract.path, extract.manifest_problem, extract.extracted_at, as_of)
     problems = extract.table_errors
     if problems:
         names = sorted({p.table for p in problems})
@@ -153,14 +181,6 @@ def check_inputs(extract: Extract, as_of: date, scope: Scope) -> list[str]:
             f"the extract at {extract.path} has {len(names)} unusable table{'s' if len(names) != 1 else ''} "
             f"({', '.join(names)}; {first.table}{'.' + first.column if first.column else ''}: {first.message}); "
             f"run `python -m housing_assurance validate {extract.path}`")
-    taken = extract.extracted_at
-    latest = latest_complete_week(extract)
-    assert taken is not None and latest is not None  # a manifest without extracted_at is a manifest_problem
-    if as_of > latest:
-        raise PackError(
-            f"the week ending {as_of.isoformat()} had not ended when the extract was taken "
-            f"({taken.isoformat(sep=' ', timespec='minutes')}); the latest complete week ends on "
-            f"{latest.isoformat()}")
     start = first_record(extract)
     if start is None:
         raise PackError(f"the extract at {extract.path} holds no repairs, damp and mould cases or complaints")
@@ -671,7 +691,7 @@ def _render_pdf(context: dict) -> bytes:
 # Writing the file
 
 
-def _check_destination(out_path: Path) -> None:
+def check_destination(out_path: Path) -> None:
     if out_path.is_dir():
         raise PackError(f"{out_path} is a folder; give a file name such as {out_path / 'pack.pdf'}")
     folder = out_path.parent
@@ -690,9 +710,9 @@ def write_pack(extract: Extract, as_of: date, scope: Scope, out_path: str | Path
     personal data), unless it replaces a file whose permissions it then keeps.
     """
     out_path = Path(out_path)
-    _check_destination(out_path)  # before a quarter of a minute's work, not after
+    check_destination(out_path)  # before a quarter of a minute's work, not after
     pdf = build_pack(extract, as_of, scope, progress, renderer)
-    _check_destination(out_path)
+    check_destination(out_path)
     mode = out_path.stat().st_mode & 0o777 if out_path.is_file() else 0o640
     fd, tmp = tempfile.mkstemp(dir=out_path.parent, prefix=f".{out_path.name}.", suffix=".tmp")
     try:

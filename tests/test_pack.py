@@ -1,0 +1,404 @@
+"""The weekly PDF pack: its figures are kpis.compute's, its cases are its scope's, its pages render,
+its file is written atomically, and the `report` command exits 0/1/2 as interfaces.md says.
+
+One small demo extract (1,500 homes, 2 years, ending Mon 23 Nov 2026, extracted 06:00 that day)
+and three packs (whole landlord through the command line, one region, one team) are made once for
+the module; everything else reads them.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+from pypdf import PdfReader
+
+from housing_assurance import cli, pack
+from housing_assurance.db import open_extract
+from housing_assurance.demo import generate
+from housing_assurance.formatting import format_kpi_value
+from housing_assurance.kpis import CATALOGUE, KPIS, WHOLE_LANDLORD, Scope, cases, compute
+from housing_assurance.scorecard import HEADLINE
+
+END = date(2026, 11, 23)
+AS_OF = date(2026, 11, 22)  # the latest week complete when the extract was taken (23 Nov 06:00)
+EXCEPTION_KPIS = ("dm.overdue_open_cases", "cx.open_overdue", "vu.open_overdue_jobs_vulnerable")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("pack") / "demo"
+    generate(out, homes=1500, years=2, seed=1, end=END)
+    return out
+
+
+@pytest.fixture(scope="module")
+def extract(demo_dir):
+    return open_extract(demo_dir)
+
+
+@pytest.fixture(scope="module")
+def renderer():
+    with pack.ChartRenderer() as r:
+        yield r
+
+
+@pytest.fixture(scope="module")
+def landlord_run(demo_dir, tmp_path_factory) -> tuple[Path, Path]:
+    """The whole-landlord pack, made as a scheduler would: the report command (exit code 0).
+
+    A module fixture is set up before conftest's per-test audit file, so it names its own.
+    """
+    folder = tmp_path_factory.mktemp("packs")
+    out, trail = folder / "pack.pdf", folder / "audit.jsonl"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HOUSING_ASSURANCE_AUDIT", str(trail))
+        code = cli.main(["report", "--data", str(demo_dir), "--as-of", AS_OF.isoformat(), "--out", str(out)])
+    assert code == 0
+    return out, trail
+
+
+@pytest.fixture(scope="module")
+def landlord_pdf(landlord_run) -> Path:
+    return landlord_run[0]
+
+
+@pytest.fixture(scope="module")
+def busiest(extract) -> tuple[str, str]:
+    """The region with most exception cases, and its repairs team (a region and team pack worth reading)."""
+    rows = pl.concat([exception_cases(extract, k).select("region", "team_id") for k in EXCEPTION_KPIS])
+    region = rows.group_by("region").len().sort(["len", "region"], descending=[True, False])["region"][0]
+    team = (rows.filter(pl.col("region") == region, pl.col("team_id").str.starts_with("repairs"))
+            .group_by("team_id").len().sort("len", descending=True)["team_id"][0])
+    return region, team
+
+
+@pytest.fixture(scope="module")
+def region_pdf(extract, busiest, renderer, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("packs") / "region.pdf"
+    return pack.write_pack(extract, AS_OF, Scope(region=busiest[0]), out, renderer=renderer)
+
+
+@pytest.fixture(scope="module")
+def team_pdf(extract, busiest, renderer, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("packs") / "team.pdf"
+    return pack.write_pack(extract, AS_OF, Scope(teams=(busiest[1],)), out, renderer=renderer)
+
+
+@functools.cache
+def pdf_pages(path: Path) -> tuple[str, ...]:
+    return tuple(page.extract_text() for page in PdfReader(path).pages)
+
+
+def pdf_text(path: Path) -> str:
+    return "\n".join(pdf_pages(path))
+
+
+def exceptions_text(path: Path) -> str:
+    """The text from the Exceptions section on (the cover's contents list names it too: skip that)."""
+    text = pdf_text(path)
+    return text[text.index("\nExceptions\nWeek ending"):]
+
+
+# ---------------------------------------------------------------------------------------------
+# (a) every figure is kpis.compute's
+
+
+def check_figures(path: Path, extract, scope: Scope) -> None:
+    """Each KPI's id line in the PDF is followed by its value (and n of N) exactly as kpis.compute gives them."""
+    text = pdf_text(path)
+    figures = {r["kpi_id"]: r for r in compute(extract, [AS_OF], scope).iter_rows(named=True)}
+    for k in CATALOGUE:
+        found = re.findall(rf"^{re.escape(k.id)}\n(\S+)(?: |\n)(.*)$", text, re.M)
+        assert found, f"{k.id} is not in the pack"
+        assert len(found) >= (2 if k.id in HEADLINE else 1), f"{k.id}: on the scorecard and in its section"
+        f = figures[k.id]
+        for value, rest in found:
+            assert value == format_kpi_value(k, f["value"]), (k.id, value, f)
+            if k.kind == "pct" and f["denominator"]:
+                assert rest == f"{f['numerator']:,} of {f['denominator']:,}", (k.id, rest, f)
+            if k.kind == "per_1000_homes" and f["denominator"]:
+                assert rest == f"{f['numerator']:,} in {f['denominator']:,} homes", (k.id, rest, f)
+
+
+def test_whole_landlord_figures_are_those_of_kpis_compute(landlord_pdf, extract):
+    check_figures(landlord_pdf, extract, Scope())
+
+
+def test_figures_match_the_kpis_command(landlord_pdf, demo_dir):
+    """The same week and scope through `kpis --json`, the command a board secretary can rerun."""
+    out = subprocess.run([sys.executable, "-m", "housing_assurance", "kpis", "--data", str(demo_dir),
+                          "--as-of", AS_OF.isoformat(), "--json"], capture_output=True, text=True, check=True,
+                         cwd=ROOT)
+    figures = json.loads(out.stdout)["kpis"]
+    text = pdf_text(landlord_pdf)
+    for kpi_id in HEADLINE:
+        shown = re.findall(rf"^{re.escape(kpi_id)}\n(\S+)", text, re.M)
+        assert set(shown) == {format_kpi_value(KPIS[kpi_id], figures[kpi_id]["value"])}, kpi_id
+
+
+def test_region_and_team_figures_are_those_of_kpis_compute(region_pdf, team_pdf, extract, busiest):
+    check_figures(region_pdf, extract, Scope(region=busiest[0]))
+    check_figures(team_pdf, extract, Scope(teams=(busiest[1],)))
+
+
+def test_cover_says_what_when_and_for_whom(landlord_pdf, team_pdf, busiest):
+    cover = pdf_pages(landlord_pdf)[0]
+    assert "Brookmere Housing (demo)" in cover
+    assert "Week ending Sunday 22 November 2026" in cover
+    assert "16 Nov 2026 to 22 Nov 2026" in cover
+    assert "Whole landlord" in cover
+    assert "midnight at the end of 22 Nov 2026" in cover
+    assert "23 Nov 2026 06:00" in cover  # extract taken
+    team_cover = pdf_pages(team_pdf)[0]
+    assert f"({busiest[1]})" in team_cover
+
+
+def test_every_page_is_marked_and_numbered(landlord_pdf):
+    pages = pdf_pages(landlord_pdf)
+    for number, text in enumerate(pages, start=1):
+        assert "OFFICIAL-SENSITIVE: contains personal data" in text, number
+        assert f"Page {number} of {len(pages)}" in text, number
+        assert "Brookmere Housing (demo) · week ending 22 Nov 2026" in text, number
+
+
+# ---------------------------------------------------------------------------------------------
+# (b) the exception tables hold exactly the scope's cases, named by id and area only
+
+
+def listed_ids(path: Path, universe: set[str]) -> set[str]:
+    text = exceptions_text(path)
+    return {token for token in re.findall(r"\b[A-Z]+[0-9]+\b", text) if token in universe}
+
+
+def scope_case_ids(extract, scope: Scope) -> set[str]:
+    return {i for k in EXCEPTION_KPIS for i in exception_cases(extract, k, scope)["id"].to_list()}
+
+
+_CASES: dict = {}
+
+
+def exception_cases(extract, kpi_id: str, scope: Scope = WHOLE_LANDLORD) -> pl.DataFrame:
+    """kpis.cases for the pack's week, once per (KPI, scope) for the module."""
+    key = (kpi_id, scope)
+    if key not in _CASES:
+        _CASES[key] = cases(extract, AS_OF, kpi_id, scope)
+    return _CASES[key]
+
+
+def test_landlord_pack_lists_every_exception_case(landlord_pdf, extract):
+    everyone = scope_case_ids(extract, Scope())
+    assert everyone, "the demo week should have exception cases"
+    assert listed_ids(landlord_pdf, everyone) == everyone
+
+
+@pytest.mark.parametrize("which", ["region", "team"])
+def test_scoped_pack_lists_only_its_scope_cases(which, region_pdf, team_pdf, extract, busiest):
+    path, scope = ((region_pdf, Scope(region=busiest[0])) if which == "region"
+                   else (team_pdf, Scope(teams=(busiest[1],))))
+    everyone = scope_case_ids(extract, Scope())
+    mine = scope_case_ids(extract, scope)
+    assert mine and mine != everyone, "the scope should hold some but not all of the cases"
+    assert listed_ids(path, everyone) == mine
+    # and each of them is the scope's by its own columns
+    for k in EXCEPTION_KPIS:
+        rows = exception_cases(extract, k).filter(pl.col("id").is_in(list(mine)))
+        column, value = ("region", busiest[0]) if which == "region" else ("team_id", busiest[1])
+        assert rows[column].to_list() == [value] * rows.height
+
+
+def test_no_address_postcode_or_vulnerability_in_the_pack(landlord_pdf, extract):
+    text = pdf_text(landlord_pdf)
+    listed = scope_case_ids(extract, Scope())
+    homes = pl.concat([exception_cases(extract, k).select("property_id") for k in EXCEPTION_KPIS])
+    places = extract.sql("select address, postcode from properties where list_contains($ids, property_id)",
+                         ids=homes["property_id"].drop_nulls().to_list())
+    assert listed and places.height
+    for address, postcode in places.iter_rows():
+        assert address not in text and postcode not in text
+    for pid in homes["property_id"].drop_nulls().to_list():
+        assert not re.search(rf"\b{re.escape(pid)}\b", text)
+    kinds = extract.sql("select distinct vulnerability_type as t from vulnerabilities where t <> 'other'")["t"]
+    for kind in kinds.to_list():
+        assert kind not in text and kind.replace("_", " ") not in text.lower(), kind
+
+
+# ---------------------------------------------------------------------------------------------
+# (c) the pages render
+
+
+def test_pages_render_to_png(landlord_pdf, team_pdf, tmp_path):
+    assert shutil.which("pdftoppm"), "pdftoppm is needed (poppler-utils; `make test` installs it)"
+    for path in (landlord_pdf, team_pdf):
+        pages = len(pdf_pages(path))
+        assert pages >= 10  # cover, scorecard, five sections, exceptions
+        out = tmp_path / path.stem
+        out.mkdir()
+        subprocess.run(["pdftoppm", "-png", "-r", "40", str(path), str(out / "p")], check=True)
+        pngs = sorted(out.glob("p-*.png"))
+        assert len(pngs) == pages
+        assert all(p.stat().st_size > 3000 for p in pngs)  # not blank
+
+
+def test_reusing_a_browser_tab_draws_the_same_chart(renderer):
+    """The pack skips kaleido's reload between figures; a figure drawn after another is unchanged."""
+    from housing_assurance import charts
+
+    series = pl.DataFrame({"as_of": [date(2026, 9, 6 + 7 * i) for i in range(3)], "value": [80.0, None, 95.5]})
+    a = charts.trend_chart(series, KPIS["rp.first_time_fix_pct"], title="A")
+    b = charts.breakdown_bar(pl.DataFrame({"r": ["North", "South"], "v": [3.0, 7.0]}), "r", "v", "B")
+    with pack.ChartRenderer(tabs=1) as one_tab:
+        first, _, again = one_tab.svgs([(a, 400, 235), (b, 680, 200), (a, 400, 235)])
+
+    def plain(svg: str) -> str:  # Plotly names clip paths and traces with random ids
+        return re.sub(r"(?<=defs-)[0-9a-f]+|(?<=clip)[0-9a-f]+|(?<=trace)[0-9a-f]+", "#", svg)
+
+    assert first.startswith("<svg") and plain(first) == plain(again)
+
+
+# ---------------------------------------------------------------------------------------------
+# (d) atomic write
+
+
+def test_failed_build_leaves_no_file(tmp_path, monkeypatch, extract):
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(pack, "build_pack", broken)
+    out = tmp_path / "pack.pdf"
+    with pytest.raises(RuntimeError):
+        pack.write_pack(extract, AS_OF, Scope(), out)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_build_keeps_the_existing_file(tmp_path, monkeypatch, extract):
+    monkeypatch.setattr(pack, "build_pack", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom")))
+    out = tmp_path / "pack.pdf"
+    out.write_bytes(b"last week's pack")
+    with pytest.raises(RuntimeError):
+        pack.write_pack(extract, AS_OF, Scope(), out)
+    assert out.read_bytes() == b"last week's pack"
+    assert [p.name for p in tmp_path.iterdir()] == ["pack.pdf"]
+
+
+def test_failed_rename_leaves_no_temporary_file(tmp_path, monkeypatch, extract):
+    monkeypatch.setattr(pack, "build_pack", lambda *a, **k: b"%PDF-new")
+    monkeypatch.setattr(pack.os, "replace", lambda *a: (_ for _ in ()).throw(OSError("disk full")))
+    out = tmp_path / "pack.pdf"
+    out.write_bytes(b"old")
+    with pytest.raises(OSError):
+        pack.write_pack(extract, AS_OF, Scope(), out)
+    assert out.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["pack.pdf"]
+
+
+def test_write_replaces_the_file_and_keeps_its_permissions(tmp_path, monkeypatch, extract):
+    monkeypatch.setattr(pack, "build_pack", lambda *a, **k: b"%PDF-new")
+    out = tmp_path / "pack.pdf"
+    out.write_bytes(b"old")
+    out.chmod(0o644)
+    assert pack.write_pack(extract, AS_OF, Scope(), out) == out
+    assert out.read_bytes() == b"%PDF-new"
+    assert out.stat().st_mode & 0o777 == 0o644
+    fresh = pack.write_pack(extract, AS_OF, Scope(), tmp_path / "new.pdf")
+    assert fresh.stat().st_mode & 0o777 == 0o640  # personal data: owner and group only
+
+
+def test_a_missing_destination_folder_fails_before_any_work(tmp_path, monkeypatch, extract):
+    monkeypatch.setattr(pack, "build_pack", lambda *a, **k: pytest.fail("built before checking the folder"))
+    with pytest.raises(pack.PackError, match="no folder"):
+        pack.write_pack(extract, AS_OF, Scope(), tmp_path / "missing" / "pack.pdf")
+
+
+# ---------------------------------------------------------------------------------------------
+# Wrong inputs and exit codes
+
+
+def test_dates_outside_the_extract_are_refused(extract):
+    with pytest.raises(pack.PackError, match="had not ended when the extract was taken"):
+        pack.check_inputs(extract, END, Scope())  # 23 Nov: its week ends 24 Nov 00:00, after 23 Nov 06:00
+    with pytest.raises(pack.PackError, match="starts before the extract's first record"):
+        pack.check_inputs(extract, date(2024, 11, 1), Scope())
+    assert pack.latest_complete_week(extract) == AS_OF
+    assert pack.check_inputs(extract, AS_OF, Scope()) == []
+    early = pack.first_record(extract).date() + timedelta(days=30)
+    notes = pack.check_inputs(extract, early, Scope())
+    assert len(notes) == 1 and "undercount" in notes[0]  # its 13-week trend starts before the data
+
+
+def test_unknown_scope_and_unusable_tables_are_refused(extract, tmp_path, demo_dir):
+    with pytest.raises(pack.PackError, match="region 'Nowhere' does not appear"):
+        pack.check_inputs(extract, AS_OF, Scope(region="Nowhere"))
+    with pytest.raises(pack.PackError, match="team 'no-such-team' does not appear"):
+        pack.check_inputs(extract, AS_OF, Scope(teams=("no-such-team",)))
+    with pytest.raises(pack.PackError, match="no teams"):
+        pack.check_inputs(extract, AS_OF, Scope(teams=()))
+    broken = tmp_path / "broken"
+    shutil.copytree(demo_dir, broken)
+    (broken / "repairs.parquet").write_bytes(b"")
+    with pytest.raises(pack.PackError, match="unusable table.*repairs"):
+        pack.check_inputs(open_extract(broken), AS_OF, Scope())
+
+
+def run_report(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "housing_assurance", "report", *args], capture_output=True,
+                          text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--data", "/nonexistent/extract"], "no extract folder at /nonexistent/extract"),
+    (["--as-of", END.isoformat()], "had not ended when the extract was taken"),
+    (["--out", "/nonexistent/folder/pack.pdf"], "no folder /nonexistent/folder"),
+])
+def test_report_exits_1_with_one_line(args, message, demo_dir, tmp_path):
+    given = dict(zip(args[::2], args[1::2], strict=True))
+    argv = []
+    for flag, default in (("--data", str(demo_dir)), ("--as-of", AS_OF.isoformat()),
+                          ("--out", str(tmp_path / "pack.pdf"))):
+        argv += [flag, given.get(flag, default)]
+    done = run_report(*argv)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.count("\n") == 1 and message in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "pack.pdf").exists()
+
+
+def test_report_exits_1_for_an_unknown_region(demo_dir, tmp_path, capsys, monkeypatch):
+    class NoBrowser:  # the check comes before any chart: no need to boot Chromium for it
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(pack, "ChartRenderer", NoBrowser)
+    out = tmp_path / "pack.pdf"
+    code = cli.main(["report", "--data", str(demo_dir), "--as-of", AS_OF.isoformat(), "--region", "Nowhere",
+                     "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1 and "region 'Nowhere' does not appear" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("args", [
+    ["--data", "x", "--as-of", "22/11/2026", "--out", "p.pdf"],  # not YYYY-MM-DD
+    ["--data", "x", "--as-of", "2026-11-22"],  # no --out
+])
+def test_report_exits_2_on_bad_arguments(args, capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["report", *args])
+    assert stop.value.code == 2
+
+
+def test_report_is_audited(landlord_run):
+    from housing_assurance import audit
+
+    out, trail = landlord_run
+    entries = audit.read_entries(trail)
+    assert [(e["action"], e["target"], e["as_of"]) for e in entries] == [("report", str(out), AS_OF.isoformat())]
