@@ -264,8 +264,8 @@ def adopt_url(page_keys: tuple[str, ...] = ()) -> None:
 def write_url(view: View, **page: str | None) -> None:
     """Write the view into the address bar (no rerun) so it can be pasted into an e-mail."""
     params = view.params(**page)
-    if params != url_params():
-        st.query_params.from_dict(params)
+    # Always written: after a link is followed the browser may still show the old address.
+    st.query_params.from_dict(params)
     st.session_state[_LAST_URL] = params
 
 

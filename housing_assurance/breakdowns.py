@@ -12,8 +12,8 @@ from datetime import date
 
 import polars as pl
 
-from housing_assurance.figures import DIMENSIONS, FigureStore, aggregate
-from housing_assurance.kpis import KPIS, Kpi, Scope
+from housing_assurance.figures import DIMENSIONS, FigureStore
+from housing_assurance.kpis import KPIS, Kpi, Scope, aggregate
 
 NONE_KEY = "(none)"  # the URL value of a bar whose column is null ("not recorded")
 

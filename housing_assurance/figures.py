@@ -6,9 +6,10 @@ week, region or team has to answer in under a second. Running the KPI queries ag
 rows whose region and team pass the scope (kpis.md: the scope chooses which rows are counted,
 look-backs search the whole extract; the household-level vu.* rows follow the scope's regions). So
 the store runs each query once per week for the whole landlord, keeps its rows grouped by the
-columns that KPIs filter on and breakdowns group by (a row count `n` per group), and aggregates for
-any scope exactly as kpis.compute does. Queries whose KPIs take a median, mean or sum keep one row
-per case. tests/test_app.py checks the store against kpis.compute for several weeks and scopes.
+columns that KPIs filter on and breakdowns group by (a row count `n` per group), and aggregates the
+rows a scope counts. Queries whose KPIs take a median, mean or sum keep one row
+per case. The arithmetic is kpis.aggregate, the very function kpis.compute uses; tests/test_app.py
+checks the store against kpis.compute for several weeks and scopes.
 
 Drill-downs never come from here: they call kpis.cases, the one definition of the rows behind a figure.
 """

@@ -475,7 +475,7 @@ def _figure_statement(k: Kpi, fig: dict, n: int) -> str:
         return f"**{value}**: the average over the **{n:,}** {noun} listed."
     if k.kind in ("sum", "sum_gbp"):
         return f"**{value}**: the total over the **{n:,}** rows listed."
-    return f"**{value}**: the **{n:,}** {noun} counted are listed, oldest or most overdue first."
+    return f"**{value}** {k.title[:1].lower() + k.title[1:]}. All **{n:,}** are listed, oldest or most overdue first."
 
 
 def exception_table(view: app.View, kpi_id: str, title: str, page: str, limit: int | None = None) -> None:

@@ -1,0 +1,146 @@
+"""The app in a real browser: Debian's Chromium, headless, driven by Playwright.
+
+Starts `streamlit run app.py` on a small generated extract on a free port, then does what a user
+does: open the overview, change the region, follow a KPI to its list of cases, open a case from the
+list, and open that case again straight from a pasted URL. Screenshots go to tests/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--disable-quic"]
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = Path(__file__).resolve().parent / "screenshots"
+END = date(2026, 11, 23)
+WAIT = 90_000  # ms: a loaded test machine can be slow to draw the first page
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not installed at "
+                                "/usr/bin/chromium (`make test` installs it: apt-get install -y chromium)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The app on a 1,500-home demo extract, on a free port; stopped (by its process id) afterwards."""
+    from housing_assurance.demo import generate
+
+    data = tmp_path_factory.mktemp("browser") / "demo"
+    generate(data, homes=1500, years=2, seed=3, end=END)
+    port = _free_port()
+    env = {**os.environ, "HOUSING_ASSURANCE_DATA": str(data), "HOUSING_ASSURANCE_PREFETCH": "0"}
+    streamlit = Path(sys.executable).parent / "streamlit"
+    log = (tmp_path_factory.mktemp("browser-log") / "streamlit.log").open("w")
+    proc = subprocess.Popen(
+        [str(streamlit), "run", "app.py", "--server.headless", "true", "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("the app did not start within a minute")
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_overview_region_drill_down_case_and_pasted_url(server, browser):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1440, "height": 1100})
+    page.set_default_timeout(WAIT)
+    page.goto(server + "/")
+    expect(page.get_by_role("heading", name="Executive overview")).to_be_visible()
+    expect(page.locator('[data-testid="stMetricValue"]').first).to_be_visible()
+    assert "as_of=2026-11-22" in page.url
+    shot(page, "1_overview")
+
+    # Change the region in the sidebar: the figures and the address follow.
+    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Region").click()
+    page.get_by_role("option", name="North").click()
+    page.wait_for_url(re.compile(r"region=North"))
+    expect(page.get_by_text("North region").first).to_be_visible()
+    shot(page, "2_overview_north")
+
+    # Follow a KPI to the cases behind it: the list says as many rows as the tile.
+    link = page.locator('a[href*="kpi=dm.open_cases"]').first
+    expect(link).to_be_visible()
+    tile_count = int(re.search(r"See the ([\d,]+) case", link.inner_text()).group(1).replace(",", ""))
+    link.click()
+    page.wait_for_url(re.compile(r"kpi=dm\.open_cases"))
+    expect(page.get_by_role("heading", name="Open damp and mould cases", exact=True)).to_be_visible()
+    statement = page.get_by_text(re.compile(r"are listed, oldest")).first
+    expect(statement).to_be_visible()
+    assert re.search(rf"\b{tile_count:,}\b", statement.inner_text()), (tile_count, statement.inner_text())
+    assert "region=North" in page.url
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    expect(grid).to_be_visible()
+    time.sleep(1)  # the grid is drawn on a canvas once its data has arrived
+    shot(page, "3_cases")
+
+    # Open the first case: tick its row (the grid is a canvas: click the first row's checkbox).
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 15, box["y"] + 35 + 17)
+    page.wait_for_url(re.compile(r"/case\?.*case="))
+    heading = page.get_by_role("heading", name=re.compile(r"^Damp and mould case "))
+    expect(heading).to_be_visible()
+    case_id = heading.inner_text().split()[-1]
+    expect(page.get_by_role("heading", name="Awaab's Law clocks")).to_be_visible()
+    expect(page.get_by_role("heading", name="Timeline")).to_be_visible()
+    case_url = page.url
+    assert f"case={case_id}" in case_url and "kind=dm" in case_url
+    shot(page, "4_case")
+
+    # A pasted URL opens that case straight away, in a new session.
+    fresh = browser.new_context(viewport={"width": 1440, "height": 1100}).new_page()
+    fresh.set_default_timeout(WAIT)
+    fresh.goto(case_url)
+    expect(fresh.get_by_role("heading", name=f"Damp and mould case {case_id}")).to_be_visible()
+    expect(fresh.get_by_role("heading", name="Timeline")).to_be_visible()
+    assert "region=North" in fresh.url
+    shot(fresh, "5_case_from_pasted_url")
+    fresh.context.close()
+    page.close()
