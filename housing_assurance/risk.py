@@ -245,8 +245,9 @@ class RiskModel:
     scaler: StandardScaler
     model: LogisticRegression
     training_dates: list[date]
-    examples: int
-    positives: int
+    examples: int  # homes x training dates
+    positives: int  # of which a report followed
+    fitted_on: int  # examples the fit used (every report, and a weighted sample of the rest at large landlords)
 
     def log_odds_parts(self, x: np.ndarray) -> np.ndarray:
         """Each column's contribution to the log-odds, against the average training example."""
@@ -290,7 +291,8 @@ def fit(as_of: date, rows: pl.DataFrame, labelled: pl.DataFrame, x: np.ndarray |
     scaler = StandardScaler().fit(x, sample_weight=weight)
     model = LogisticRegression(C=REGULARISATION_C, max_iter=1000, tol=1e-5)
     model.fit(scaler.transform(x), y, sample_weight=weight)
-    return RiskModel(as_of, scaler, model, sorted(set(rows["as_of"].to_list())), len(keep), positives)
+    return RiskModel(as_of, scaler, model, sorted(set(rows["as_of"].to_list())), len(keep), positives,
+                     int(keep.sum()))
 
 
 def _sample(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -461,20 +463,27 @@ def backtest(extract: Extract, as_of: date, scope: Scope = WHOLE_LANDLORD) -> Ba
     if not dates:
         raise RiskError(f"the extract is too short to back-test at {as_of:%d %b %Y}: each back-test date needs "
                         f"{(MIN_HISTORY_DAYS + HORIZON_DAYS) // 7} weeks of history before it and 13 weeks after")
-    needed = sorted({t for d in dates for t in training_dates(d, start)} | set(dates))
-    rows = features(extract, needed)
-    x = design_matrix(rows)
     known_by = reference_date(extract, as_of) + timedelta(days=1)
     followed = outcomes(extract, dates, known_by)
     regions = scope_regions(extract, scope)
+    # Feature rows and design matrices by date, oldest back-test first: consecutive back-tests share
+    # most training dates, so each step adds a few dates and forgets those no longer needed.
+    cache: dict[date, tuple[pl.DataFrame, np.ndarray]] = {}
     results = []
     for d in dates:
         learn_from = training_dates(d, start)
-        train_mask = rows["as_of"].is_in(learn_from).to_numpy()
-        model = fit(d, rows.filter(pl.Series(train_mask)), outcomes(extract, learn_from, d + timedelta(days=1)),
-                    x[train_mask])
-        on_date = (rows["as_of"] == d).to_numpy()
-        scored = score(model, rows.filter(pl.Series(on_date)), x[on_date], with_reasons=False)
+        missing = [t for t in [*learn_from, d] if t not in cache]
+        if missing:
+            fresh = features(extract, missing)
+            for t in missing:
+                part = fresh.filter(pl.col("as_of") == t)
+                cache[t] = (part, design_matrix(part))
+        for t in [t for t in cache if t not in learn_from and t != d]:
+            del cache[t]
+        rows = pl.concat([cache[t][0] for t in learn_from])
+        model = fit(d, rows, outcomes(extract, learn_from, d + timedelta(days=1)),
+                    np.vstack([cache[t][1] for t in learn_from]))
+        scored = score(model, cache[d][0], cache[d][1], with_reasons=False)
         if regions is not None:
             scored = scored.filter(pl.col("region").is_in(regions))
         reported = set(followed.filter(pl.col("as_of") == d)["property_id"].to_list())

@@ -127,6 +127,17 @@ damp_history as (
     group by d.as_of, c.home_id, d.known_before
 ),
 
+contacts_in_span as (
+    select
+        c.property_id,
+        c.contacted_at,
+        c.reason
+    from contacts as c
+    inner join span as s
+        on c.contacted_at >= s.looks_back_to
+        and c.contacted_at < s.known_before
+),
+
 contact_counts as (
     select
         d.as_of,
@@ -134,7 +145,7 @@ contact_counts as (
         count(*) as contacts_1y,
         count(*) filter (where c.reason = 'repair_chase') as repair_chases_1y
     from dates as d
-    inner join contacts as c
+    inner join contacts_in_span as c
         on c.contacted_at < d.known_before
         and c.contacted_at >= d.known_before - interval 365 day
     group by d.as_of, c.property_id
