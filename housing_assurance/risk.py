@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import polars as pl
@@ -99,7 +99,8 @@ def _damp_words(r: dict) -> str:
 
 
 def _crowding_words(r: dict) -> str:
-    return f"overcrowded: {_plural(r['household_size'], 'person', 'people')} in {_plural(r['bedrooms'], 'bedroom')}"
+    rooms = _plural(r["bedrooms"], "bedroom") if r["bedrooms"] else "a home with no separate bedroom"
+    return f"overcrowded: {_plural(r['household_size'], 'person', 'people')} in {rooms}"
 
 
 def _age_words(r: dict) -> str:
@@ -169,13 +170,7 @@ def features(extract: Extract, as_of_dates: list[date]) -> pl.DataFrame:
 def outcomes(extract: Extract, as_of_dates: list[date], known_before: date) -> pl.DataFrame:
     """Homes with a damp and mould report in the 13 weeks after each date, reported before `known_before` 00:00."""
     return extract.query("risk_outcomes", as_of_dates=sorted(set(as_of_dates)),
-                         known_before=_start_of(known_before))
-
-
-def _start_of(d: date):
-    from datetime import datetime
-
-    return datetime(d.year, d.month, d.day)
+                         known_before=datetime(known_before.year, known_before.month, known_before.day))
 
 
 def design_matrix(rows: pl.DataFrame) -> np.ndarray:
@@ -405,7 +400,6 @@ class Backtest:
     as_of: date
     scope: Scope
     dates: pl.DataFrame  # one row per back-test date
-    notes: list[str] = field(default_factory=list)
 
     def mean(self, column: str) -> float | None:
         values = self.dates[column].drop_nulls()
