@@ -97,6 +97,9 @@ CLOCK_NAMES = {
 }
 
 
+MARKING = "OFFICIAL-SENSITIVE: contains personal data"  # on every page: case ids are personal data
+
+
 class PackError(ValueError):
     """The pack cannot be made from these inputs; the message says why in one line."""
 
@@ -456,7 +459,7 @@ EXCEPTION_COLUMNS: dict[str, list[Column]] = {
 EXCEPTION_TEXT = {
     "dm.overdue_open_cases": ("Awaab's Law breaches",
                               "Open damp and mould cases with an Awaab's Law deadline passed and its action not done "
-                              "by the end of the week, oldest first."),
+                              "by the end of the week, earliest missed deadline first."),
     "cx.open_overdue": ("Overdue complaints",
                         "Open complaints past the response deadline of their current stage, most overdue first."),
     "vu.open_overdue_jobs_vulnerable": ("Overdue repairs at vulnerable households",
@@ -670,6 +673,7 @@ def _build(extract: Extract, as_of: date, scope: Scope, progress: Progress | Non
         "exceptions": exceptions,
         "contractors_below": contractors_below,
         "contractor_targets": _contractor_targets(goals),
+        "marking": MARKING,
         "no_data": NO_DATA,
     }
     pdf = _render_pdf(context)
