@@ -322,3 +322,43 @@ def test_cli_text_and_exit_codes(capsys, demo_dir, tmp_path):
         assert code == 2
     code, out, _ = run(capsys, "risk", "--help")
     assert code == 0 and "--backtest" in out
+
+
+# --- the page ------------------------------------------------------------------------------------
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+def _page(monkeypatch, demo_dir: Path, **params: str):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("HOUSING_ASSURANCE_DATA", str(demo_dir))
+    monkeypatch.setenv("HOUSING_ASSURANCE_PREFETCH", "0")
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.query_params["as_of"] = params.get("as_of", AS_OF.isoformat())
+    at.run()  # the pages are registered by the first run (st.navigation with url paths)
+    at.switch_page("pages/homes_at_risk.py")
+    for k, v in params.items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def test_page_lists_the_scope_with_reasons_links_and_the_backtest(monkeypatch, demo_dir, demo, scored):
+    region = scored["region"][0]
+    at = _page(monkeypatch, demo_dir, as_of=AS_OF.isoformat(), region=region, show="50")
+    assert not at.exception
+    table = at.dataframe[0].value
+    expected = risk.homes_at_risk(demo, AS_OF, Scope(region=region), scored=scored).head(50)
+    assert table["Home"].tolist() == expected["property_id"].to_list()
+    assert table[["Reason 1", "Reason 2", "Reason 3"]].notna().all().all()
+    links = [u for u in table["History"].tolist() if isinstance(u, str)]
+    assert links and all(u.startswith("case?") and "case=" in u and "kind=dm" in u for u in links)
+    text = " ".join(m.value for m in at.markdown)
+    assert "were in the top 5% of the list" in text
+    assert at.query_params["region"] in (region, [region])  # the view stays in the address bar
+
+
+def test_page_explains_when_there_is_too_little_history(monkeypatch, demo_dir):
+    at = _page(monkeypatch, demo_dir, as_of="2024-01-07")
+    assert not at.exception
+    assert any("history" in w.value for w in at.warning)
