@@ -192,3 +192,44 @@ def timeline_chart(events: pl.DataFrame, deadlines: pl.DataFrame | None = None, 
     fig = _layout(fig, title, max(height, 55 * len(lanes) + 100))
     fig.update_layout(showlegend=True, legend=dict(orientation="h", y=-0.12, x=0))
     return fig
+
+
+def sparkline_svg(values: list[float | None], colour: str = PALETTE[0], width: int = 240, height: int = 48,
+                  label: str = "trend over the last weeks") -> str:
+    """A small line of the weekly figures as inline SVG: light enough for a page of tiles (a Plotly
+    chart per tile would make the browser's work the slowest part of the page), and fit for HTML.
+    Gaps (weeks with no figure) break the line; the latest week is marked with a dot."""
+    pad = 4
+    known = [v for v in values if v is not None]
+    if not known or len(values) < 2:
+        return (f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="no figures to draw">'
+                "</svg>")
+    lo, hi = min(known), max(known)
+    if hi - lo < 1e-9:
+        lo, hi = lo - 1, hi + 1
+    step = (width - 2 * pad) / (len(values) - 1)
+
+    def point(i: int, v: float) -> tuple[float, float]:
+        return pad + i * step, height - pad - (v - lo) / (hi - lo) * (height - 2 * pad)
+
+    runs, run = [], []
+    for i, v in enumerate(values):
+        if v is None:
+            if run:
+                runs.append(run)
+            run = []
+        else:
+            run.append(point(i, v))
+    if run:
+        runs.append(run)
+    lines = "".join(
+        f'<polyline fill="none" stroke="{colour}" stroke-width="2" stroke-linejoin="round" stroke-linecap="round" '
+        f'points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in r)}"/>' if len(r) > 1 else
+        f'<circle cx="{r[0][0]:.1f}" cy="{r[0][1]:.1f}" r="1.8" fill="{colour}"/>'
+        for r in runs)
+    dot = ""
+    if values[-1] is not None:
+        x, y = point(len(values) - 1, values[-1])
+        dot = f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>'
+    return (f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{label}" '
+            f'xmlns="http://www.w3.org/2000/svg">{lines}{dot}</svg>')

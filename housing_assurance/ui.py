@@ -9,6 +9,7 @@ outside the Vulnerability and records page.
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import date, datetime, timedelta
 
@@ -45,6 +46,7 @@ _NAV = "_nav_count"  # bumped whenever a table or chart selection navigates, to 
 STYLE = """<style>
 .kpi-title {font-weight: 600; font-size: 0.9rem; line-height: 1.3; min-height: 2.6em; color: #1F2933;}
 [data-testid="stMetricValue"] {font-size: 2rem;}
+.spark {margin: 0.1rem 0 0.6rem 0; line-height: 0;}
 </style>"""
 
 
@@ -222,7 +224,7 @@ def rows_behind(k: Kpi, fig: dict) -> int | None:
 
 
 def cases_word(k: Kpi, n: int | None) -> str:
-    noun = {"rp_appointments": "appointments", "rp_job_surveys": "survey answers", "vu_households": "households",
+    noun = {"rp_appointments": "appointments", "rp_job_surveys": "answers", "vu_households": "households",
             "vu_vulnerability_records": "vulnerability records", "validation": "findings",
             "cx_acknowledgements_due": "acknowledgements"}.get(k.query)
     if noun is None:
@@ -278,8 +280,10 @@ def _tile(view: app.View, r: dict, page: str) -> None:
     elif k.kind == "per_1000_homes" and r["denominator"]:
         detail += f" · {r['numerator']:,} over {r['denominator']:,} homes"
     st.caption(detail)
-    st.plotly_chart(charts.sparkline(r["history"], r["history_as_of"], charts.PALETTE[0]),
-                    config={"displayModeBar": False, "staticPlot": True}, key=f"spark:{k.id}", width="stretch")
+    dates = r["history_as_of"]
+    words = f"{k.title}, weekly, {format_date(dates[0])} to {format_date(dates[-1])}" if dates else k.title
+    st.markdown(f'<div class="spark">{charts.sparkline_svg(r["history"], label=words)}</div>',
+                unsafe_allow_html=True)
     st.page_link(PAGE_FILES[page], label=cases_word(k, rows_behind(k, r)) + " →", query_params=view.params(kpi=k.id))
 
 
@@ -310,7 +314,7 @@ def _label(col: str) -> str:
         return LABELS[col]
     text = col.removeprefix("is_").removeprefix("has_").replace("_gbp", "").replace("_pct", " %")
     text = text.replace("_at", "").replace("_on", "") if col.endswith(("_at", "_on")) else text
-    text = text.replace("_", " ")
+    text = re.sub(r"([a-z])(\d)", r"\1 \2", text.replace("_", " "))
     return text[:1].upper() + text[1:]
 
 
@@ -443,9 +447,15 @@ def drilldown(view: app.View, page: str) -> None:
             st.error(f"These cases cannot be split by “{by}”.")
             return
         label = _bar_label(view, kpi_id, by, value)
+        total = len(rows)
         rows = cases_behind_bar(rows, by, value)
-        statement = (f"The bar **{label}** of the breakdown by {dimensions_for(app.store(view.key), kpi_id, True)[by]}"
-                     f" (the whole figure is {kpi_value(k, fig['value'])}): **{len(rows):,}** rows.")
+        dim = dimensions_for(app.store(view.key), kpi_id, True)[by].lower()
+        noun = cases_word(k, None).removeprefix("See the ")
+        statement = (f"Only the {noun} whose {dim} is **{label}**: **{len(rows):,}** of the {total:,} behind "
+                     f"the figure ({kpi_value(k, fig['value'])} for {scope_words(view).lower()}).")
+        if k.kind == "pct" and len(rows):
+            met = int(rows["meets"].sum())
+            statement += f" {met:,} of them meet it: {100 * met / len(rows):.1f}%."
     st.markdown(statement)
     case_table(view, rows, k, name=f"drill:{kpi_id}", file_stub=f"{kpi_id}_{view.as_of}", sensitive_allowed=sensitive,
                height=min(40 + 35 * max(len(rows), 1), 700))

@@ -73,7 +73,7 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser():
+def debian_chromium():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -87,7 +87,8 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def test_overview_region_drill_down_case_and_pasted_url(server, browser):
+def test_overview_region_drill_down_case_and_pasted_url(server, debian_chromium):
+    browser = debian_chromium
     from playwright.sync_api import expect
 
     page = browser.new_page(viewport={"width": 1440, "height": 1100})
@@ -95,7 +96,7 @@ def test_overview_region_drill_down_case_and_pasted_url(server, browser):
     page.goto(server + "/")
     expect(page.get_by_role("heading", name="Executive overview")).to_be_visible()
     expect(page.locator('[data-testid="stMetricValue"]').first).to_be_visible()
-    assert "as_of=2026-11-22" in page.url
+    page.wait_for_url(re.compile(r"as_of=2026-11-22"))  # the latest complete week, written into the address
     shot(page, "1_overview")
 
     # Change the region in the sidebar: the figures and the address follow.
