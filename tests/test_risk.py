@@ -300,7 +300,8 @@ def test_cli_json_list(capsys, demo_dir):
         assert 0 <= h["score"] <= 1 and len(h["reasons"]) == 3
 
 
-def test_cli_backtest_json(capsys, demo_dir):
+def test_cli_backtest_json(capsys, demo_dir, backtest, monkeypatch):
+    monkeypatch.setattr(risk, "backtest", lambda extract, as_of, scope: backtest)  # computed once above
     code, out, err = run(capsys, "risk", "--data", str(demo_dir), "--as-of", AS_OF.isoformat(), "--backtest",
                          "--json")
     assert code == 0, err
@@ -308,6 +309,8 @@ def test_cli_backtest_json(capsys, demo_dir):
     assert len(result["dates"]) >= 4
     assert {"capture_top5_pct", "precision_top100_pct", "roc_auc"} <= set(result["mean"])
     assert {"as_of", "homes", "homes_with_report", "capture_top5_pct", "roc_auc"} <= set(result["dates"][0])
+    code, out, _ = run(capsys, "risk", "--data", str(demo_dir), "--as-of", AS_OF.isoformat(), "--backtest")
+    assert code == 0 and "were in the top 5% of the list" in out and "capture_top5_pct" in out
 
 
 def test_cli_text_and_exit_codes(capsys, demo_dir, tmp_path):
