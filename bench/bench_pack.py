@@ -7,7 +7,8 @@
 Times the `report` command end to end, as a scheduler runs it (a fresh process: imports, opening
 the extract, Chromium, figures, charts, layout, the atomic write), for the whole landlord, one region
 and one team; then one whole-landlord run in this process with the time of each stage. The load
-average is printed too: on a shared machine it explains slow runs. The figures go into docs/pdf-pack.md.
+average is printed too, and the CPU seconds (Python and Chromium): on a shared machine the wall time
+follows the load, the CPU time much less so. The figures go into docs/pdf-pack.md.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -29,12 +31,18 @@ SCOPES = (("whole landlord", []), ("region North", ["--region", "North"]), ("tea
                                                                            ["--team", "repairs-north"]))
 
 
-def report(data: Path, as_of: date, scope_args: list[str], out: Path) -> float:
-    start = time.perf_counter()
+def cpu_of_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def report(data: Path, as_of: date, scope_args: list[str], out: Path) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (Python and Chromium together) of one `report` command."""
+    start, cpu = time.perf_counter(), cpu_of_children()
     subprocess.run([sys.executable, "-m", "housing_assurance", "report", "--data", str(data),
                     "--as-of", as_of.isoformat(), *scope_args, "--out", str(out)],
                    check=True, cwd=ROOT, capture_output=True)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, cpu_of_children() - cpu
 
 
 def stages(data: Path, as_of: date, out: Path) -> list[tuple[str, float]]:
@@ -79,14 +87,17 @@ def main(argv: list[str]) -> None:
         print(f"{date.today()} · {platform.processor() or platform.machine()} · {os.cpu_count()} cores · "
               f"Python {platform.python_version()} · load average {os.getloadavg()[0]:.1f} · "
               f"{data} · week ending {as_of}")
-        print("| scope | runs | median | fastest | slowest | pages | size |")
-        print("|---|---|---|---|---|---|---|")
+        print("| scope | runs | wall median | fastest | slowest | CPU median | load | pages | size |")
+        print("|---|---|---|---|---|---|---|---|---|")
         for name, scope_args in SCOPES:
             out = Path(tmp) / f"{name.replace(' ', '-')}.pdf"
-            times = [report(data, as_of, scope_args, out) for _ in range(args.runs)]
+            load = os.getloadavg()[0]
+            runs = [report(data, as_of, scope_args, out) for _ in range(args.runs)]
+            walls = [w for w, _ in runs]
             pages = len(PdfReader(out).pages)
-            print(f"| {name} | {len(times)} | {statistics.median(times):.1f} s | {min(times):.1f} s "
-                  f"| {max(times):.1f} s | {pages} | {out.stat().st_size / 1024:.0f} KB |", flush=True)
+            print(f"| {name} | {len(runs)} | {statistics.median(walls):.1f} s | {min(walls):.1f} s "
+                  f"| {max(walls):.1f} s | {statistics.median(c for _, c in runs):.1f} s | {load:.1f} | {pages} "
+                  f"| {out.stat().st_size / 1024:.0f} KB |", flush=True)
         print(f"\nStages of one whole-landlord pack in one process (load average {os.getloadavg()[0]:.1f}):")
         for stage, seconds in stages(data, as_of, Path(tmp) / "stages.pdf"):
             print(f"  {seconds:5.1f} s  {stage}")

@@ -163,7 +163,8 @@ def check_scope_names(extract: Extract, region: str | None, teams: tuple[str, ..
             raise PackError(f"team {team!r} does not appear in the extract's teams table "
                             "(use a team_id, for example repairs-north)")
     if teams == ():
-        raise PackError("the scope holds no teams, so the pack would be empty")
+        raise PackError("the scope holds no teams (is --team outside what --as-user may see?), "
+                        "so the pack would be empty")
 
 
 def check_inputs(extract: Extract, as_of: date, scope: Scope) -> list[str]:
@@ -313,17 +314,13 @@ def _change(k: Kpi, change: float | None, higher_is_better: bool | None) -> tupl
     """Change since last week as text, and better/worse/same for its colour (from unrounded figures)."""
     if change is None:
         return NO_DATA, "none"
-    if k.kind == "pct":
-        text = f"{change:+.1f} pts"
-    elif k.kind == "sum_gbp":
-        text = ("+" if change >= 0 else "−") + format_kpi_value(k, abs(change))
-    elif k.kind in ("count", "sum"):
-        text = f"{change:+,.0f}"
-    else:
-        text = f"{change:+,.1f}"
-    text = text.replace("-", "−")
     if change == 0:
         return "no change", "same"
+    size = format_kpi_value(k, abs(change)).rstrip("%")  # as precise as the figures themselves
+    sign = "+" if change > 0 else "−"
+    if not any(c in "123456789" for c in size):  # a change too small to show: "−0.0" would puzzle
+        size, sign = "under " + size[:-1] + "1", ""
+    text = sign + size + (" pts" if k.kind == "pct" else "")
     arrow = "▲" if change > 0 else "▼"
     if higher_is_better is None:
         return f"{arrow} {text}", "none"
@@ -432,12 +429,12 @@ class Column:
 EXCEPTION_COLUMNS: dict[str, list[Column]] = {
     # Only these columns leave the building: case id and area, never a name, address or vulnerability.
     "dm.overdue_open_cases": [
-        Column("id", "Case", 11), Column("area", "Area", 12), Column("team_id", "Team", 14),
-        Column("reported_at", "Reported", 11, _day, kind="date"),
-        Column("hazard_level", "Hazard", 9, _words, "not assessed"),
-        Column("clocks_breached", "Deadlines missed", 21, _clocks),
+        Column("id", "Case", 10), Column("area", "Area", 12), Column("team_id", "Team", 16),
+        Column("reported_at", "Reported", 10.5, _day, kind="date"),
+        Column("hazard_level", "Hazard", 10, _words, "not assessed"),
+        Column("clocks_breached", "Deadlines missed", 18, _clocks),
         Column("first_breached_due_by", "First deadline", 14, _deadline, kind="date"),
-        Column("days_open", "Days open", 8, _days, kind="num"),
+        Column("days_open", "Days open", 9.5, _days, kind="num"),
     ],
     "cx.open_overdue": [
         Column("id", "Complaint", 12), Column("area", "Area", 13), Column("team_id", "Team", 16),
@@ -447,12 +444,11 @@ EXCEPTION_COLUMNS: dict[str, list[Column]] = {
         Column("days_overdue", "Days overdue", 12, _whole, kind="num"),
     ],
     "vu.open_overdue_jobs_vulnerable": [
-        Column("id", "Job", 9), Column("area", "Area", 10), Column("team_id", "Team", 11),
-        Column("contractor_name", "Contractor", 15.5), Column("priority", "Priority", 9.5, _words),
-        Column("category", "Category", 9.5, _words), Column("reported_at", "Reported", 10.5, _day, kind="date"),
-        Column("target_at", "Target", 10.5, _day, kind="date"),
-        Column("days_overdue", "Days overdue", 8, _days, kind="num"),
-        Column("chases", "Chases", 6.5, _whole, kind="num"),
+        Column("id", "Job", 10), Column("area", "Area", 11.5), Column("team_id", "Team", 12.5),
+        Column("contractor_name", "Contractor", 20), Column("priority", "Priority", 9.5, _words),
+        Column("category", "Category", 10.5, _words), Column("target_at", "Target", 10.5, _day, kind="date"),
+        Column("days_overdue", "Days overdue", 8.5, _days, kind="num"),
+        Column("chases", "Chases", 7, _whole, kind="num"),
     ],
 }
 
@@ -578,7 +574,10 @@ def _trend(k: Kpi, row: dict, goal: Target | None, renderer: ChartRenderer) -> C
         return chart
     series = pl.DataFrame({"as_of": row["history_as_of"], "value": history},
                           schema={"as_of": pl.Date, "value": pl.Float64})
-    fig = charts.trend_chart(series, k, goal, title=_wrap_title(k.title), height=TREND_SIZE[1])
+    title = _wrap_title(k.title)
+    fig = charts.trend_chart(series, k, goal, title=title, height=TREND_SIZE[1])
+    if "<br>" in title:  # room for the title's second line above the plot
+        fig.update_layout(margin_t=58)
     if k.kind in ("count", "sum"):
         charts.whole_number_ticks(fig, max(v for v in history if v is not None))
     gaps = sum(v is None for v in history)

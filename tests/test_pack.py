@@ -402,3 +402,13 @@ def test_report_is_audited(landlord_run):
     out, trail = landlord_run
     entries = audit.read_entries(trail)
     assert [(e["action"], e["target"], e["as_of"]) for e in entries] == [("report", str(out), AS_OF.isoformat())]
+
+
+def test_change_since_last_week_reads_plainly():
+    pct = KPIS["vu.adjustment_recorded_pct"]
+    assert pack._change(pct, -0.04, True) == ("▼ under 0.1 pts", "worse")  # not "−0.0"
+    assert pack._change(pct, 1.3, True) == ("▲ +1.3 pts", "better")
+    assert pack._change(KPIS["dm.open_cases"], 0.0, None) == ("no change", "same")
+    assert pack._change(KPIS["dm.overdue_open_cases"], -3.0, False) == ("▼ −3", "better")
+    assert pack._change(KPIS["cx.compensation_offered_gbp"], -1234.5, None) == ("▼ −£1,234.50", "none")
+    assert pack._change(pct, None, True) == ("—", "none")
