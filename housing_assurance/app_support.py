@@ -26,7 +26,7 @@ import streamlit as st
 from housing_assurance import breakdowns, kpis, timeline
 from housing_assurance.access import narrow
 from housing_assurance.db import Extract, open_extract
-from housing_assurance.figures import QUERY_KPIS, FigureStore
+from housing_assurance.figures import FigureStore
 from housing_assurance.kpis import WHOLE_LANDLORD, Scope
 from housing_assurance.settings import PROJECT_ROOT
 
@@ -379,7 +379,3 @@ def breakdown(view: View, kpi_id: str, by: str) -> pl.DataFrame:
 
 def team_comparison(view: View, kpi_ids: list[str]) -> pl.DataFrame:
     return breakdowns.team_comparison(store(view.key), view.as_of, kpi_ids)
-
-
-def prefetched_queries() -> list[str]:
-    return list(QUERY_KPIS)

@@ -9,7 +9,7 @@ No Streamlit here, so the PDF pack or a test can tell the same story.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 
 import polars as pl
 
@@ -96,15 +96,3 @@ def story(extract: Extract, case_id: str, kind: str | None = None,
         other = extract.query("case_home_reports", property_id=place["property_id"], case_id=None,
                               started_at=place["started_at"])
     return CaseStory(kind, case_id, place, record, events, clocks, other, case_in_scope(place, scope))
-
-
-def clock_outcomes(story_: CaseStory) -> dict[str, int]:
-    """How many clocks were met, missed or are still running (for the page's summary line)."""
-    if story_.clocks.is_empty():
-        return {}
-    counts = story_.clocks.group_by("status").len()
-    return dict(counts.iter_rows())
-
-
-def as_dates(value: object) -> date | None:
-    return value.date() if isinstance(value, datetime) else value if isinstance(value, date) else None

@@ -725,9 +725,22 @@ def team_record_keeping(view: app.View) -> None:
     table = table.rename({"mark": "Team", "region": "Region"} | {i: KPIS[i].title for i in RECORD_KEEPING})
     cfg = {KPIS[i].title: st.column_config.NumberColumn(format="%.1f%%" if KPIS[i].kind == "pct" else "%d")
            for i in RECORD_KEEPING}
-    _grid(table, hide_index=True, column_config=cfg, key="team_table")
+    order = ["Team", "Region"]
+    for i in RECORD_KEEPING:  # each team's figure opens that team's rows, on the KPI's own page
+        links = [f"{_self_url(HOME_PAGE[KPIS[i].domain])}?{_query(_team_view(view, t), kpi=i)}"
+                 for t in frame["team_id"].to_list()]
+        table = table.with_columns(pl.Series(f"open:{i}", links))
+        cfg[f"open:{i}"] = st.column_config.LinkColumn("", display_text="rows", width="small",
+                                                       help=f"Each team's rows behind “{KPIS[i].title}”")
+        order += [KPIS[i].title, f"open:{i}"]
+    _grid(table, hide_index=True, column_config=cfg, column_order=order, key="team_table")
     st.download_button("Download the comparison (CSV)", _for_csv(frame), file_name=f"record_keeping_{view.as_of}.csv",
                        mime="text/csv", key="csv:teams", icon=":material/download:")
+
+
+def _team_view(view: app.View, team: str) -> app.View:
+    """The same week for one team alone (the team comparison's links)."""
+    return app.View(key=view.key, as_of=view.as_of, team=team, allowed=view.allowed)
 
 
 def _teams_with_function(view: app.View, functions: tuple[str, ...]) -> list[str]:
