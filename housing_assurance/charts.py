@@ -54,7 +54,7 @@ def trend_chart(series: pl.DataFrame, k: Kpi, target: Target | None = None, titl
     fig = go.Figure(go.Scatter(
         x=series["as_of"].to_list(), y=series["value"].to_list(), mode="lines+markers",
         line=dict(color=PALETTE[0], width=2), marker=dict(size=5), name=k.title,
-        hovertemplate="Week ending %{x|%d %b %Y}: %{y:,.1f}" + _value_suffix(k) + "<extra></extra>"))
+        hovertemplate="Week ending %{x|%-d %b %Y}: %{y:,.1f}" + _value_suffix(k) + "<extra></extra>"))
     if target is not None and target.target is not None:
         fig.add_hline(y=target.target, line=dict(color=INK, dash="dash", width=1),
                       annotation_text=f"target {target.target:g}{_value_suffix(k)}",
@@ -63,7 +63,7 @@ def trend_chart(series: pl.DataFrame, k: Kpi, target: Target | None = None, titl
         fig.update_yaxes(rangemode="tozero", ticksuffix="%")
     else:
         fig.update_yaxes(rangemode="tozero")
-    fig.update_xaxes(tickformat="%d %b")
+    fig.update_xaxes(tickformat="%-d %b")
     return _layout(fig, title or k.title, height)
 
 
@@ -146,17 +146,19 @@ def team_comparison_chart(frame: pl.DataFrame, label: str, value: str, title: st
     vals = frame[value].to_list()
     colours = [PALETTE[1] if lab == highlight else PALETTE[0] for lab in labels]
     sizes = [14 if lab == highlight else 9 for lab in labels]
+    whole = all(v is None or float(v).is_integer() for v in vals) and value_suffix != "%"
+    text = [("—" if v is None else f"{v:,.0f}" if whole else f"{v:,.1f}{value_suffix}") for v in vals]
     fig = go.Figure(go.Scatter(
         x=vals, y=labels, mode="markers+text", marker=dict(color=colours, size=sizes,
                                                            symbol=["diamond" if c == PALETTE[1] else "circle"
                                                                    for c in colours]),
-        text=[f"{v:,.1f}{value_suffix}" if v is not None else "—" for v in vals], textposition="middle right",
+        text=text, textposition="middle right", cliponaxis=False,
         hovertemplate="%{y}: %{text}<extra></extra>"))
     fig.update_yaxes(autorange="reversed", tickvals=labels,
                      ticktext=[f"<b>{lab}</b>" if lab == highlight else lab for lab in labels])
-    if value_suffix == "%":
-        fig.update_xaxes(ticksuffix="%")
-    fig.update_xaxes(rangemode="tozero")
+    top = max((v for v in vals if v is not None), default=0) or 1
+    fig.update_xaxes(range=[0, min(top * 1.25, 108) if value_suffix == "%" else top * 1.25],
+                     ticksuffix=value_suffix if value_suffix == "%" else None, dtick=1 if whole and top <= 5 else None)
     return _layout(fig, title, max(height, 26 * len(labels) + 60))
 
 
@@ -188,7 +190,11 @@ def timeline_chart(events: pl.DataFrame, deadlines: pl.DataFrame | None = None, 
                 hovertemplate="%{customdata}<br>deadline %{x|%-d %b %Y %H:%M}: " + word + "<extra></extra>"))
         lanes = ["Deadlines"] + lanes
     fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(lanes)))
-    fig.update_xaxes(tickformat="%-d %b %Y")
+    times = events["event_at"].drop_nulls().to_list()
+    if deadlines is not None and not deadlines.is_empty():
+        times += deadlines["due_by"].drop_nulls().to_list()
+    short = len(times) > 1 and (max(times) - min(times)).days < 4
+    fig.update_xaxes(tickformat="%-d %b %H:%M" if short else "%-d %b %Y")
     fig = _layout(fig, title, max(height, 55 * len(lanes) + 100))
     fig.update_layout(showlegend=True, legend=dict(orientation="h", y=-0.12, x=0))
     return fig
