@@ -573,14 +573,16 @@ def breakdown_section(view: app.View, kpi_ids: list[str], page: str, default: st
     table = frame.with_columns(
         pl.Series("open", [f"{_self_url(page)}?{_query(view, kpi=kpi_id, by=by, value=key)}"
                            for key in frame["key"].to_list()]))
+    counted = k.kind in ("count", "per_1000_homes")  # the figure of a bar is its number of rows
     shown = table.select(
         pl.col("label").alias(dims[by]),
-        pl.col("value").alias(what.capitalize() if k.kind != "pct" else "Figure %"),
+        *([] if counted else [pl.col("value").alias(what.capitalize() if k.kind != "pct" else "Figure %")]),
         pl.col("cases").alias("Rows"), pl.col("open"))
     _grid(shown, hide_index=True, key=f"bartable:{kpi_id}:{by}", column_config={
         "open": st.column_config.LinkColumn("Cases", display_text="Open the rows"),
         shown.columns[1]: st.column_config.NumberColumn(
-            format="%.1f%%" if suffix else "localized" if k.kind in ("count", "per_1000_homes", "sum") else "%.1f"),
+            format="%.1f%%" if suffix else "localized" if k.kind in ("count", "per_1000_homes", "sum") else "%.1f")
+        if not counted else st.column_config.NumberColumn(format="localized"),
         "Rows": st.column_config.NumberColumn(format="localized"),
     })
     st.caption("Select a bar, or open its rows from the table: each lists exactly the rows that make the bar.")
@@ -709,13 +711,20 @@ def team_record_keeping(view: app.View) -> None:
     for i, kpi_id in enumerate(RECORD_KEEPING):
         k = KPIS[kpi_id]
         den = f"{kpi_id}:denominator"
-        part = frame.filter(pl.col(den) > 0) if k.kind == "pct" else frame.filter(pl.col("team_id").is_in(
-            _teams_with_function(view, ("damp_mould",))))
+        label, mark = "team_name", highlight
+        if kpi_id == "vu.census_coverage_pct":  # a household figure: the same for every team of a region
+            part = frame.filter(pl.col(den) > 0).unique("region", keep="first", maintain_order=True)
+            label, mark = "region", (frame.filter(pl.col("team_id") == view.team)["region"].to_list() or [None])[0]
+        elif k.kind == "pct":
+            part = frame.filter(pl.col(den) > 0)
+        else:
+            part = frame.filter(pl.col("team_id").is_in(_teams_with_function(view, ("damp_mould",))))
         with cols[i % 2]:
             if part.is_empty():
                 st.caption(f"{k.title}: no team has rows this week.")
                 continue
-            st.plotly_chart(charts.team_comparison_chart(part, "team_name", kpi_id, k.title, highlight,
+            title = k.title + (" (by region)" if label == "region" else "")
+            st.plotly_chart(charts.team_comparison_chart(part, label, kpi_id, title, mark,
                                                          "%" if k.kind == "pct" else ""),
                             config={"displayModeBar": False}, key=f"teams:{kpi_id}")
     table = frame.select(
@@ -727,8 +736,9 @@ def team_record_keeping(view: app.View) -> None:
            for i in RECORD_KEEPING}
     order = ["Team", "Region"]
     for i in RECORD_KEEPING:  # each team's figure opens that team's rows, on the KPI's own page
-        links = [f"{_self_url(HOME_PAGE[KPIS[i].domain])}?{_query(_team_view(view, t), kpi=i)}"
-                 for t in frame["team_id"].to_list()]
+        has_rows = (frame[f"{i}:denominator"] > 0 if KPIS[i].kind == "pct" else frame[i] > 0).fill_null(False)
+        links = [f"{_self_url(HOME_PAGE[KPIS[i].domain])}?{_query(_team_view(view, t), kpi=i)}" if ok else None
+                 for t, ok in zip(frame["team_id"].to_list(), has_rows.to_list(), strict=True)]
         table = table.with_columns(pl.Series(f"open:{i}", links))
         cfg[f"open:{i}"] = st.column_config.LinkColumn("", display_text="rows", width="small",
                                                        help=f"Each team's rows behind “{KPIS[i].title}”")
@@ -818,6 +828,17 @@ def _case_header(story) -> None:
     st.markdown(" ".join(f":{colour}-badge[{_badge_text(text)}]" for text, colour in badges))
 
 
+def _status_note(status: str | None, ended_at: object) -> str:
+    """The status column as the extract has it, flagged when its timestamps say otherwise (the
+    figures always follow the timestamps)."""
+    text = humanise(status)
+    if status not in (None, "open") and ended_at is None:
+        text += " (but no time recorded for it: counted as open)"
+    elif status == "open" and ended_at is not None:
+        text += " (but a closing time is recorded: counted by that time)"
+    return text
+
+
 def _badge_text(text: str) -> str:
     """Text safe inside a markdown badge (square brackets would end it)."""
     return text.replace("[", "(").replace("]", ")")
@@ -843,7 +864,8 @@ def _case_facts(story) -> None:
                                                                            if rec["root_cause"] else None),
                  _fact("Further work needed", humanise(rec["further_work_required"])
                        if rec["further_work_required"] is not None else None),
-                 _fact("Repair jobs linked", rec["jobs_linked"])]
+                 _fact("Repair jobs linked", rec["jobs_linked"]),
+                 _fact("Status in the extract", _status_note(rec["status"], rec["closed_at"] or rec["resolved_at"]))]
         if rec["reopened_from_case_id"]:
             right.append(_fact("Reopens", rec["reopened_from_case_id"]))
     elif story.kind == "job":
@@ -853,7 +875,9 @@ def _case_facts(story) -> None:
                        if rec["completion_verified"] is not None else "Not recorded"),
                  _fact("Recorded in", humanise(rec["source_system"])),
                  _fact("Cost", f"£{rec['cost_gbp']:,.2f}" if rec["cost_gbp"] is not None else None),
-                 _fact("Follow-on jobs", rec["follow_on_jobs"]), _fact("Chases", rec["chases"])]
+                 _fact("Follow-on jobs", rec["follow_on_jobs"]), _fact("Chases", rec["chases"]),
+                 _fact("Status in the extract", _status_note(rec["status"], rec["completed_at"] or
+                                                             rec["cancelled_at"]))]
         if rec["dm_case_id"]:
             right.append(_fact("Damp and mould case", rec["dm_case_id"]))
     else:
