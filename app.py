@@ -24,10 +24,12 @@ PAGES = [
     st.Page("pages/about.py", title="About the data", icon=":material/info:", url_path="about"),
 ]
 
-page = st.navigation(PAGES)
+AUDIT = st.Page("pages/audit.py", title="Audit trail", icon=":material/policy:", url_path="audit")
+
 view = None
 try:
-    view = ui.start()
+    view = ui.start()  # opens the extract and signs the user in: the menu depends on their role
+    page = st.navigation(PAGES + ([AUDIT] if ui.current_user().role.reads_audit else []))
     page.run()
 finally:
     ui.finish(view)

@@ -17,13 +17,14 @@ import polars as pl
 import streamlit as st
 
 from housing_assurance import app_support as app
-from housing_assurance import charts
-from housing_assurance.access import VULNERABILITY_DETAIL_COLUMNS
+from housing_assurance import audit, charts, signin
+from housing_assurance.access import VULNERABILITY_DETAIL_COLUMNS, User, user_scope
 from housing_assurance.breakdowns import CLOCK_NAMES, cases_behind_bar, dimensions_for, humanise
 from housing_assurance.formatting import NO_DATA, format_date, format_kpi_value
-from housing_assurance.kpis import KPIS, Kpi, week_period
+from housing_assurance.kpis import KPIS, WHOLE_LANDLORD, Kpi, week_period
 from housing_assurance.scorecard import DOMAINS, RAG_LABELS
 from housing_assurance.settings import targets
+from housing_assurance.timeline import case_in_scope
 
 PAGE_FILES = {
     "overview": "pages/overview.py",
@@ -66,9 +67,11 @@ def start() -> app.View:
     with st.spinner("Opening the extract…"):
         extract = app.load_extract(key)
         weeks = app.selectable_weeks(extract)
+    user = signin.current_user(folder, extract.landlord)
+    st.session_state["_user"] = user
     app.adopt_url(PAGE_KEYS)
     st.markdown(STYLE, unsafe_allow_html=True)
-    view = sidebar(key, weeks)
+    view = sidebar(key, weeks, user_scope(extract, user))
     st.session_state["_view"] = view
     return view
 
@@ -111,10 +114,36 @@ def _step_week(weeks: list[str], step: int) -> None:
     st.session_state[app.WIDGET + "as_of"] = weeks[min(max(i + step, 0), len(weeks) - 1)]
 
 
-def sidebar(key: str, weeks: list[date]) -> app.View:
+def current_user() -> User:
+    """The signed-in user of this session (set by start())."""
+    return st.session_state["_user"]
+
+
+def sees_details(page: str) -> bool:
+    """Vulnerability types appear only on the Vulnerability page, and only to roles allowed to see them."""
+    return page == "vu" and current_user().role.sees_vulnerability_details
+
+
+def audit_once(view: app.View, action: str, target: str) -> None:
+    """Record what the user opened, once per session and view (a rerun is not a new look)."""
+    seen = st.session_state.setdefault("_audited", set())
+    key = (action, target, view.as_of, view.scope_args)
+    if key not in seen:
+        seen.add(key)
+        audit.record(current_user().email, action, view.scope, target, view.as_of.isoformat())
+
+
+def _audit_export(view: app.View, what: str) -> None:
+    audit.record(current_user().email, "export", view.scope, what, view.as_of.isoformat())
+
+
+def sidebar(key: str, weeks: list[date], allowed=None) -> app.View:
     """Reporting week (with previous/next), region and team; returns the view they define."""
     extract = app.load_extract(key)
     regions, teams = app.regions_and_teams(key)
+    if allowed is not None and allowed.teams is not None:  # a manager picks among their own teams
+        teams = teams.filter(pl.col("team_id").is_in(list(allowed.teams)))
+        regions = [r for r in regions if r in set(teams["region"].to_list())]
     iso_weeks = [w.isoformat() for w in weeks]
     notes = []
     as_of_key, region_key, team_key = (app.WIDGET + n for n in app.GLOBAL_PARAMS)
@@ -155,9 +184,40 @@ def sidebar(key: str, weeks: list[date]) -> app.View:
             st.warning(n)
         extracted = extract.extracted_at
         st.caption(f"Data extracted {format_date(extracted)}." if extracted else "Extract date unknown.")
-    return app.View(key=key, as_of=date.fromisoformat(st.session_state[as_of_key]),
+    view = app.View(key=key, as_of=date.fromisoformat(st.session_state[as_of_key]),
                     region=st.session_state[region_key] or None, team=st.session_state[team_key] or None,
-                    weeks=tuple(weeks))
+                    allowed=allowed if allowed is not None else WHOLE_LANDLORD, weeks=tuple(weeks))
+    with st.sidebar:
+        pack_button(view)
+    return view
+
+
+def pack_button(view: app.View) -> None:
+    """The weekly PDF pack for this week and scope: built on request (it takes seconds), then offered."""
+    ready = st.session_state.get("_pack")
+    wanted = (view.key, view.as_of, view.scope_args)
+    if ready is not None and ready[0] == wanted:
+        st.download_button("Download the PDF pack", ready[1], file_name=ready[2], mime="application/pdf",
+                           icon=":material/picture_as_pdf:", width="stretch", key="pack_download",
+                           on_click=_audit_export, args=(view, ready[2]))
+        return
+    if st.button("Prepare the PDF pack", icon=":material/picture_as_pdf:", width="stretch", key="pack_build",
+                 help="The weekly pack for this week and scope, as the scheduler produces it."):
+        from housing_assurance.pack import PackError, build_pack
+
+        bar = st.progress(0.0, text="Preparing the pack…")
+        try:
+            pdf = build_pack(app.load_extract(view.key), view.as_of, view.scope,
+                             progress=lambda stage, f: bar.progress(min(max(f, 0.0), 1.0), text=stage))
+        except PackError as exc:
+            bar.empty()
+            st.error(str(exc))
+            return
+        bar.empty()
+        name = f"assurance_pack_{view.as_of}{'_' + view.region if view.region else ''}" \
+               f"{'_' + view.team if view.team else ''}.pdf"
+        st.session_state["_pack"] = (wanted, pdf, name)
+        st.rerun()
 
 
 # ---------------------------------------------------------------------------------------- text
@@ -418,7 +478,8 @@ def case_table(view: app.View, rows: pl.DataFrame, k: Kpi | None, name: str, fil
     event = _grid(shown, hide_index=True, column_config=cfg, key=f"rows:{name}:{nav}", height=height,
                          on_select="rerun" if ref else "ignore", selection_mode="single-row")
     st.download_button("Download these rows (CSV)", _for_csv(rows), file_name=f"{file_stub}.csv", mime="text/csv",
-                       key=f"csv:{name}", icon=":material/download:")
+                       key=f"csv:{name}", icon=":material/download:", on_click=_audit_export,
+                       args=(view, f"{file_stub}.csv"))
     if ref is not None and event is not None and getattr(event, "selection", None) and event.selection.rows:
         i = event.selection.rows[0]
         source = ref[0] if ref[0] in rows.columns else "id"
@@ -433,7 +494,7 @@ def drilldown(view: app.View, page: str) -> None:
     kpi_id = app.page_param("kpi")
     k = KPIS[kpi_id]
     by, value = app.page_param("by"), app.page_param("value")
-    sensitive = page == "vu"
+    sensitive = sees_details(page)
     back = {"breakdown": kpi_id, "by": by} if by and value is not None else {}
     st.page_link(PAGE_FILES[page], label=f"← Back to {'the overview' if page == 'overview' else DOMAINS[page]}",
                  query_params=view.params(**back))
@@ -457,6 +518,7 @@ def drilldown(view: app.View, page: str) -> None:
             met = int(rows["meets"].sum())
             statement += f" {met:,} of them meet it: {100 * met / len(rows):.1f}%."
     st.markdown(statement)
+    audit_once(view, "drill_down", kpi_id + (f" by {by} = {value}" if by and value is not None else ""))
     case_table(view, rows, k, name=f"drill:{kpi_id}", file_stub=f"{kpi_id}_{view.as_of}", sensitive_allowed=sensitive,
                height=min(40 + 35 * max(len(rows), 1), 700))
     app.write_url(view, kpi=kpi_id, by=by, value=value)
@@ -538,7 +600,7 @@ def breakdown_section(view: app.View, kpi_ids: list[str], page: str, default: st
                       default_by: str | None = None) -> tuple[str, str | None]:
     """One KPI this week split by region, team, contractor, category …; each bar opens its cases."""
     st.subheader("Breakdown")
-    sensitive = page == "vu"
+    sensitive = sees_details(page)
     left, right = st.columns(2)
     kpi_key = _choice("breakdown", kpi_ids, default)
     kpi_id = left.selectbox("Break down", kpi_ids, key=kpi_key, format_func=lambda i: KPIS[i].title)
@@ -689,7 +751,8 @@ def contractor_table(view: app.View) -> None:
                 if c not in ("contractor_name", "is_in_house") else st.column_config.Column(label)
     _grid(shown, hide_index=True, column_config=cfg, key="contractor_scorecard")
     st.download_button("Download the scorecard (CSV)", _for_csv(card), file_name=f"contractors_{view.as_of}.csv",
-                       mime="text/csv", key="csv:contractors", icon=":material/download:")
+                       mime="text/csv", key="csv:contractors", icon=":material/download:",
+                       on_click=_audit_export, args=(view, f"contractors_{view.as_of}.csv"))
 
 
 # ---------------------------------------------------------------------------------------- vulnerability
@@ -745,7 +808,8 @@ def team_record_keeping(view: app.View) -> None:
         order += [KPIS[i].title, f"open:{i}"]
     _grid(table, hide_index=True, column_config=cfg, column_order=order, key="team_table")
     st.download_button("Download the comparison (CSV)", _for_csv(frame), file_name=f"record_keeping_{view.as_of}.csv",
-                       mime="text/csv", key="csv:teams", icon=":material/download:")
+                       mime="text/csv", key="csv:teams", icon=":material/download:",
+                       on_click=_audit_export, args=(view, f"record_keeping_{view.as_of}.csv"))
 
 
 def _team_view(view: app.View, team: str) -> app.View:
@@ -790,6 +854,11 @@ def case_page(view: app.View) -> None:
         st.warning(f"No damp and mould case, repair job or complaint in this extract has the id “{case_id}”.")
         app.write_url(view, case=case_id, kind=kind)
         return
+    if not case_in_scope(story.place, view.allowed):
+        st.title("Case")
+        st.warning("This case is not in your scope: it belongs to a team you do not manage.")
+        audit_once(view, "refused_case", case_id)
+        return
     if not story.in_scope:
         st.title(story.title)
         st.warning(f"This case belongs to {story.place.get('team_name') or 'another team'} in "
@@ -798,6 +867,7 @@ def case_page(view: app.View) -> None:
                      query_params={"as_of": view.as_of.isoformat(), "case": story.id, "kind": story.kind})
         app.write_url(view, case=case_id, kind=kind)
         return
+    audit_once(view, "open_case", story.id)
     _case_header(story)
     _case_facts(story)
     _case_clocks(story)
@@ -961,7 +1031,7 @@ def _case_timeline(view: app.View, story) -> None:
     _grid(table, hide_index=True, column_config=cfg, key="events")
     st.download_button("Download the timeline (CSV)", _for_csv(events.drop("linked")),
                        file_name=f"case_{story.id}.csv", mime="text/csv", key="csv:timeline",
-                       icon=":material/download:")
+                       icon=":material/download:", on_click=_audit_export, args=(view, f"case_{story.id}.csv"))
 
 
 def _deadline_marks(story) -> pl.DataFrame | None:
@@ -1089,3 +1159,30 @@ def drilling(page: str) -> bool:
 def publish(view: app.View, **page: str | None) -> None:
     """Write this view (week, scope and the page's own choices) into the address bar."""
     app.write_url(view, **page)
+
+
+def audit_page(view: app.View) -> None:
+    """The append-only audit trail, read-only, newest first, with the hash chain checked."""
+    if not current_user().role.reads_audit:
+        st.warning("Only administrators can read the audit trail.")
+        return
+    st.title("Audit trail")
+    entries = audit.read_entries()
+    if not entries:
+        st.info("Nothing has been recorded yet.")
+        return
+    broken = [e for e in entries if not e.get("chain_ok")]
+    if broken:
+        st.error(f"The audit file has been altered outside the app: {len(broken):,} entries from the first "
+                 "break onwards cannot be trusted.")
+    else:
+        st.success(f"{len(entries):,} entries; the chain of hashes is intact (no entry removed or changed).",
+                   icon=":material/verified:")
+    frame = pl.DataFrame([{
+        "At (UTC)": e.get("at"), "User": e.get("user"), "Action": e.get("action"), "What": e.get("target"),
+        "Week ending": e.get("as_of"),
+        "Scope": ", ".join(filter(None, [(e.get("scope") or {}).get("region")] +
+                                  ((e.get("scope") or {}).get("teams") or []))) or "Whole landlord",
+        "Chain intact": e.get("chain_ok"),
+    } for e in reversed(entries)])
+    st.dataframe(frame, hide_index=True, width="stretch")
