@@ -549,11 +549,13 @@ def build_pack(extract: Extract, as_of: date, scope: Scope = WHOLE_LANDLORD, pro
     Raises PackError when the extract, date or scope would give a misleading pack. `renderer` lets
     the caller start Chromium before opening the extract; otherwise the pack starts and stops its own.
     """
+    _report(progress, "Checking the extract", 0.0)
+    notes = check_inputs(extract, as_of, scope)  # a wrong request fails before Chromium starts
     own_renderer = renderer is None
     if own_renderer:
         renderer = ChartRenderer()  # boots while the figures are computed
     try:
-        return _build(extract, as_of, scope, progress, renderer)
+        return _build(extract, as_of, scope, notes, progress, renderer)
     finally:
         if own_renderer:
             renderer.close()
@@ -588,9 +590,8 @@ def _trend(k: Kpi, row: dict, goal: Target | None, renderer: ChartRenderer) -> C
     return chart
 
 
-def _build(extract: Extract, as_of: date, scope: Scope, progress: Progress | None, renderer: ChartRenderer) -> bytes:
-    _report(progress, "Checking the extract", 0.0)
-    notes = check_inputs(extract, as_of, scope)
+def _build(extract: Extract, as_of: date, scope: Scope, notes: list[str], progress: Progress | None,
+           renderer: ChartRenderer) -> bytes:
     goals = targets()
     threading.Thread(target=_warm_up_layout, name="pack-imports", daemon=True).start()
 

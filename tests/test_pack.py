@@ -412,3 +412,9 @@ def test_change_since_last_week_reads_plainly():
     assert pack._change(KPIS["dm.overdue_open_cases"], -3.0, False) == ("▼ −3", "better")
     assert pack._change(KPIS["cx.compensation_offered_gbp"], -1234.5, None) == ("▼ −£1,234.50", "none")
     assert pack._change(pct, None, True) == ("—", "none")
+
+
+def test_a_wrong_date_fails_before_chromium_starts(extract, monkeypatch):
+    monkeypatch.setattr(pack, "ChartRenderer", lambda *a, **k: pytest.fail("Chromium started for a wrong date"))
+    with pytest.raises(pack.PackError, match="had not ended"):
+        pack.build_pack(extract, END, Scope())
