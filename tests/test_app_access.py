@@ -1,0 +1,188 @@
+"""Who sees what in the app and from the command line: every role, scope enforced where data is read.
+
+AppTest drives the app on a small demo landlord (demo mode and OpenID Connect mode); a Hypothesis
+property test draws random users and requested scopes and finds no row outside the user's scope.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from streamlit.testing.v1 import AppTest
+
+from housing_assurance import app_support as app
+from housing_assurance import audit
+from housing_assurance.access import load_users, narrow, user_scope
+from housing_assurance.db import open_extract
+from housing_assurance.kpis import CATALOGUE, cases
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+END = date(2026, 11, 23)
+AS_OF = date(2026, 11, 22)
+TIMEOUT = 60
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    from housing_assurance.demo import generate
+
+    folder = tmp_path_factory.mktemp("access") / "demo"
+    generate(folder, homes=1500, years=2, seed=11, end=END)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def extract(demo):
+    return open_extract(demo)
+
+
+@pytest.fixture(scope="module")
+def users(demo):
+    return load_users(demo / "access.toml")
+
+
+@pytest.fixture(autouse=True)
+def app_env(demo, monkeypatch):
+    monkeypatch.setenv(app.DATA_ENV, str(demo))
+    monkeypatch.setenv(app.PREFETCH_ENV, "0")
+    monkeypatch.delenv("HOUSING_ASSURANCE_ACCESS", raising=False)
+    monkeypatch.delenv("HOUSING_ASSURANCE_DEMO_MODE", raising=False)
+
+
+def email_of(users, role: str) -> str:
+    return next(e for e, u in sorted(users.items()) if u.role.name == role)
+
+
+def run_as(email: str | None, page: str | None = None, **params: str) -> AppTest:
+    """A demo-mode session as this demo user, opened at a page and URL parameters."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    if email is not None:
+        at.session_state["_demo_user"] = email
+    if page is not None:
+        at.switch_page(page)
+    at.query_params["as_of"] = AS_OF.isoformat()
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def test_demo_mode_is_labelled_and_opens_as_the_executive(users):
+    at = run_as(None)
+    assert any("Demo mode" in w.value for w in at.sidebar.warning)
+    chooser = next(s for s in at.sidebar.selectbox if s.key == "_demo_user")
+    assert users[chooser.value].role.name == "executive"
+
+
+def test_manager_sees_only_their_teams(extract, users):
+    manager = "housing.southeast@example.org"  # manages two housing-management teams in the demo
+    allowed = user_scope(extract, users[manager])
+    assert len(allowed.teams) >= 1
+    at = run_as(manager, "pages/complaints.py", kpi="cx.stage1_per_1000_homes_fytd")
+    team_box = next(s for s in at.sidebar.selectbox if s.key == "w:team")
+    names = extract.sql("select team_id, team_name from teams")
+    allowed_names = {n for t, n in names.iter_rows() if t in allowed.teams}
+    assert set(team_box.options) - {"All teams"} == allowed_names
+    table = at.dataframe[0].value
+    expected = cases(extract, AS_OF, "cx.stage1_per_1000_homes_fytd", allowed)
+    assert len(table) == len(expected)
+    # Another team's id typed into the URL is refused (with a note) and never widens the view.
+    other = extract.sql("select min(team_id) as t from teams where manager_email <> $e", e=manager)["t"][0]
+    at = run_as(manager, "pages/complaints.py", kpi="cx.stage1_per_1000_homes_fytd", team=other)
+    assert any(other in w.value for w in at.sidebar.warning)
+    assert len(at.dataframe[0].value) == len(expected)
+
+
+def test_manager_cannot_open_another_teams_case_by_url(extract, users):
+    manager = "dampmould.north@example.org"
+    allowed = user_scope(extract, users[manager])
+    foreign = extract.sql("select min(case_id) as c from damp_mould_cases where team_id <> all($t)",
+                          t=list(allowed.teams))["c"][0]
+    at = run_as(manager, "pages/case.py", case=foreign)
+    assert any("not in your scope" in w.value for w in at.warning)
+    assert not at.dataframe  # no timeline, no clocks, nothing of the case
+    entries = audit.read_entries()
+    assert entries[-1]["action"] == "refused_case" and entries[-1]["target"] == foreign
+
+
+def test_analyst_sees_vulnerable_household_not_the_type(extract, users):
+    at = run_as(email_of(users, "analyst"), "pages/vulnerability.py", kpi="vu.adjustment_recorded_pct")
+    table = at.dataframe[0].value
+    types = set(extract.sql("select distinct vulnerability_type from vulnerabilities")["vulnerability_type"])
+    shown = set(map(str, table.to_numpy().ravel()))
+    assert not {t for t in types if t in shown}
+    assert not {t.replace("_", " ").capitalize() for t in types} & shown
+
+
+def test_executive_drill_down_and_case_are_audited(extract, users):
+    executive = email_of(users, "executive")
+    run_as(executive, "pages/damp_mould.py", kpi="dm.open_cases")
+    case_id = cases(extract, AS_OF, "dm.open_cases")["id"][0]
+    run_as(executive, "pages/case.py", case=case_id)
+    actions = [(e["user"], e["action"], e["target"]) for e in audit.read_entries()]
+    assert (executive, "drill_down", "dm.open_cases") in actions
+    assert (executive, "open_case", case_id) in actions
+    assert all(e["chain_ok"] for e in audit.read_entries())
+
+
+def test_only_administrators_read_the_audit_trail(users):
+    admin = run_as(email_of(users, "administrator"), "pages/audit.py")
+    assert admin.title[0].value == "Audit trail"
+    for role in ("executive", "manager", "analyst"):
+        other = run_as(email_of(users, role), "pages/audit.py")
+        assert "Audit trail" not in [t.value for t in other.title], role
+        assert all("At (UTC)" not in t.value.columns for t in other.dataframe), role  # sent to the overview
+
+
+def test_outside_demo_mode_nothing_runs_without_sign_in(monkeypatch):
+    monkeypatch.setenv("HOUSING_ASSURANCE_DEMO_MODE", "0")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    assert any("Sign-in is not configured" in e.value for e in at.error)
+    assert not at.metric and not at.dataframe
+
+
+def test_signed_in_user_not_listed_sees_a_polite_message(monkeypatch):
+    monkeypatch.setenv("HOUSING_ASSURANCE_DEMO_MODE", "0")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost/oauth2callback", "cookie_secret": "x",
+                          "client_id": "x", "client_secret": "x",
+                          "server_metadata_url": "http://localhost/.well-known/openid-configuration"}
+    at.user = {"is_logged_in": True, "email": "stranger@example.org"}
+    at.run()
+    assert any("has not been given access" in i.value for i in at.info)
+    assert not at.metric and not at.dataframe
+
+
+# ---------------------------------------------------------------------------------------- property test
+
+ROW_KPIS = [k.id for k in CATALOGUE if k.query != "validation" and not k.query.startswith("vu_")]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_no_row_outside_a_users_scope(extract, users, data):
+    teams = extract.sql("select team_id, region from teams")
+    regions = sorted(set(teams["region"].to_list())) + ["Nowhere"]
+    email = data.draw(st.sampled_from(sorted(users)))
+    region = data.draw(st.none() | st.sampled_from(regions))
+    team = data.draw(st.none() | st.sampled_from(sorted(teams["team_id"].to_list())))
+    kpi_id = data.draw(st.sampled_from(ROW_KPIS))
+    allowed = user_scope(extract, users[email])
+    scope = narrow(allowed, region, team)
+    rows = cases(extract, AS_OF, kpi_id, scope)
+    if rows.is_empty():
+        return
+    team_of = dict(zip(teams["team_id"].to_list(), teams["region"].to_list(), strict=True))
+    if allowed.teams is not None and "team_id" in rows.columns:
+        assert set(rows["team_id"].to_list()) <= set(allowed.teams), (email, kpi_id)
+    if team is not None and "team_id" in rows.columns:
+        assert set(rows["team_id"].to_list()) <= {team}
+    if region is not None and "region" in rows.columns:
+        assert set(rows["region"].to_list()) <= {region}
+    assert team_of  # teams exist in the demo
