@@ -52,7 +52,7 @@ def user_from_args(args):
     from housing_assurance.access import AccessError, find_user
 
     try:
-        return find_user(args.as_user)
+        return find_user(args.as_user, extract_dir=args.data)
     except AccessError as exc:
         raise UserError(str(exc)) from None
 
