@@ -26,10 +26,11 @@ PAGES = [
 
 AUDIT = st.Page("pages/audit.py", title="Audit trail", icon=":material/policy:", url_path="audit")
 
+user = ui.sign_in()  # who is asking decides the menu: only administrators see the audit trail
+page = st.navigation(PAGES + ([AUDIT] if user.role.reads_audit else []))
 view = None
 try:
-    view = ui.start()  # opens the extract and signs the user in: the menu depends on their role
-    page = st.navigation(PAGES + ([AUDIT] if ui.current_user().role.reads_audit else []))
+    view = ui.start()
     page.run()
 finally:
     ui.finish(view)

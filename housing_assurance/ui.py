@@ -20,6 +20,7 @@ from housing_assurance import app_support as app
 from housing_assurance import audit, charts, signin
 from housing_assurance.access import VULNERABILITY_DETAIL_COLUMNS, User, user_scope
 from housing_assurance.breakdowns import CLOCK_NAMES, cases_behind_bar, dimensions_for, humanise
+from housing_assurance.db import read_manifest
 from housing_assurance.formatting import NO_DATA, format_date, format_kpi_value
 from housing_assurance.kpis import KPIS, WHOLE_LANDLORD, Kpi, week_period
 from housing_assurance.scorecard import DOMAINS, RAG_LABELS
@@ -51,10 +52,11 @@ STYLE = """<style>
 </style>"""
 
 
-def start() -> app.View:
-    """Open the extract (generating the demo first if needed), read the URL, draw the sidebar."""
-    st.session_state["_activity"] = app.ACTIVITY.begin()
-    _run.in_app = True
+def sign_in() -> User:
+    """Before anything else: make sure the extract exists (the demo on first start) and who is asking.
+
+    Only the manifest is read here, so the menu (which depends on the role) is drawn at once.
+    """
     folder = app.data_folder()
     if app.needs_demo(folder):
         with st.spinner(f"Generating the demo landlord's extract in {folder} (first start only, about "
@@ -63,15 +65,23 @@ def start() -> app.View:
     if not (folder / "manifest.json").exists() and not folder.is_dir():
         st.error(f"No extract found in {folder}. Set HOUSING_ASSURANCE_DATA to an extract folder.")
         st.stop()
-    key = app.data_key(folder)
+    manifest, _ = read_manifest(folder)
+    user = signin.current_user(folder, str(manifest.get("landlord") or folder.name))
+    st.session_state["_user"] = user
+    return user
+
+
+def start() -> app.View:
+    """Open the extract, read the URL, draw the sidebar for the signed-in user's scope."""
+    st.session_state["_activity"] = app.ACTIVITY.begin()
+    _run.in_app = True
+    key = app.data_key(app.data_folder())
     with st.spinner("Opening the extract…"):
         extract = app.load_extract(key)
         weeks = app.selectable_weeks(extract)
-    user = signin.current_user(folder, extract.landlord)
-    st.session_state["_user"] = user
     app.adopt_url(PAGE_KEYS)
     st.markdown(STYLE, unsafe_allow_html=True)
-    view = sidebar(key, weeks, user_scope(extract, user))
+    view = sidebar(key, weeks, user_scope(extract, current_user()))
     st.session_state["_view"] = view
     return view
 
