@@ -68,16 +68,17 @@ def main(argv: list[str] | None = None) -> int:
 
     start, cpu = time.perf_counter(), cpu_seconds()
     dates = risk.training_dates(risk.reference_date(extract, args.as_of), risk.data_start(extract))
-    rows = risk.features(extract, [*dates, args.as_of])
+    rows = risk.features(extract, dates, risk.MAX_TRAINING_HOMES)
+    on_date = risk.features(extract, [args.as_of])
     t_features = time.perf_counter() - start
     model = risk.train(extract, args.as_of, rows)
     t_train = time.perf_counter() - start - t_features
-    scored = risk.score(model, rows.filter(rows["as_of"] == args.as_of))
+    scored = risk.score(model, on_date)
     total, cpu = time.perf_counter() - start, cpu_seconds() - cpu
     print(f"train + score for {args.as_of}: {total:.1f} s (features {t_features:.1f} s, fit {t_train:.1f} s, "
           f"score and reasons {total - t_features - t_train:.1f} s); {scored.height:,} homes scored, "
-          f"{model.examples:,} training examples (homes x dates) of which {model.positives:,} reported damp and "
-          f"mould; the fit used {model.fitted_on:,}")
+          f"{model.examples:,} training examples (homes x dates, at most about {risk.MAX_TRAINING_HOMES:,} homes a "
+          f"date) of which {model.positives:,} reported damp and mould")
     print(f"CPU time {cpu:.1f} s over {os.cpu_count()} cores")
     print(f"target under {TARGET_SECONDS:.0f} s: {'met' if total < TARGET_SECONDS else 'NOT met'}")
     print(load_average())

@@ -35,9 +35,10 @@ BACKTEST_STEP_DAYS = 84  # 12 weeks: a multiple of the training step, so back-te
 TOP_SHARE = 0.05  # "the top 5% of homes"
 TOP_N_PRECISION = 100  # "precision in the top 100 homes"
 REGULARISATION_C = 0.5
-# Above this many training homes without a report, a fixed-seed random share of them is used, weighted
-# up to stand for all: the fit then takes seconds at 120,000 homes and learns the same.
-MAX_NEGATIVE_EXAMPLES = 250_000
+# At a landlord with more homes, each training date uses a fixed sample of about this many (drawn from
+# the property id, so the same at every run): training then takes seconds at 120,000 homes. Every
+# home is always scored.
+MAX_TRAINING_HOMES = 25_000
 
 # Score bands by the home's place among all the landlord's homes scored on D.
 BANDS: tuple[tuple[float, str], ...] = ((0.01, "very high"), (0.05, "high"), (0.20, "raised"), (1.0, "lower"))
@@ -162,9 +163,12 @@ REASON_INPUTS = (
 )
 
 
-def features(extract: Extract, as_of_dates: list[date]) -> pl.DataFrame:
-    """One row per home in stock per as-of date, as the extract knew it then (queries/risk_features.sql)."""
-    return extract.query("risk_features", as_of_dates=sorted(set(as_of_dates)))
+def features(extract: Extract, as_of_dates: list[date], max_homes: int | None = None) -> pl.DataFrame:
+    """One row per home in stock per as-of date, as the extract knew it then (queries/risk_features.sql).
+
+    With `max_homes`, about that many homes per date: a fixed sample (for training a large landlord).
+    """
+    return extract.query("risk_features", as_of_dates=sorted(set(as_of_dates)), max_homes=max_homes)
 
 
 def outcomes(extract: Extract, as_of_dates: list[date], known_before: date) -> pl.DataFrame:
@@ -242,7 +246,6 @@ class RiskModel:
     training_dates: list[date]
     examples: int  # homes x training dates
     positives: int  # of which a report followed
-    fitted_on: int  # examples the fit used (every report, and a weighted sample of the rest at large landlords)
 
     def log_odds_parts(self, x: np.ndarray) -> np.ndarray:
         """Each column's contribution to the log-odds, against the average training example."""
@@ -280,25 +283,11 @@ def fit(as_of: date, rows: pl.DataFrame, labelled: pl.DataFrame, x: np.ndarray |
     positives = int(y.sum())
     if positives == 0 or positives == len(y):
         raise RiskError(f"no damp and mould reports to learn from in the year before {as_of:%d %b %Y}")
-    keep, weight = _sample(y)
-    x = design_matrix(rows.filter(pl.Series(keep))) if x is None else x[keep]
-    y, weight = y[keep], weight[keep]
-    scaler = StandardScaler().fit(x, sample_weight=weight)
+    x = design_matrix(rows) if x is None else x
+    scaler = StandardScaler().fit(x)
     model = LogisticRegression(C=REGULARISATION_C, max_iter=1000, tol=1e-5)
-    model.fit(scaler.transform(x), y, sample_weight=weight)
-    return RiskModel(as_of, scaler, model, sorted(set(rows["as_of"].to_list())), len(keep), positives,
-                     int(keep.sum()))
-
-
-def _sample(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Which examples to fit on, and their weights: every report, and negatives up to MAX_NEGATIVE_EXAMPLES."""
-    negatives = len(y) - int(y.sum())
-    rate = min(1.0, MAX_NEGATIVE_EXAMPLES / negatives)
-    if rate == 1.0:
-        return np.ones(len(y), dtype=bool), np.ones(len(y))
-    drawn = np.random.default_rng(0).random(len(y))  # rows come sorted by date and home: the same draw each run
-    keep = (y == 1) | (drawn < rate)
-    return keep, np.where(y == 1, 1.0, 1.0 / rate)
+    model.fit(scaler.transform(x), y)
+    return RiskModel(as_of, scaler, model, sorted(set(rows["as_of"].to_list())), len(y), positives)
 
 
 def train(extract: Extract, as_of: date, feature_rows: pl.DataFrame | None = None) -> RiskModel:
@@ -308,7 +297,8 @@ def train(extract: Extract, as_of: date, feature_rows: pl.DataFrame | None = Non
     """
     known = reference_date(extract, as_of)
     dates = training_dates(known, data_start(extract))
-    rows = features(extract, dates) if feature_rows is None else feature_rows.filter(pl.col("as_of").is_in(dates))
+    rows = (features(extract, dates, MAX_TRAINING_HOMES) if feature_rows is None
+            else feature_rows.filter(pl.col("as_of").is_in(dates)))
     return fit(as_of, rows, outcomes(extract, dates, known + timedelta(days=1)))
 
 
@@ -354,10 +344,8 @@ def score(model: RiskModel, rows: pl.DataFrame, x: np.ndarray | None = None,
 
 def score_homes(extract: Extract, as_of: date) -> pl.DataFrame:
     """Every home in stock on D (leasehold excluded), scored by a model trained on what was known at D."""
-    dates = training_dates(reference_date(extract, as_of), data_start(extract))
-    rows = features(extract, [*dates, as_of])
-    model = train(extract, as_of, rows)
-    return score(model, rows.filter(pl.col("as_of") == as_of))
+    model = train(extract, as_of)
+    return score(model, features(extract, [as_of]))
 
 
 def scope_regions(extract: Extract, scope: Scope) -> list[str] | None:
@@ -460,24 +448,24 @@ def backtest(extract: Extract, as_of: date, scope: Scope = WHOLE_LANDLORD) -> Ba
     known_by = reference_date(extract, as_of) + timedelta(days=1)
     followed = outcomes(extract, dates, known_by)
     regions = scope_regions(extract, scope)
-    # Feature rows and design matrices by date, oldest back-test first: consecutive back-tests share
+    # Training rows and design matrices by date, oldest back-test first: consecutive back-tests share
     # most training dates, so each step adds a few dates and forgets those no longer needed.
     cache: dict[date, tuple[pl.DataFrame, np.ndarray]] = {}
     results = []
     for d in dates:
         learn_from = training_dates(d, start)
-        missing = [t for t in [*learn_from, d] if t not in cache]
+        missing = [t for t in learn_from if t not in cache]
         if missing:
-            fresh = features(extract, missing)
+            fresh = features(extract, missing, MAX_TRAINING_HOMES)
             for t in missing:
                 part = fresh.filter(pl.col("as_of") == t)
                 cache[t] = (part, design_matrix(part))
-        for t in [t for t in cache if t not in learn_from and t != d]:
+        for t in [t for t in cache if t not in learn_from]:
             del cache[t]
         rows = pl.concat([cache[t][0] for t in learn_from])
         model = fit(d, rows, outcomes(extract, learn_from, d + timedelta(days=1)),
                     np.vstack([cache[t][1] for t in learn_from]))
-        scored = score(model, cache[d][0], cache[d][1], with_reasons=False)
+        scored = score(model, features(extract, [d]), with_reasons=False)
         if regions is not None:
             scored = scored.filter(pl.col("region").is_in(regions))
         reported = set(followed.filter(pl.col("as_of") == d)["property_id"].to_list())

@@ -4,6 +4,8 @@
 -- as the "per 1,000 homes" denominator. Only rows with a timestamp before E = D+1 00:00,
 -- tenancies covering D and vulnerabilities recorded on or before D are used; property
 -- attributes and household size carry no time of their own and are taken as they stand.
+-- $max_homes (null = every home): about this many homes per date, a fixed sample drawn from
+-- the md5 of property_id (the same at every run), so a large landlord's training stays fast.
 with dates as (
     select
         as_of,
@@ -19,7 +21,7 @@ span as (
     from dates
 ),
 
-homes as (
+homes_in_stock as (
     select
         d.as_of,
         d.known_before,
@@ -38,6 +40,36 @@ homes as (
     where p.tenure in ('general_needs', 'supported', 'older_persons', 'shared_ownership')
 ),
 
+-- A fixed draw per home from its property id: the same sample of homes at every run.
+home_draws as (
+    select
+        property_id,
+        (md5_number(property_id) % 1000000) / 1e6 as draw
+    from properties
+),
+
+stock_sizes as (
+    select
+        as_of,
+        count(*) as homes_in_stock
+    from homes_in_stock
+    group by as_of
+),
+
+homes as materialized (
+    select h.*
+    from homes_in_stock as h
+    inner join stock_sizes as s on s.as_of = h.as_of
+    inner join home_draws as x on x.property_id = h.property_id
+    where cast($max_homes as bigint) is null
+       or x.draw < cast($max_homes as bigint) / s.homes_in_stock
+),
+
+-- The homes at any date: only their jobs, cases, contacts and tenancies are read.
+home_ids as materialized (
+    select distinct property_id from homes
+),
+
 -- Responsive jobs reported in the span (the category's case normalised).
 jobs_in_span as (
     select
@@ -52,7 +84,7 @@ jobs_in_span as (
         on r.reported_at >= s.looks_back_to
         and r.reported_at < s.known_before
     where r.priority in ('emergency', 'urgent', 'routine')
-      and r.home_id is not null
+      and r.home_id in (select property_id from home_ids)
 ),
 
 -- Responsive jobs completed late enough to make a job in the span a repeat.
@@ -66,7 +98,7 @@ completions as (
         on r.completed_at >= s.looks_back_to - interval 30 day
         and r.completed_at < s.known_before
     where r.priority in ('emergency', 'urgent', 'routine')
-      and r.home_id is not null
+      and r.home_id in (select property_id from home_ids)
 ),
 
 -- A repeat: a follow-on job, or the same category at the same home completed in the 30 days
@@ -102,9 +134,10 @@ repair_counts as (
         count(*) filter (where j.is_repeat and j.reported_at >= d.known_before - interval 365 day)
             as repeat_repairs_1y,
         count(*) filter (where j.reported_at >= d.known_before - interval 365 day) as repairs_1y
-    from dates as d
+    from homes as d
     inner join responsive_jobs as j
-        on j.reported_at < d.known_before
+        on j.property_id = d.property_id
+        and j.reported_at < d.known_before
         and j.reported_at >= d.known_before - interval 730 day
         and (j.cancelled_at is null or j.cancelled_at >= d.known_before)
     group by d.as_of, j.property_id
@@ -120,10 +153,10 @@ damp_history as (
         date_diff('day', max(c.reported_at), d.known_before) as days_since_dm_case,
         bool_or(c.closed_at is null or c.closed_at >= d.known_before) as has_open_dm_case,
         max(struct_pack(reported_at := c.reported_at, case_id := c.case_id)).case_id as latest_case_id
-    from dates as d
+    from homes as d
     inner join damp_mould_cases as c
-        on c.reported_at < d.known_before
-    where c.home_id is not null
+        on c.home_id = d.property_id
+        and c.reported_at < d.known_before
     group by d.as_of, c.home_id, d.known_before
 ),
 
@@ -136,6 +169,7 @@ contacts_in_span as (
     inner join span as s
         on c.contacted_at >= s.looks_back_to
         and c.contacted_at < s.known_before
+    where c.property_id in (select property_id from home_ids)
 ),
 
 contact_counts as (
@@ -144,9 +178,10 @@ contact_counts as (
         c.property_id,
         count(*) as contacts_1y,
         count(*) filter (where c.reason = 'repair_chase') as repair_chases_1y
-    from dates as d
+    from homes as d
     inner join contacts_in_span as c
-        on c.contacted_at < d.known_before
+        on c.property_id = d.property_id
+        and c.contacted_at < d.known_before
         and c.contacted_at >= d.known_before - interval 365 day
     group by d.as_of, c.property_id
 ),
@@ -160,6 +195,7 @@ tenancy_order as (
         tenancy_end,
         row_number() over (partition by property_id order by tenancy_start, household_id) as tenancy_seq
     from households
+    where property_id in (select property_id from home_ids)
 ),
 
 covering_household as (
@@ -167,9 +203,10 @@ covering_household as (
         d.as_of,
         h.property_id,
         arg_max(h.household_id, h.tenancy_seq) as household_id
-    from dates as d
+    from homes as d
     inner join tenancy_order as h
-        on tenancy_covers(h.tenancy_start, h.tenancy_end, d.as_of)
+        on h.property_id = d.property_id
+        and tenancy_covers(h.tenancy_start, h.tenancy_end, d.as_of)
     group by d.as_of, h.property_id
 ),
 

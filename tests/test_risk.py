@@ -136,7 +136,9 @@ def _changed_after_e(src: Path, dst: Path, top_homes: list[str]) -> Path:
     return dst
 
 
-def test_scores_do_not_move_when_anything_after_e_changes(demo, demo_dir, tmp_path):
+@pytest.mark.parametrize("max_training_homes", [risk.MAX_TRAINING_HOMES, 700], ids=["all homes", "sampled"])
+def test_scores_do_not_move_when_anything_after_e_changes(demo, demo_dir, tmp_path, monkeypatch, max_training_homes):
+    monkeypatch.setattr(risk, "MAX_TRAINING_HOMES", max_training_homes)
     before = risk.score_homes(demo, LEAK_AS_OF)
     top_homes = before.sort("landlord_rank")["property_id"].head(30).to_list()
     changed = open_extract(_changed_after_e(demo_dir, tmp_path / "changed", top_homes))
@@ -217,6 +219,19 @@ def test_features_of_a_date_do_not_depend_on_the_other_dates_asked_for(demo):
     alone = risk.features(demo, [AS_OF])
     together = risk.features(demo, [AS_OF - timedelta(days=500), AS_OF - timedelta(days=91), AS_OF])
     assert together.filter(pl.col("as_of") == AS_OF).equals(alone)
+
+
+def test_a_large_landlord_trains_on_a_fixed_sample_of_homes(demo):
+    dates = [AS_OF - timedelta(days=91), AS_OF - timedelta(days=119)]
+    every = risk.features(demo, dates)
+    sample = risk.features(demo, dates, max_homes=500)
+    assert sample.equals(risk.features(demo, dates, max_homes=500))  # the same homes every run
+    for d in dates:
+        n = sample.filter(pl.col("as_of") == d).height
+        assert 400 <= n <= 600
+    # the sampled rows are exactly the full rows of those homes
+    assert sample.equals(every.join(sample.select("as_of", "property_id"), on=["as_of", "property_id"],
+                                    how="semi", maintain_order="left"))
 
 
 def test_training_dates_end_13_weeks_before_d():
