@@ -787,7 +787,8 @@ def team_record_keeping(view: app.View) -> None:
         label, mark = "team_name", highlight
         if kpi_id == "vu.census_coverage_pct":  # a household figure: the same for every team of a region
             part = frame.filter(pl.col(den) > 0).unique("region", keep="first", maintain_order=True)
-            label, mark = "region", (frame.filter(pl.col("team_id") == view.team)["region"].to_list() or [None])[0]
+            mine = frame.filter(pl.col("team_id") == view.team)["region"].to_list() if view.team else []
+            label, mark = "region", mine[0] if mine else None
         elif k.kind == "pct":
             part = frame.filter(pl.col(den) > 0)
         else:
