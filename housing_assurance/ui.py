@@ -301,6 +301,8 @@ def cases_word(k: Kpi, n: int | None) -> str:
         noun = "jobs" if k.query.startswith("rp_") else "complaints" if k.query.startswith("cx_") else "cases"
     if n is None:
         return f"See the {noun}"
+    if n == 0:
+        return f"No {noun} to list"
     if n == 1:
         noun = noun.removesuffix("s").replace("answer", "answer")
     return f"See the {n:,} {noun}"
