@@ -103,21 +103,30 @@ create or replace macro is_rented_tenure(tenure) as
 create or replace macro tenancy_covers(tenancy_start, tenancy_end, d) as
     tenancy_start <= d and (tenancy_end is null or tenancy_end >= d);
 
--- Vulnerable household at D: at least one vulnerability recorded on or before D.
+-- Vulnerable household at D: at least one vulnerability recorded on or before D, that is,
+-- its first vulnerability was recorded on or before D (kept once per household).
 -- A row with no household_id belongs to a vulnerable household when any household
 -- whose tenancy at the row's property covers the row's date is vulnerable.
+create or replace table household_vulnerable_since as
+select household_id, min(recorded_on) as vulnerable_since
+from vulnerabilities
+group by household_id;
+
+create or replace macro is_vulnerable_household(row_household_id, as_of) as
+    coalesce((
+        select v.vulnerable_since <= as_of from household_vulnerable_since as v
+        where v.household_id = row_household_id), false);
+
 create or replace macro belongs_to_vulnerable_household(row_household_id, row_property_id, row_date, as_of) as
     case
-        when row_household_id is not null then exists (
-            select 1 from vulnerabilities as v
-            where v.household_id = row_household_id and v.recorded_on <= as_of)
+        when row_household_id is not null then is_vulnerable_household(row_household_id, as_of)
         else coalesce(exists (
             select 1
             from households as h
-            inner join vulnerabilities as v on v.household_id = h.household_id
+            inner join household_vulnerable_since as v on v.household_id = h.household_id
             where h.property_id = row_property_id
               and tenancy_covers(h.tenancy_start, h.tenancy_end, cast(row_date as date))
-              and v.recorded_on <= as_of), false)
+              and v.vulnerable_since <= as_of), false)
     end;
 
 -- Awaab's Law clocks, one row per case and clock that applies to it. due_by is the

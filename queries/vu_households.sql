@@ -10,9 +10,11 @@ households_with_region as (
     select
         hh.*,
         p.region,
-        p.area
+        p.area,
+        v.vulnerable_since
     from households as hh
     left join properties as p on p.property_id = hh.property_id
+    left join household_vulnerable_since as v on v.household_id = hh.household_id
 ),
 
 final as (
@@ -24,10 +26,7 @@ final as (
         h.area,
         h.tenancy_start,
         h.census_completed_on,
-        exists (
-            select 1 from vulnerabilities as v
-            where v.household_id = h.household_id and v.recorded_on <= w.as_of
-        ) as is_vulnerable_household,
+        coalesce(h.vulnerable_since <= w.as_of, false) as is_vulnerable_household,
         coalesce(h.census_completed_on between w.as_of - 729 and w.as_of, false) as has_recent_census
     from weeks as w
     inner join households_with_region as h
