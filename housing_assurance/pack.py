@@ -673,12 +673,27 @@ def _build(extract: Extract, as_of: date, scope: Scope, notes: list[str], progre
         "exceptions": exceptions,
         "contractors_below": contractors_below,
         "contractor_targets": _contractor_targets(goals),
+        "homes_at_risk": _homes_at_risk(extract, as_of, scope),
         "marking": MARKING,
         "no_data": NO_DATA,
     }
     pdf = _render_pdf(context)
     _report(progress, "Done", 1.0)
     return pdf
+
+
+def _homes_at_risk(extract: Extract, as_of: date, scope: Scope, n: int = 20) -> dict:
+    """The top homes at risk of a damp and mould report in the next 13 weeks, by area and property id only."""
+    from housing_assurance.risk import RiskError, top_homes_at_risk
+
+    try:
+        top = top_homes_at_risk(extract, as_of, scope, n=n)
+    except RiskError as exc:
+        return {"rows": [], "note": str(exc)}
+    rows = [{"rank": r["rank"], "property_id": r["property_id"], "area": r["area"] or NO_DATA,
+             "type": str(r["property_type"] or NO_DATA).replace("_", " "), "band": r["band"],
+             "reasons": r["reasons"]} for r in top.iter_rows(named=True)]
+    return {"rows": rows, "note": None}
 
 
 def _render_pdf(context: dict) -> bytes:

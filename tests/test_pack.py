@@ -226,11 +226,24 @@ def test_no_address_postcode_or_vulnerability_in_the_pack(landlord_pdf, extract)
     assert listed and places.height
     for address, postcode in places.iter_rows():
         assert address not in text and postcode not in text
+    # Exception tables name a case by its id and area; property ids appear only in the homes-at-risk list.
+    before_risk = text.split("Homes at risk of damp and mould: top")[0]
     for pid in homes["property_id"].drop_nulls().to_list():
-        assert not re.search(rf"\b{re.escape(pid)}\b", text)
+        assert not re.search(rf"\b{re.escape(pid)}\b", before_risk)
     kinds = extract.sql("select distinct vulnerability_type as t from vulnerabilities where t <> 'other'")["t"]
     for kind in kinds.to_list():
         assert kind not in text and kind.replace("_", " ") not in text.lower(), kind
+
+
+def test_pack_lists_the_top_homes_at_risk(landlord_pdf, extract):
+    from housing_assurance.risk import top_homes_at_risk
+
+    text = pdf_text(landlord_pdf)
+    assert "Homes at risk of damp and mould: top" in text
+    risk_text = text.split("Homes at risk of damp and mould: top")[1]
+    top = top_homes_at_risk(extract, AS_OF, Scope(), n=20)
+    for pid in top["property_id"].to_list():
+        assert pid in risk_text
 
 
 # ---------------------------------------------------------------------------------------------
