@@ -64,23 +64,24 @@ def deadline_table(closures: tuple[date, ...] = ()) -> pa.Table:
     days: the deadline is the first date whose count equals day 0's count + N.
     """
     closed = set(closures)
-    n_days = (CALENDAR_END - CALENDAR_START).days + 1
-    days = np.array([CALENDAR_START + timedelta(days=i) for i in range(n_days)])
-    awaab = np.array([is_working_day(d) for d in days])
-    chc = awaab & np.array([d not in closed for d in days])
+    days = np.arange(np.datetime64(CALENDAR_START), np.datetime64(CALENDAR_END) + 1, dtype="datetime64[D]")
+    n_days = len(days)
+    awaab = np.array([is_working_day(d) for d in days.astype(date)])
+    chc = awaab & ~np.isin(days, np.array(sorted(closed), dtype="datetime64[D]"))
     columns: dict[str, list] = {"from_day": [], "working_days": [], "awaab_due_on": [], "chc_due_on": []}
     for is_wd, key in ((awaab, "awaab_due_on"), (chc, "chc_due_on")):
         count = np.cumsum(is_wd)
         for n in CLOCK_WORKING_DAYS:
             pos = np.searchsorted(count, count + n, side="left")
-            due = [days[p] if p < n_days else None for p in pos]
-            columns[key].extend(due)
+            due = np.where(pos < n_days, days[np.minimum(pos, n_days - 1)], np.datetime64("NaT"))
+            columns[key].append(due)
     for n in CLOCK_WORKING_DAYS:
-        columns["from_day"].extend(days)
-        columns["working_days"].extend([n] * n_days)
+        columns["from_day"].append(days)
+        columns["working_days"].append(np.full(n_days, n, dtype=np.int32))
+    columns = {k: np.concatenate(v) for k, v in columns.items()}
     return pa.table({
         "from_day": pa.array(columns["from_day"], pa.date32()),
         "working_days": pa.array(columns["working_days"], pa.int32()),
-        "awaab_due_on": pa.array(columns["awaab_due_on"], pa.date32()),
-        "chc_due_on": pa.array(columns["chc_due_on"], pa.date32()),
+        "awaab_due_on": pa.array(columns["awaab_due_on"], pa.date32(), from_pandas=True),
+        "chc_due_on": pa.array(columns["chc_due_on"], pa.date32(), from_pandas=True),
     })
