@@ -91,6 +91,7 @@ def test_overview_region_drill_down_case_and_pasted_url(server, debian_chromium)
     browser = debian_chromium
     from playwright.sync_api import expect
 
+    expect.set_options(timeout=WAIT)  # assertions wait as long as page actions on a loaded machine
     page = browser.new_page(viewport={"width": 1440, "height": 1100})
     page.set_default_timeout(WAIT)
     page.goto(server + "/")
