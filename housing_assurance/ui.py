@@ -1014,7 +1014,10 @@ def _case_clocks(story) -> None:
 def _case_timeline(view: app.View, story) -> None:
     st.subheader("Timeline")
     events = story.events
-    whole = st.toggle("Everything that happened at this home", key=app.WIDGET + "whole_home",
+    key = app.WIDGET + "whole_home"
+    if isinstance(st.session_state.get(key), str):  # from the URL (whole_home=1)
+        st.session_state[key] = st.session_state[key].lower() in ("1", "true", "yes")
+    whole = st.toggle("Everything that happened at this home", key=key,
                       help="Off: this case's own events and what else happened at the home while it was open.")
     if not whole:
         own = events.filter(pl.col("linked"))

@@ -352,6 +352,10 @@ def test_case_page_accepts_an_id_without_kind_and_explains_an_unknown_one(extrac
     job = cases(extract, weeks["last"], "rp.open_jobs")["id"][0]
     at = open_app(page="case", case=job)
     assert at.title[0].value == f"Repair job {job}"
+    at = open_app(page="case", case=job, whole_home="1")
+    assert at.toggle[0].value is True and at.query_params["whole_home"] == "1"
+    at.toggle[0].set_value(False).run()
+    assert "whole_home" not in at.query_params and not at.exception
     at = open_app(page="case", case="NOPE-1")
     assert "NOPE-1" in " ".join(w.value for w in at.warning)
     at = open_app(page="case")
