@@ -620,7 +620,10 @@ def breakdown_section(view: app.View, kpi_ids: list[str], page: str, default: st
     if not dims:
         st.caption("This figure is not split.")
         return kpi_id, None
-    by_key = _choice("by", list(dims), default_by or next(iter(dims)))
+    fixed = {"region"} if view.region else set()
+    fixed |= {"region", "team_id"} if view.team else set()  # a single bar says nothing
+    preferred = [d for d in ([default_by] if default_by else []) + list(dims) if d in dims and d not in fixed]
+    by_key = _choice("by", list(dims), preferred[0] if preferred else next(iter(dims)))
     by = right.selectbox("By", list(dims), key=by_key, format_func=lambda d: dims[d])
     k = KPIS[kpi_id]
     frame = app.breakdown(view, kpi_id, by)
