@@ -39,6 +39,21 @@ from complaints as c
 left join households as hh on hh.household_id = c.household_id
 left join properties as p on p.property_id = coalesce(c.property_id, hh.property_id);
 
+-- Repair jobs with what the repairs queries read beside the contract columns: the home's
+-- region, area and tenure under plain names, the contractor, and whether the job is responsive
+-- (emergency, urgent or routine; planned jobs are not).
+create or replace view repair_jobs as
+select
+    j.*,
+    j.home_region as region,
+    j.home_area as area,
+    j.home_tenure as tenure,
+    k.contractor_name,
+    k.is_in_house,
+    coalesce(j.priority in ('emergency', 'urgent', 'routine'), false) as is_responsive
+from repairs as j
+left join contractors as k on k.contractor_id = j.contractor_id;
+
 -- The Nth working day after day 0 (day 0 = the calendar date of the event).
 -- awaab: weekends and England and Wales bank holidays excluded.
 -- chc: the same, plus the landlord's closure dates (complaint clocks only).

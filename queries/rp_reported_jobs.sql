@@ -11,22 +11,15 @@ with weeks as (
 ),
 
 jobs as (
-    select
-        j.*,
-        j.home_region as region,
-        j.home_area as area,
-        k.contractor_name,
-        k.is_in_house
-    from repairs as j
-    left join contractors as k on k.contractor_id = j.contractor_id
-    where in_scope(j.home_region, j.team_id, $scope_region, cast($scope_teams as varchar[]))
+    select *
+    from repair_jobs as j
+    where in_scope(j.region, j.team_id, $scope_region, cast($scope_teams as varchar[]))
 ),
 
 reported_in_week as (
     select
         w.as_of,
-        j.*,
-        coalesce(j.priority in ('emergency', 'urgent', 'routine'), false) as is_responsive
+        j.*
     from weeks as w
     inner join jobs as j
         on j.reported_at >= w.week_start

@@ -11,16 +11,10 @@ with weeks as (
 ),
 
 jobs as (
-    select
-        j.*,
-        j.home_region as region,
-        j.home_area as area,
-        k.contractor_name,
-        k.is_in_house
-    from repairs as j
-    left join contractors as k on k.contractor_id = j.contractor_id
-    where j.priority in ('emergency', 'urgent', 'routine')
-      and in_scope(j.home_region, j.team_id, $scope_region, cast($scope_teams as varchar[]))
+    select *
+    from repair_jobs as j
+    where j.is_responsive
+      and in_scope(j.region, j.team_id, $scope_region, cast($scope_teams as varchar[]))
 ),
 
 completed_in_30_days as (
