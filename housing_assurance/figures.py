@@ -107,7 +107,7 @@ class FigureStore:
         return pl.concat([held[w] for w in weeks], how="vertical")
 
     def _fetch(self, query: str, weeks: list[date]) -> None:
-        raw = query_rows(self.extract, query, weeks, WHOLE_LANDLORD)
+        raw = query_rows(self.extract, query, weeks, WHOLE_LANDLORD, ordered=False)
         kept = raw.select(_kept_columns(query, raw.columns))
         if keeps_one_row_per_case(query):
             kept = kept.with_columns(n=pl.lit(1, pl.Int64))

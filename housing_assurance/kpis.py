@@ -197,13 +197,23 @@ def _bound(sql: str, params: dict) -> dict:
     return {k: v for k, v in params.items() if k in names}
 
 
-def query_rows(extract: Extract, query: str, as_of_dates: list[date], scope: Scope) -> pl.DataFrame:
-    """The rows of one `queries/` file for the as-of dates and scope."""
+FINAL = "select * from final"
+
+
+def unordered(sql: str) -> str:
+    """The query without its closing `order by`: a figure needs the rows, not their order."""
+    head, sep, tail = sql.rpartition(FINAL)
+    return head + sep if sep and tail.strip().lower().startswith("order by") else sql
+
+
+def query_rows(extract: Extract, query: str, as_of_dates: list[date], scope: Scope,
+               ordered: bool = True) -> pl.DataFrame:
+    """The rows of one `queries/` file for the as-of dates and scope (in its natural order if asked)."""
     if query == "validation":
         from housing_assurance.validate import findings_frame
 
         return findings_frame(extract).join(pl.DataFrame({"as_of": as_of_dates}), how="cross")
-    sql = load_sql(query)
+    sql = load_sql(query) if ordered else unordered(load_sql(query))
     params = {"as_of_dates": list(as_of_dates), **scope.params()}
     return run_sql(extract.con, sql, _bound(sql, params))
 
@@ -280,7 +290,7 @@ def compute(extract: Extract, as_of_dates: list[date], scope: Scope = WHOLE_LAND
     out = []
     for k in wanted:
         if k.query not in rows_by_query:
-            rows_by_query[k.query] = query_rows(extract, k.query, as_of_dates, scope)
+            rows_by_query[k.query] = query_rows(extract, k.query, as_of_dates, scope, ordered=False)
         if k.kind == "per_1000_homes" and homes_by_date is None:
             homes_by_date = homes(extract, as_of_dates, scope)
         out.append(aggregate(select_rows(rows_by_query[k.query], k), k, dates, homes_by_date))
