@@ -144,6 +144,22 @@ create or replace macro belongs_to_vulnerable_household(row_household_id, row_pr
               and v.vulnerable_since <= as_of), false)
     end;
 
+-- First-time fix (rp.first_time_fix_pct, and the contractor scorecard): exactly one attended
+-- appointment with slot_start before E, and no job with parent_job_id = the job reported before E
+-- (any priority or status). Counts of what is known at E; later visits and jobs are not yet known.
+create or replace macro attended_appointments_known(job, week_end) as (
+    select count(*) from appointments as a
+    where a.job_id = job and a.outcome = 'attended' and a.slot_start < week_end
+);
+
+create or replace macro follow_on_jobs_known(job, week_end) as (
+    select count(*) from repairs as f
+    where f.parent_job_id = job and f.reported_at < week_end
+);
+
+create or replace macro is_first_time_fix(attended_appointments, follow_on_jobs) as
+    coalesce(attended_appointments, 0) = 1 and coalesce(follow_on_jobs, 0) = 0;
+
 -- Awaab's Law clocks, one row per case and clock that applies to it. due_by is the
 -- last instant that meets the clock: reported_at + 24h for the hour clock, the end
 -- of the deadline date for the working-day and 12-week clocks. action_at is when the

@@ -48,42 +48,16 @@ completed as (
         and j.completed_at < w.week_end
 ),
 
-attended_appointments as (
-    select
-        c.as_of,
-        c.job_id,
-        count(*) as attended_appointments
-    from completed as c
-    inner join appointments as a
-        on a.job_id = c.job_id
-        and a.outcome = 'attended'
-        and a.slot_start < c.week_end
-    group by c.as_of, c.job_id
-),
-
-follow_on_jobs as (
-    select
-        c.as_of,
-        c.job_id,
-        count(*) as follow_on_jobs
-    from completed as c
-    inner join repairs as f
-        on f.parent_job_id = c.job_id
-        and f.reported_at < c.week_end
-    group by c.as_of, c.job_id
-),
-
 completed_jobs as (
     select
         c.as_of,
         c.contractor_id,
         c.cost_gbp,
         c.is_on_time,
-        coalesce(a.attended_appointments, 0) = 1 and f.job_id is null as is_first_time_fix,
-        f.job_id is not null as has_follow_on
+        is_first_time_fix(attended_appointments_known(c.job_id, c.week_end),
+                          follow_on_jobs_known(c.job_id, c.week_end)) as is_first_time_fix,
+        follow_on_jobs_known(c.job_id, c.week_end) > 0 as has_follow_on
     from completed as c
-    left join attended_appointments as a on a.as_of = c.as_of and a.job_id = c.job_id
-    left join follow_on_jobs as f on f.as_of = c.as_of and f.job_id = c.job_id
 ),
 
 job_scores as (

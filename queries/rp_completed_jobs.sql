@@ -35,31 +35,13 @@ completed_in_week as (
         and j.completed_at < w.week_end
 ),
 
--- Attended appointments known at E (slot_start before E); later ones are not yet known.
-attended_appointments as (
+-- What is known at E about each job's visits and follow-on jobs (rules in _setup.sql).
+known_at_week_end as (
     select
-        c.as_of,
-        c.job_id,
-        count(*) as attended_appointments
+        c.*,
+        attended_appointments_known(c.job_id, c.week_end) as attended_appointments,
+        follow_on_jobs_known(c.job_id, c.week_end) as follow_on_jobs
     from completed_in_week as c
-    inner join appointments as a
-        on a.job_id = c.job_id
-        and a.outcome = 'attended'
-        and a.slot_start < c.week_end
-    group by c.as_of, c.job_id
-),
-
--- Follow-on jobs (any priority, any status) reported before E.
-follow_on_jobs as (
-    select
-        c.as_of,
-        c.job_id,
-        count(*) as follow_on_jobs
-    from completed_in_week as c
-    inner join repairs as f
-        on f.parent_job_id = c.job_id
-        and f.reported_at < c.week_end
-    group by c.as_of, c.job_id
 ),
 
 final as (
@@ -80,19 +62,17 @@ final as (
         c.completed_at,
         greatest((epoch_us(c.completed_at) - epoch_us(c.target_at)) / 86400000000, 0) as days_late,
         (epoch_us(c.completed_at) - epoch_us(c.reported_at)) / 86400000000 as days_to_complete,
-        coalesce(a.attended_appointments, 0) as attended_appointments,
-        coalesce(f.follow_on_jobs, 0) as follow_on_jobs,
+        c.attended_appointments,
+        c.follow_on_jobs,
         c.completion_verified,
         c.source_system,
         c.cost_gbp,
         is_rented_tenure(c.tenure) as is_rented_home,
         coalesce(c.completed_at <= c.target_at, false) as is_on_time,
-        coalesce(a.attended_appointments, 0) = 1 and coalesce(f.follow_on_jobs, 0) = 0 as is_first_time_fix,
+        is_first_time_fix(c.attended_appointments, c.follow_on_jobs) as is_first_time_fix,
         c.completion_verified is distinct from true as is_unverified,
         c.is_in_house
-    from completed_in_week as c
-    left join attended_appointments as a on a.as_of = c.as_of and a.job_id = c.job_id
-    left join follow_on_jobs as f on f.as_of = c.as_of and f.job_id = c.job_id
+    from known_at_week_end as c
 )
 
 select * from final
