@@ -54,6 +54,22 @@ select
 from repairs as j
 left join contractors as k on k.contractor_id = j.contractor_id;
 
+-- Complaints and damp and mould cases with their home's region and area under plain names
+-- (a complaint's property_id is its home: its own, or its household's).
+create or replace view complaints_at_homes as
+select
+    c.* replace (c.home_id as property_id),
+    c.home_region as region,
+    c.home_area as area
+from complaints as c;
+
+create or replace view damp_mould_cases_at_homes as
+select
+    c.*,
+    c.home_region as region,
+    c.home_area as area
+from damp_mould_cases as c;
+
 -- The Nth working day after day 0 (day 0 = the calendar date of the event).
 -- awaab: weekends and England and Wales bank holidays excluded.
 -- chc: the same, plus the landlord's closure dates (complaint clocks only).

@@ -11,12 +11,9 @@ with weeks as (
 ),
 
 complaints_in_scope as (
-    select
-        c.* replace (c.home_id as property_id),
-        c.home_region as region,
-        c.home_area as area
-    from complaints as c
-    where in_scope(c.home_region, c.team_id, $scope_region, cast($scope_teams as varchar[]))
+    select *
+    from complaints_at_homes as c
+    where in_scope(c.region, c.team_id, $scope_region, cast($scope_teams as varchar[]))
 ),
 
 responses as (

@@ -5,12 +5,9 @@ with weeks as (
 ),
 
 cases_in_scope as (
-    select
-        c.*,
-        c.home_region as region,
-        c.home_area as area
-    from damp_mould_cases as c
-    where in_scope(c.home_region, c.team_id, $scope_region, cast($scope_teams as varchar[]))
+    select *
+    from damp_mould_cases_at_homes as c
+    where in_scope(c.region, c.team_id, $scope_region, cast($scope_teams as varchar[]))
 ),
 
 final as (
