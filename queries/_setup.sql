@@ -6,38 +6,20 @@
 -- A row's home (kpis.md "Scope"): its property_id, or where that is null its household's
 -- property. Added once here to the tables whose rows are scoped, as home_id with the home's
 -- region, area and tenure, so that no query repeats the rule (or its joins).
-create or replace table damp_mould_cases as
+create or replace macro at_home(table_name) as table
 select
-    c.*,
-    coalesce(c.property_id, hh.property_id) as home_id,
+    t.*,
+    coalesce(t.property_id, hh.property_id) as home_id,
     p.region as home_region,
     p.area as home_area,
     p.tenure as home_tenure
-from damp_mould_cases as c
-left join households as hh on hh.household_id = c.household_id
-left join properties as p on p.property_id = coalesce(c.property_id, hh.property_id);
+from query_table(table_name) as t
+left join households as hh on hh.household_id = t.household_id
+left join properties as p on p.property_id = coalesce(t.property_id, hh.property_id);
 
-create or replace table repairs as
-select
-    j.*,
-    coalesce(j.property_id, hh.property_id) as home_id,
-    p.region as home_region,
-    p.area as home_area,
-    p.tenure as home_tenure
-from repairs as j
-left join households as hh on hh.household_id = j.household_id
-left join properties as p on p.property_id = coalesce(j.property_id, hh.property_id);
-
-create or replace table complaints as
-select
-    c.*,
-    coalesce(c.property_id, hh.property_id) as home_id,
-    p.region as home_region,
-    p.area as home_area,
-    p.tenure as home_tenure
-from complaints as c
-left join households as hh on hh.household_id = c.household_id
-left join properties as p on p.property_id = coalesce(c.property_id, hh.property_id);
+create or replace table damp_mould_cases as select * from at_home('damp_mould_cases');
+create or replace table repairs as select * from at_home('repairs');
+create or replace table complaints as select * from at_home('complaints');
 
 -- Repair jobs with what the repairs queries read beside the contract columns: the home's
 -- region, area and tenure under plain names, the contractor, and whether the job is responsive
