@@ -6,6 +6,7 @@ colour-blindness can tell apart; red/amber/green is always paired with a word or
 
 from __future__ import annotations
 
+import html
 from datetime import date
 
 import plotly.graph_objects as go
@@ -237,5 +238,6 @@ def sparkline_svg(values: list[float | None], colour: str = PALETTE[0], width: i
     if values[-1] is not None:
         x, y = point(len(values) - 1, values[-1])
         dot = f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>'
-    return (f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{label}" '
+    words = html.escape(label, quote=True)
+    return (f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{words}" '
             f'xmlns="http://www.w3.org/2000/svg">{lines}{dot}</svg>')
