@@ -10,6 +10,7 @@ The same functions serve the app, the PDF pack and the command line.
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Literal
@@ -285,15 +286,14 @@ def compute(extract: Extract, as_of_dates: list[date], scope: Scope = WHOLE_LAND
     """One row per (as_of, kpi_id): value, numerator, denominator, as kpis.md defines them."""
     wanted = [kpi(i) for i in kpi_ids] if kpi_ids else list(CATALOGUE)
     dates = pl.DataFrame({"as_of": as_of_dates}, schema={"as_of": pl.Date})
-    rows_by_query: dict[str, pl.DataFrame] = {}
-    homes_by_date = None
-    out = []
-    for k in wanted:
-        if k.query not in rows_by_query:
-            rows_by_query[k.query] = query_rows(extract, k.query, as_of_dates, scope, ordered=False)
-        if k.kind == "per_1000_homes" and homes_by_date is None:
-            homes_by_date = homes(extract, as_of_dates, scope)
-        out.append(aggregate(select_rows(rows_by_query[k.query], k), k, dates, homes_by_date))
+    queries = list(dict.fromkeys(k.query for k in wanted))
+    # Two queries at a time (each on its own cursor): the short queries leave a core idle.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        rows = pool.map(lambda q: query_rows(extract, q, as_of_dates, scope, ordered=False), queries)
+        rows_by_query = dict(zip(queries, rows, strict=True))
+    needs_homes = any(k.kind == "per_1000_homes" for k in wanted)
+    homes_by_date = homes(extract, as_of_dates, scope) if needs_homes else None
+    out = [aggregate(select_rows(rows_by_query[k.query], k), k, dates, homes_by_date) for k in wanted]
     return pl.concat(out) if out else pl.DataFrame()
 
 

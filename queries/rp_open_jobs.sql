@@ -1,6 +1,7 @@
 -- One row per responsive repair job (emergency, urgent, routine) open at the end of the
 -- week (E), per as-of date, in scope (the job's property's region, the job's team).
--- Open at E: reported before E, and neither completed nor cancelled before E. Read from
+-- Open at E: reported before E, and neither completed nor cancelled before E (open_until, set
+-- in _setup.sql, is the earlier of completed_at and cancelled_at, or never). Read from
 -- the timestamps, never the status column: a job whose status says completed but whose
 -- completed_at is at or after E was still open at E.
 -- Behind: rp.open_jobs, rp.open_overdue_jobs (is_overdue), rp.repeat_contact_open_jobs
@@ -25,8 +26,7 @@ open_at_week_end as (
     from weeks as w
     inner join jobs as j
         on j.reported_at < w.week_end
-        and (j.completed_at is null or j.completed_at >= w.week_end)
-        and (j.cancelled_at is null or j.cancelled_at >= w.week_end)
+        and j.open_until >= w.week_end
 ),
 
 -- repair_chase contacts on the job made before E (at any time before E, whatever the job's dates).
