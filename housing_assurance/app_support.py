@@ -308,9 +308,11 @@ def cases(key: str, as_of: date, kpi_id: str, region: str | None, teams: tuple[s
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
-def case_story(key: str, case_id: str, kind: str | None, region: str | None,
-               teams: tuple[str, ...] | None) -> timeline.CaseStory | None:
-    return timeline.story(load_extract(key), case_id, kind, _scope(region, teams))
+def case_story(key: str, case_id: str, kind: str | None, region: str | None, teams: tuple[str, ...] | None,
+               allowed_region: str | None, allowed_teams: tuple[str, ...] | None) -> timeline.CaseStory | None:
+    """A case's story for the view's scope, told as the user's own scope allows."""
+    return timeline.story(load_extract(key), case_id, kind, _scope(region, teams),
+                          _scope(allowed_region, allowed_teams))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -30,6 +30,7 @@ class CaseStory:
     clocks: pl.DataFrame  # dm: Awaab's Law clocks; complaint: CHC deadlines; job: its target
     other_reports: pl.DataFrame = field(default_factory=pl.DataFrame)  # the home's other dm cases
     in_scope: bool = True
+    withheld: int = 0  # events and reports at the home that belong to teams the user may not see
 
     @property
     def title(self) -> str:
@@ -63,9 +64,22 @@ def _linked(events: pl.DataFrame, kind: str, case_id: str) -> pl.Series:
     return pl.col("complaint_id") == case_id
 
 
+def _teams_only(frame: pl.DataFrame, teams: tuple[str, ...] | None, keep: pl.Expr | None = None) -> pl.DataFrame:
+    """The rows of the teams given (all rows when None), and rows tied to no team (they are the home's)
+    or that `keep` marks (the case's own events, whichever team's job they come from)."""
+    if teams is None or frame.is_empty():
+        return frame
+    visible = pl.col("team_id").is_null() | pl.col("team_id").is_in(list(teams))
+    return frame.filter(visible | keep if keep is not None else visible)
+
+
 def story(extract: Extract, case_id: str, kind: str | None = None,
-          scope: Scope = WHOLE_LANDLORD) -> CaseStory | None:
-    """The story of one case; None when no case, job or complaint has this id (of this kind)."""
+          scope: Scope = WHOLE_LANDLORD, allowed: Scope = WHOLE_LANDLORD) -> CaseStory | None:
+    """The story of one case; None when no case, job or complaint has this id (of this kind).
+
+    `scope` is the view's (is the case in it?); `allowed` is the user's: a user scoped to teams
+    sees the home's events and other reports of those teams only, and how many were left out.
+    """
     found = find(extract, case_id)
     if kind:
         found = found.filter(pl.col("kind") == kind)
@@ -95,4 +109,8 @@ def story(extract: Extract, case_id: str, kind: str | None = None,
         clocks = extract.query("case_complaint_clocks", complaint_id=case_id, known_at=now)
         other = extract.query("case_home_reports", property_id=place["property_id"], case_id=None,
                               started_at=place["started_at"])
-    return CaseStory(kind, case_id, place, record, events, clocks, other, case_in_scope(place, scope))
+    shown_events = _teams_only(events, allowed.teams, keep=pl.col("linked"))
+    shown_other = _teams_only(other, allowed.teams)
+    withheld = len(events) - len(shown_events) + len(other) - len(shown_other)
+    return CaseStory(kind, case_id, place, record, shown_events, clocks, shown_other,
+                     case_in_scope(place, scope), withheld)

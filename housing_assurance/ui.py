@@ -864,7 +864,7 @@ def case_page(view: app.View) -> None:
     if not case_id:
         case_search(view)
         return
-    story = app.case_story(view.key, case_id, kind, *view.scope_args)
+    story = app.case_story(view.key, case_id, kind, *view.scope_args, view.allowed.region, view.allowed.teams)
     if story is None:
         st.title("Case")
         st.warning(f"No damp and mould case, repair job or complaint in this extract has the id “{case_id}”.")
@@ -1048,6 +1048,9 @@ def _case_timeline(view: app.View, story) -> None:
            "detail": st.column_config.Column("Detail"), "part": st.column_config.Column("Part of"),
            "link": st.column_config.LinkColumn("Case, job or complaint", display_text=r"case=([^&]*)")}
     _grid(table, hide_index=True, column_config=cfg, key="events")
+    if story.withheld:
+        st.caption(f"{story.withheld} entr{'ies' if story.withheld != 1 else 'y'} at this home (events or "
+                   "other damp and mould reports) belong to teams outside your scope and are not shown.")
     st.download_button("Download the timeline (CSV)", _for_csv(events.drop("linked")),
                        file_name=f"case_{story.id}.csv", mime="text/csv", key="csv:timeline",
                        icon=":material/download:", on_click=_audit_export, args=(view, f"case_{story.id}.csv"))

@@ -3,7 +3,9 @@
 -- and satisfaction surveys. The ids on each row (case_id, job_id, complaint_id) let the Case page
 -- mark which events belong to the case being looked at. A job, contact or complaint belongs to the
 -- home by its property_id, or where that is null by its household's home; appointments and
--- surveys follow their job or complaint.
+-- surveys follow their job or complaint. team_id is the team whose record the event belongs to
+-- (a contact's: its job's, case's or complaint's; null for a contact linked to none), so that the
+-- Case page can leave out other teams' records for a user scoped to teams.
 with home_households as (
     select household_id from households where property_id = $property_id
 ),
@@ -29,7 +31,7 @@ home_complaints as (
 dm_events as (
     select
         e.event_at, 'Damp and mould' as lane, e.event, e.detail,
-        c.case_id, null::varchar as job_id, null::varchar as complaint_id, c.case_id as ref_id
+        c.case_id, null::varchar as job_id, null::varchar as complaint_id, c.case_id as ref_id, c.team_id
     from dm as c,
         lateral (
             values
@@ -54,7 +56,7 @@ dm_events as (
 job_events as (
     select
         e.event_at, 'Repair jobs' as lane, e.event, e.detail,
-        j.dm_case_id as case_id, j.job_id, null::varchar as complaint_id, j.job_id as ref_id
+        j.dm_case_id as case_id, j.job_id, null::varchar as complaint_id, j.job_id as ref_id, j.team_id
     from jobs as j
     left join contractors as k on k.contractor_id = j.contractor_id,
         lateral (
@@ -80,7 +82,8 @@ appointment_events as (
         a.slot_start as event_at, 'Appointments' as lane,
         'Appointment: ' || replace(a.outcome, '_', ' ') as event,
         null as detail,
-        j.dm_case_id as case_id, j.job_id, null::varchar as complaint_id, a.appointment_id as ref_id
+        j.dm_case_id as case_id, j.job_id, null::varchar as complaint_id, a.appointment_id as ref_id,
+        j.team_id
     from appointments as a
     inner join jobs as j on j.job_id = a.job_id
 ),
@@ -90,8 +93,12 @@ contact_events as (
         c.contacted_at as event_at, 'Contacts' as lane,
         'Contact: ' || replace(c.reason, '_', ' ') as event,
         'by ' || replace(c.channel, '_', ' ') as detail,
-        c.dm_case_id as case_id, c.job_id, c.complaint_id, c.contact_id as ref_id
+        c.dm_case_id as case_id, c.job_id, c.complaint_id, c.contact_id as ref_id,
+        coalesce(rj.team_id, dc.team_id, cc.team_id) as team_id
     from contacts as c
+    left join repairs as rj on rj.job_id = c.job_id
+    left join damp_mould_cases as dc on dc.case_id = c.dm_case_id
+    left join complaints as cc on cc.complaint_id = c.complaint_id
     where c.property_id = $property_id
        or (c.property_id is null and c.household_id in (select household_id from home_households))
 ),
@@ -99,7 +106,8 @@ contact_events as (
 complaint_events as (
     select
         e.event_at, 'Complaints' as lane, e.event, e.detail,
-        null::varchar as case_id, null::varchar as job_id, c.complaint_id, c.complaint_id as ref_id
+        null::varchar as case_id, null::varchar as job_id, c.complaint_id, c.complaint_id as ref_id,
+        c.team_id
     from home_complaints as c,
         lateral (
             values
@@ -122,7 +130,8 @@ survey_events as (
         s.responded_at as event_at, 'Surveys' as lane,
         case when s.satisfied then 'Survey: satisfied' else 'Survey: not satisfied' end as event,
         case when s.score is not null then 'score ' || s.score || ' of 5' end as detail,
-        j.dm_case_id as case_id, s.job_id, s.complaint_id, s.survey_id as ref_id
+        j.dm_case_id as case_id, s.job_id, s.complaint_id, s.survey_id as ref_id,
+        coalesce(j.team_id, c.team_id) as team_id
     from surveys as s
     left join jobs as j on j.job_id = s.job_id
     left join home_complaints as c on c.complaint_id = s.complaint_id

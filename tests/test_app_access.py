@@ -9,13 +9,14 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from housing_assurance import app_support as app
-from housing_assurance import audit
+from housing_assurance import audit, timeline
 from housing_assurance.access import load_users, narrow, user_scope
 from housing_assurance.db import open_extract
 from housing_assurance.kpis import CATALOGUE, cases
@@ -108,6 +109,33 @@ def test_manager_cannot_open_another_teams_case_by_url(extract, users):
     assert not at.dataframe  # no timeline, no clocks, nothing of the case
     entries = audit.read_entries()
     assert entries[-1]["action"] == "refused_case" and entries[-1]["target"] == foreign
+
+
+def test_manager_sees_nothing_of_other_teams_at_the_home_of_their_case(extract, users):
+    manager = "dampmould.north@example.org"
+    allowed = user_scope(extract, users[manager])
+    # One of the manager's cases at a home where another team has a job not linked to the case.
+    found = extract.sql(
+        "select c.case_id, min(j.job_id) as foreign_job from damp_mould_cases as c "
+        "join repairs as j on j.home_id = c.home_id and j.dm_case_id is distinct from c.case_id "
+        "where c.team_id = any($t) and j.team_id <> all($t) group by c.case_id order by c.case_id limit 1",
+        t=list(allowed.teams))
+    case_id, foreign_job = found.row(0)
+    whole = timeline.story(extract, case_id)
+    assert foreign_job in whole.events["job_id"].to_list() and whole.withheld == 0
+    told = timeline.story(extract, case_id, allowed=allowed)
+    assert foreign_job not in told.events["job_id"].to_list() and told.withheld > 0
+    unlinked = told.events.filter(~pl.col("linked"))
+    assert set(unlinked["team_id"].drop_nulls()) <= set(allowed.teams)
+    assert set(told.other_reports["team_id"].drop_nulls()) <= set(allowed.teams)
+    def shown_as(email: str) -> str:
+        at = run_as(email, "pages/case.py", case=case_id, whole_home="1")
+        return " ".join(str(v) for df in at.dataframe for v in df.value.to_numpy().ravel()), at
+
+    shown, at = shown_as(manager)
+    assert case_id in shown and foreign_job not in shown
+    assert any("outside your scope and are not shown" in c.value for c in at.caption)
+    assert foreign_job in shown_as(email_of(users, "executive"))[0]  # the executive sees the whole home
 
 
 def test_analyst_sees_vulnerable_household_not_the_type(extract, users):
