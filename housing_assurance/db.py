@@ -79,6 +79,32 @@ class TableSource:
         return self.glob is not None and not self.problems
 
 
+# A table's parquet parts. Values in hive folder names stay text (`area=0012` is "0012", not 12)
+# and are cast to the contract's type like any other column.
+READ_PARTS = "read_parquet($glob, hive_partitioning = true, union_by_name = true, hive_types_autocast = false)"
+HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
+
+
+def _hive_values(folder: Path, parts: list[Path]) -> dict[str, set[str]]:
+    """The values of each hive key (`key=value` folder names) among a table's parts."""
+    values: dict[str, set[str]] = {}
+    for part in parts:
+        for name in part.relative_to(folder).parts[:-1]:
+            key, sep, value = name.partition("=")
+            if sep:
+                values.setdefault(key, set()).add(value)
+    return values
+
+
+def _unparsable(values: set[str], duckdb_type: str) -> str | None:
+    """The first folder value that is not a valid value of the type (None when all are)."""
+    for value in sorted(values - {HIVE_NULL, ""}):
+        rows = duckdb.execute(f"select try_cast($v as {duckdb_type}) is not null", {"v": value}).fetchall()
+        if not rows[0][0]:
+            return value
+    return None
+
+
 def locate(extract_dir: Path, table: Table) -> TableSource:
     """Find the table's file or folder and check its columns against the contract."""
     src = TableSource(table)
@@ -106,19 +132,23 @@ def locate(extract_dir: Path, table: Table) -> TableSource:
             table.name, None, f"unreadable parquet: {names} is an empty file (0 bytes)", "unreadable"))
         return src
     try:
-        rows = duckdb.sql(
-            "describe select * from read_parquet($glob, hive_partitioning = true, union_by_name = true)",
-            params={"glob": src.glob},
-        ).fetchall()
+        rows = duckdb.sql(f"describe select * from {READ_PARTS}", params={"glob": src.glob}).fetchall()
     except duckdb.Error as exc:
         first_line = str(exc).strip().splitlines()[0]
         src.problems.append(TableProblem(table.name, None, f"unreadable parquet ({first_line})", "unreadable"))
         return src
     src.source_types = {name: type_ for name, type_, *_ in rows}
+    folder_values = _hive_values(folder, parts) if not file.is_file() else {}
     for col in table.columns:
         found = src.source_types.get(col.name)
         if found is None:
             src.problems.append(TableProblem(table.name, col.name, "missing required column", "missing_column"))
+        elif col.name in folder_values and found == "VARCHAR" and col.type not in ("string", "enum"):
+            bad = _unparsable(folder_values[col.name], DUCKDB_TYPES[col.type])
+            if bad:
+                src.problems.append(TableProblem(
+                    table.name, col.name, f"folder name {col.name}={bad} is not a valid "
+                    f"{DUCKDB_TYPES[col.type]}", "wrong_type"))
         elif not is_safe_cast(found, col.type):
             src.problems.append(TableProblem(
                 table.name, col.name,
@@ -238,8 +268,7 @@ def open_extract(extract_dir: str | Path, closures: tuple[date, ...] | None = No
         if src.usable:
             try:
                 con.execute(
-                    f"create or replace table {table.name} as select {_select_list(src)} "
-                    "from read_parquet($glob, hive_partitioning = true, union_by_name = true)",
+                    f"create or replace table {table.name} as select {_select_list(src)} from {READ_PARTS}",
                     {"glob": src.glob},
                 )
             except duckdb.Error as exc:

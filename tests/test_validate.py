@@ -10,7 +10,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -198,6 +198,32 @@ def test_hive_partitions_column_in_folder_names_is_valid(tmp_path):
     extract = open_extract(folder)
     assert extract.sql("select property_id, region from properties order by 1").rows() == [
         ("P1", "North"), ("P2", "South")]
+
+
+def test_hive_folder_values_keep_their_text_and_are_cast_to_the_contract(tmp_path):
+    # area=0012 is the area "0012" (not the number 12); a date in a folder name is read as a date,
+    # and a folder value that is not a date is an error naming the folder.
+    folder = write_extract(tmp_path, properties=[{"property_id": "P1"}],
+                           households=[{"household_id": "H1"}, {"household_id": "H2"}])
+    (folder / "properties.parquet").unlink()
+    part = folder / "properties" / "area=0012"
+    part.mkdir(parents=True)
+    pq.write_table(table("properties", [{"property_id": "P1"}]).drop(["area"]), part / "part-0.parquet")
+    (folder / "households.parquet").unlink()
+    for start, hid in (("2020-01-01", "H1"), ("2021-06-30", "H2")):
+        part = folder / "households" / f"tenancy_start={start}"
+        part.mkdir(parents=True)
+        pq.write_table(table("households", [{"household_id": hid}]).drop(["tenancy_start"]), part / "part-0.parquet")
+    assert run(folder) == []
+    extract = open_extract(folder)
+    assert extract.sql("select area from properties").rows() == [("0012",)]
+    assert extract.sql("select household_id, tenancy_start from households order by 1").rows() == [
+        ("H1", date(2020, 1, 1)), ("H2", date(2021, 6, 30))]
+    bad = folder / "households" / "tenancy_start=soon"
+    bad.mkdir()
+    pq.write_table(table("households", [{"household_id": "H3"}]).drop(["tenancy_start"]), bad / "part-0.parquet")
+    f = only(run(folder), "error", "households", "tenancy_start", "wrong_type")
+    assert "tenancy_start=soon" in f.message
 
 
 # ---------------------------------------------------------------- warnings
