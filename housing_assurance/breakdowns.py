@@ -12,6 +12,7 @@ from datetime import date
 
 import polars as pl
 
+from housing_assurance.db import Extract
 from housing_assurance.figures import DIMENSIONS, FigureStore
 from housing_assurance.kpis import KPIS, Kpi, Scope, aggregate
 
@@ -33,6 +34,14 @@ CLOCK_NAMES = {
     "summary_3wd": "Written summary within 3 working days",
     "safety_work_5wd": "Safety work within 5 working days",
     "further_work_12wk": "Further work started within 12 weeks",
+}
+# The same clocks in a few words, for table cells, the pack and marks on a case's timeline.
+CLOCK_SHORT_NAMES = {
+    "emergency_made_safe_24h": "made safe in 24 hours",
+    "investigated_10wd": "investigated in 10 working days",
+    "summary_3wd": "summary in 3 working days",
+    "safety_work_5wd": "safety work in 5 working days",
+    "further_work_12wk": "further work in 12 weeks",
 }
 
 # Special-category data: the vulnerability type is offered only on the Vulnerability and records page.
@@ -63,13 +72,13 @@ def dimensions_for(store: FigureStore, kpi_id: str, sensitive_allowed: bool = Fa
     return dims
 
 
-def labeller(store: FigureStore, by: str):
+def labeller(extract: Extract, by: str):
     """A function from a key (as in the rows) to what a reader sees."""
     if by == "team_id":
-        names = dict(store.extract.sql("select team_id, team_name from teams").iter_rows())
+        names = dict(extract.sql("select team_id, team_name from teams").iter_rows())
         return lambda v: names.get(v, v) if v is not None else "No team"
     if by == "contractor_id":
-        names = dict(store.extract.sql("select contractor_id, contractor_name from contractors").iter_rows())
+        names = dict(extract.sql("select contractor_id, contractor_name from contractors").iter_rows())
         return lambda v: names.get(v, v) if v is not None else "No contractor"
     if by == "is_in_house":
         return lambda v: {True: "In-house", False: "Contractor"}.get(v, "Not known")
@@ -92,16 +101,22 @@ def key_text(value: object) -> str:
 
 
 def breakdown(store: FigureStore, kpi_id: str, as_of: date, scope: Scope, by: str) -> pl.DataFrame:
+    """The app's breakdown of a KPI for a week and scope (see breakdown_of_rows)."""
+    rows = store.kpi_rows(kpi_id, [as_of], scope)
+    return breakdown_of_rows(rows, KPIS[kpi_id], as_of, by, labeller(store.extract, by))
+
+
+def breakdown_of_rows(rows: pl.DataFrame, k: Kpi, as_of: date, by: str, label) -> pl.DataFrame:
     """One row per value of `by`: key (URL text), label, value, numerator, denominator, cases.
 
-    value is the KPI's own measure for the group (%, count, median, mean or sum); for a per-1,000-homes
-    KPI it is the count of cases (homes are not split by team or category). `cases` is the number of
-    rows the bar opens. Ordered worst first for a % KPI with a direction, else largest first.
+    `rows` are the KPI's rows for the week (kpis.cases, or the figure store's grouped rows with a
+    count `n`). value is the KPI's own measure for the group (%, count, median, mean or sum); for a
+    per-1,000-homes KPI it is the count of cases (homes are not split by team or category). `cases`
+    is the number of rows the bar opens. Ordered worst first for a % KPI, else largest first.
     """
-    k = KPIS[kpi_id]
-    rows = store.kpi_rows(kpi_id, [as_of], scope)
+    if "n" not in rows.columns:
+        rows = rows.with_columns(n=pl.lit(1, pl.Int64))
     groups = rows.select(by).unique().to_series().to_list()
-    label = labeller(store, by)
     dates = pl.DataFrame({"as_of": [as_of]}, schema={"as_of": pl.Date})
     out = []
     measure = k if k.kind != "per_1000_homes" else Kpi(k.id, k.title, "count", k.query)

@@ -144,7 +144,7 @@ def cmd_report(args) -> int:
     from housing_assurance.pack import ChartRenderer, PackError, check_request, check_scope_names, write_pack
     from housing_assurance.progress import terminal_progress
 
-    user_from_args(args)
+    user = user_from_args(args)
     try:
         check_request(args.data, args.as_of, args.out)
     except PackError as exc:
@@ -154,7 +154,8 @@ def cmd_report(args) -> int:
         extract = open_for_cli(args.data)
         check_scope_names(extract, args.region, (args.team,) if args.team is not None else None)
         scope = scope_from_args(extract, args)
-        write_pack(extract, args.as_of, scope, args.out, progress=terminal_progress(), renderer=renderer)
+        write_pack(extract, args.as_of, scope, args.out, progress=terminal_progress(), renderer=renderer,
+                   prepared_for=f"{user.email} ({user.role.name})" if user is not None else None)
     except PackError as exc:
         raise UserError(str(exc)) from None
     finally:

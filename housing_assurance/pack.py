@@ -30,6 +30,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from housing_assurance import charts
+from housing_assurance.breakdowns import CLOCK_SHORT_NAMES, breakdown_of_rows, labeller
 from housing_assurance.db import Extract, read_manifest
 from housing_assurance.formatting import NO_DATA, format_date, format_kpi_value
 from housing_assurance.kpis import (
@@ -87,14 +88,6 @@ SECTION_BREAKDOWN: dict[str, str] = {
 }
 
 WHOLE_EXTRACT_KPIS = {"dq.validation_errors", "dq.validation_warning_rows"}
-
-CLOCK_NAMES = {
-    "emergency_made_safe_24h": "made safe in 24 hours",
-    "investigated_10wd": "investigated in 10 working days",
-    "summary_3wd": "summary in 3 working days",
-    "safety_work_5wd": "safety work in 5 working days",
-    "further_work_12wk": "further work in 12 weeks",
-}
 
 
 MARKING = "OFFICIAL-SENSITIVE: contains personal data"  # on every page: case ids are personal data
@@ -365,7 +358,7 @@ def _words(value: str) -> str:
 
 
 def _clocks(value: str) -> str:
-    return "; ".join(CLOCK_NAMES.get(c.strip(), c.strip()) for c in value.split(","))
+    return "; ".join(CLOCK_SHORT_NAMES.get(c.strip(), c.strip()) for c in value.split(","))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -406,12 +399,6 @@ def _kpi_row(row: dict, goal: Target | None) -> dict:
         "target": _target(k, goal),
         "status": _status(row["rag"], row["value"]),
     }
-
-
-def _breakdown_frame(rows: pl.DataFrame, by: str) -> pl.DataFrame:
-    """Cases counted by region or area (most first); a missing region or area is shown as such."""
-    return (rows.with_columns(pl.col(by).fill_null("Not recorded").cast(pl.String))
-            .group_by(by).agg(cases=pl.len()).sort(["cases", by], descending=[True, False]))
 
 
 @dataclass(frozen=True)
@@ -543,11 +530,12 @@ def _report(progress: Progress | None, stage: str, fraction: float) -> None:
 
 
 def build_pack(extract: Extract, as_of: date, scope: Scope = WHOLE_LANDLORD, progress: Progress | None = None,
-               renderer: ChartRenderer | None = None) -> bytes:
+               renderer: ChartRenderer | None = None, prepared_for: str | None = None) -> bytes:
     """The pack as PDF bytes (for the app's download button and `write_pack`).
 
     Raises PackError when the extract, date or scope would give a misleading pack. `renderer` lets
     the caller start Chromium before opening the extract; otherwise the pack starts and stops its own.
+    `prepared_for` names the user whose scope the pack shows (on the cover), when there is one.
     """
     _report(progress, "Checking the extract", 0.0)
     notes = check_inputs(extract, as_of, scope)  # a wrong request fails before Chromium starts
@@ -555,7 +543,7 @@ def build_pack(extract: Extract, as_of: date, scope: Scope = WHOLE_LANDLORD, pro
     if own_renderer:
         renderer = ChartRenderer()  # boots while the figures are computed
     try:
-        return _build(extract, as_of, scope, notes, progress, renderer)
+        return _build(extract, as_of, scope, notes, progress, renderer, prepared_for)
     finally:
         if own_renderer:
             renderer.close()
@@ -591,7 +579,7 @@ def _trend(k: Kpi, row: dict, goal: Target | None, renderer: ChartRenderer) -> C
 
 
 def _build(extract: Extract, as_of: date, scope: Scope, notes: list[str], progress: Progress | None,
-           renderer: ChartRenderer) -> bytes:
+           renderer: ChartRenderer, prepared_for: str | None) -> bytes:
     goals = targets()
     threading.Thread(target=_warm_up_layout, name="pack-imports", daemon=True).start()
 
@@ -632,11 +620,11 @@ def _build(extract: Extract, as_of: date, scope: Scope, notes: list[str], progre
         if section.key in SECTION_BREAKDOWN:
             k = KPIS[SECTION_BREAKDOWN[section.key]]
             chart = Chart(f"{k.title} by {by}, end of week")
-            frame = _breakdown_frame(case_rows(k.id), by)
+            frame = breakdown_of_rows(case_rows(k.id), k, as_of, by, labeller(extract, by))
             if frame.is_empty():
                 chart.empty = "None at the end of the week."
             else:
-                fig = charts.count_breakdown_bar(frame, by, "cases", chart.title, height=160)
+                fig = charts.count_breakdown_bar(frame, "label", "cases", chart.title, height=160)
                 chart.pending = renderer.submit(fig, BREAKDOWN_WIDTH, int(fig.layout.height))
         else:  # contractors: on time by contractor over 13 weeks, and the contractor scorecard
             chart = Chart(f"Repairs on time by contractor, 13 weeks to {format_date(as_of)}")
@@ -663,6 +651,7 @@ def _build(extract: Extract, as_of: date, scope: Scope, notes: list[str], progre
         "weekday": as_of.strftime("%A"),
         "week": f"{format_date(start)} to {format_date(end)}",
         "scope": _scope_words(extract, scope),
+        "prepared_for": prepared_for,
         "data_as_at": f"midnight at the end of {format_date(as_of)}",
         "extracted_at": format_date(extract.extracted_at),
         "produced_at": format_date(datetime.now().replace(second=0, microsecond=0)),
@@ -721,7 +710,7 @@ def check_destination(out_path: Path) -> None:
 
 
 def write_pack(extract: Extract, as_of: date, scope: Scope, out_path: str | Path, progress: Progress | None = None,
-               renderer: ChartRenderer | None = None) -> Path:
+               renderer: ChartRenderer | None = None, prepared_for: str | None = None) -> Path:
     """Build the pack and write it atomically: a temporary file in the same folder, then os.replace.
 
     Nothing is written until the whole pack is built, and an error never leaves a half-written
@@ -730,7 +719,7 @@ def write_pack(extract: Extract, as_of: date, scope: Scope, out_path: str | Path
     """
     out_path = Path(out_path)
     check_destination(out_path)  # before a quarter of a minute's work, not after
-    pdf = build_pack(extract, as_of, scope, progress, renderer)
+    pdf = build_pack(extract, as_of, scope, progress, renderer, prepared_for)
     check_destination(out_path)
     mode = out_path.stat().st_mode & 0o777 if out_path.is_file() else 0o640
     fd, tmp = tempfile.mkstemp(dir=out_path.parent, prefix=f".{out_path.name}.", suffix=".tmp")

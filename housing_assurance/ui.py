@@ -19,7 +19,7 @@ import streamlit as st
 from housing_assurance import app_support as app
 from housing_assurance import audit, charts, signin
 from housing_assurance.access import VULNERABILITY_DETAIL_COLUMNS, User, user_scope
-from housing_assurance.breakdowns import CLOCK_NAMES, cases_behind_bar, dimensions_for, humanise
+from housing_assurance.breakdowns import CLOCK_NAMES, CLOCK_SHORT_NAMES, cases_behind_bar, dimensions_for, humanise
 from housing_assurance.db import read_manifest
 from housing_assurance.formatting import NO_DATA, format_date, format_kpi_value
 from housing_assurance.kpis import KPIS, WHOLE_LANDLORD, Kpi, week_period
@@ -217,8 +217,10 @@ def pack_button(view: app.View) -> None:
 
         bar = st.progress(0.0, text="Preparing the pack…")
         try:
+            user = current_user()
             pdf = build_pack(app.load_extract(view.key), view.as_of, view.scope,
-                             progress=lambda stage, f: bar.progress(min(max(f, 0.0), 1.0), text=stage))
+                             progress=lambda stage, f: bar.progress(min(max(f, 0.0), 1.0), text=stage),
+                             prepared_for=f"{user.email} ({user.role.name})")
         except PackError as exc:
             bar.empty()
             st.error(str(exc))
@@ -1062,7 +1064,7 @@ def _deadline_marks(story) -> pl.DataFrame | None:
         return None
     if story.kind == "dm":
         return c.select(pl.col("clock").replace_strict(
-            {k: v.split(" within")[0].split(":")[0] for k, v in CLOCK_NAMES.items()},
+            {k: v[:1].upper() + v[1:] for k, v in CLOCK_SHORT_NAMES.items()},
             default=pl.col("clock")).alias("label"), "due_by", "status")
     if story.kind == "job":
         return c.select(pl.lit("Target").alias("label"), "due_by", "status")

@@ -92,7 +92,16 @@ def region_pdf(extract, busiest, renderer, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def team_pdf(extract, busiest, renderer, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("packs") / "team.pdf"
-    return pack.write_pack(extract, AS_OF, Scope(teams=(busiest[1],)), out, renderer=renderer)
+    return pack.write_pack(extract, AS_OF, Scope(teams=(busiest[1],)), out, renderer=renderer,
+                           prepared_for=TEAM_PACK_USER)
+
+
+TEAM_PACK_USER = "team.manager@example.org (manager)"
+
+
+def test_cover_names_whom_a_scoped_pack_was_prepared_for(team_pdf, landlord_pdf):
+    assert "Prepared for" in pdf_pages(team_pdf)[0] and TEAM_PACK_USER in pdf_pages(team_pdf)[0]
+    assert "Prepared for" not in pdf_text(landlord_pdf)  # the scheduler's pack is nobody's in particular
 
 
 @functools.cache
