@@ -30,7 +30,9 @@ class CaseStory:
     clocks: pl.DataFrame  # dm: Awaab's Law clocks; complaint: CHC deadlines; job: its target
     other_reports: pl.DataFrame = field(default_factory=pl.DataFrame)  # the home's other dm cases
     in_scope: bool = True
-    withheld: int = 0  # events and reports at the home that belong to teams the user may not see
+    # Entries at the home that belong to teams the user may not see: timeline events, other reports.
+    withheld_events: int = 0
+    withheld_reports: int = 0
 
     @property
     def title(self) -> str:
@@ -111,6 +113,5 @@ def story(extract: Extract, case_id: str, kind: str | None = None,
                               started_at=place["started_at"])
     shown_events = _teams_only(events, allowed.teams, keep=pl.col("linked"))
     shown_other = _teams_only(other, allowed.teams)
-    withheld = len(events) - len(shown_events) + len(other) - len(shown_other)
     return CaseStory(kind, case_id, place, record, shown_events, clocks, shown_other,
-                     case_in_scope(place, scope), withheld)
+                     case_in_scope(place, scope), len(events) - len(shown_events), len(other) - len(shown_other))

@@ -1050,9 +1050,8 @@ def _case_timeline(view: app.View, story) -> None:
            "detail": st.column_config.Column("Detail"), "part": st.column_config.Column("Part of"),
            "link": st.column_config.LinkColumn("Case, job or complaint", display_text=r"case=([^&]*)")}
     _grid(table, hide_index=True, column_config=cfg, key="events")
-    if story.withheld:
-        st.caption(f"{story.withheld} entr{'ies' if story.withheld != 1 else 'y'} at this home (events or "
-                   "other damp and mould reports) belong to teams outside your scope and are not shown.")
+    if story.withheld_events:
+        st.caption(_not_shown(story.withheld_events, "event"))
     st.download_button("Download the timeline (CSV)", _for_csv(events.drop("linked")),
                        file_name=f"case_{story.id}.csv", mime="text/csv", key="csv:timeline",
                        icon=":material/download:", on_click=_audit_export, args=(view, f"case_{story.id}.csv"))
@@ -1073,11 +1072,21 @@ def _deadline_marks(story) -> pl.DataFrame | None:
                     "status")
 
 
+def _not_shown(n: int, what: str) -> str:
+    """The line that says how much of a home's story a team-scoped user does not see."""
+    if n == 1:
+        return f"1 {what} at this home belongs to a team outside your scope and is not shown."
+    return f"{n:,} {what}s at this home belong to teams outside your scope and are not shown."
+
+
 def _case_other_reports(view: app.View, story) -> None:
     other = story.other_reports
     st.subheader("Previously reported" if story.kind == "dm" else "Damp and mould reports at this home")
+    if story.withheld_reports:
+        st.caption(_not_shown(story.withheld_reports, "other report"))
     if other.is_empty():
-        st.caption("No other damp and mould report at this home.")
+        st.caption("No other damp and mould report at this home"
+                   + (" from your teams." if story.withheld_reports else "."))
         return
     before = int(other["before_this_case"].sum())
     if story.kind == "dm":

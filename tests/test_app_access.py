@@ -122,9 +122,9 @@ def test_manager_sees_nothing_of_other_teams_at_the_home_of_their_case(extract, 
         t=list(allowed.teams))
     case_id, foreign_job = found.row(0)
     whole = timeline.story(extract, case_id)
-    assert foreign_job in whole.events["job_id"].to_list() and whole.withheld == 0
+    assert foreign_job in whole.events["job_id"].to_list() and whole.withheld_events == 0
     told = timeline.story(extract, case_id, allowed=allowed)
-    assert foreign_job not in told.events["job_id"].to_list() and told.withheld > 0
+    assert foreign_job not in told.events["job_id"].to_list() and told.withheld_events > 0
     unlinked = told.events.filter(~pl.col("linked"))
     assert set(unlinked["team_id"].drop_nulls()) <= set(allowed.teams)
     assert set(told.other_reports["team_id"].drop_nulls()) <= set(allowed.teams)
