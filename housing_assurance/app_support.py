@@ -78,6 +78,34 @@ def load_store(key: str) -> FigureStore:
     return FigureStore(load_extract(key))
 
 
+@st.cache_resource(show_spinner=False, max_entries=2)
+def load_risk_store(key: str):
+    """The homes-at-risk scores and back-test replays, shared by every session (risk.RiskStore).
+
+    The risk module (and scikit-learn) is imported here, not at start-up: the first view does not wait on it.
+    """
+    from housing_assurance.risk import RiskStore
+
+    return RiskStore(load_extract(key))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def homes_at_risk(key: str, as_of: date, region: str | None, teams: tuple[str, ...] | None) -> pl.DataFrame:
+    """The homes-at-risk list for a scope (scores are the whole landlord's: a band is a place among all homes)."""
+    from housing_assurance import risk
+
+    scored = load_risk_store(key).scored(as_of)
+    return risk.homes_at_risk(load_extract(key), as_of, _scope(region, teams), scored=scored)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def risk_backtest(key: str, as_of: date, region: str | None, teams: tuple[str, ...] | None):
+    """How the list did at past dates, for the scope's homes (risk.Backtest)."""
+    from housing_assurance import risk
+
+    return risk.backtest(load_extract(key), as_of, _scope(region, teams), replays=load_risk_store(key).replays(as_of))
+
+
 _warmers: dict[str, threading.Thread] = {}
 _warm_lock = threading.Lock()
 
@@ -132,13 +160,13 @@ def start_warm_up(key: str) -> None:
         store = load_store(key)
         weeks = selectable_weeks(store.extract)
         lookback = [weeks[-1] - timedelta(weeks=i) for i in range(1, TREND_WEEKS)]
-        thread = threading.Thread(target=_warm, args=(store, weeks + lookback), name="figure-warm-up",
-                                  daemon=True)
+        thread = threading.Thread(target=_warm, args=(store, weeks + lookback, load_risk_store(key)),
+                                  name="figure-warm-up", daemon=True)
         _warmers[key] = thread
         thread.start()
 
 
-def _warm(store: FigureStore, weeks: list[date]) -> None:
+def _warm(store: FigureStore, weeks: list[date], risk_store) -> None:
     def wait_for_quiet() -> None:
         while ACTIVITY.busy():
             time.sleep(0.2)
@@ -147,6 +175,11 @@ def _warm(store: FigureStore, weeks: list[date]) -> None:
         wait_for_quiet()
         store.rows("validation", weeks[:1])  # the overview's freshness line waits on validation
         store.warm(weeks, pause=wait_for_quiet, chunk=4)
+        # Then the latest week's homes at risk and its back-test: seconds of model training each.
+        wait_for_quiet()
+        risk_store.scored(weeks[0])
+        wait_for_quiet()
+        risk_store.replays(weeks[0])
     except Exception:  # noqa: BLE001 - a failed warm-up only means pages compute on demand
         pass
 

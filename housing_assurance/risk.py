@@ -13,6 +13,7 @@ the reports that actually followed. docs/homes-at-risk.md explains the model and
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -438,8 +439,19 @@ def evaluate(scored: pl.DataFrame, reported: set[str]) -> dict:
     }
 
 
-def backtest(extract: Extract, as_of: date, scope: Scope = WHOLE_LANDLORD) -> Backtest:
-    """Replay the model at past dates (trained on what was known then) and compare with what followed."""
+@dataclass(frozen=True)
+class Replay:
+    """The model as it would have been at one past date: every home scored, and what followed."""
+
+    as_of: date
+    training_examples: int
+    training_reports: int
+    scored: pl.DataFrame  # every home in stock at the date (property_id, region, score …)
+    reported: frozenset[str]  # homes with a damp and mould report in the 13 weeks after it
+
+
+def replay(extract: Extract, as_of: date) -> list[Replay]:
+    """Replay the model at the back-test dates (trained on what was known then), whole landlord."""
     start = data_start(extract)
     dates = backtest_dates(extract, as_of)
     if not dates:
@@ -447,11 +459,10 @@ def backtest(extract: Extract, as_of: date, scope: Scope = WHOLE_LANDLORD) -> Ba
                         f"{(MIN_HISTORY_DAYS + HORIZON_DAYS) // 7} weeks of history before it and 13 weeks after")
     known_by = reference_date(extract, as_of) + timedelta(days=1)
     followed = outcomes(extract, dates, known_by)
-    regions = scope_regions(extract, scope)
     # Training rows and design matrices by date, oldest back-test first: consecutive back-tests share
     # most training dates, so each step adds a few dates and forgets those no longer needed.
     cache: dict[date, tuple[pl.DataFrame, np.ndarray]] = {}
-    results = []
+    replays = []
     for d in dates:
         learn_from = training_dates(d, start)
         missing = [t for t in learn_from if t not in cache]
@@ -465,13 +476,53 @@ def backtest(extract: Extract, as_of: date, scope: Scope = WHOLE_LANDLORD) -> Ba
         rows = pl.concat([cache[t][0] for t in learn_from])
         model = fit(d, rows, outcomes(extract, learn_from, d + timedelta(days=1)),
                     np.vstack([cache[t][1] for t in learn_from]))
-        scored = score(model, features(extract, [d]), with_reasons=False)
-        if regions is not None:
-            scored = scored.filter(pl.col("region").is_in(regions))
-        reported = set(followed.filter(pl.col("as_of") == d)["property_id"].to_list())
-        results.append({"as_of": d, "training_examples": model.examples, "training_reports": model.positives,
-                        **evaluate(scored, reported)})
+        replays.append(Replay(d, model.examples, model.positives, score(model, features(extract, [d]),
+                                                                        with_reasons=False),
+                              frozenset(followed.filter(pl.col("as_of") == d)["property_id"].to_list())))
+    return replays
+
+
+def backtest(extract: Extract, as_of: date, scope: Scope = WHOLE_LANDLORD,
+             replays: list[Replay] | None = None) -> Backtest:
+    """How the list did at past dates for the scope's homes (the model is always the whole landlord's)."""
+    replays = replay(extract, as_of) if replays is None else replays
+    regions = scope_regions(extract, scope)
+    results = []
+    for r in replays:
+        scored = r.scored if regions is None else r.scored.filter(pl.col("region").is_in(regions))
+        results.append({"as_of": r.as_of, "training_examples": r.training_examples,
+                        "training_reports": r.training_reports, **evaluate(scored, set(r.reported))})
     return Backtest(as_of, scope, pl.DataFrame(results))
+
+
+class RiskStore:
+    """Each week's scores and back-test replays, worked out once per extract and shared by every
+    session (the app's warm-up fills the latest week's before anyone asks)."""
+
+    KEEP = 16  # results held (a week's scores or replays each)
+
+    def __init__(self, extract: Extract) -> None:
+        self.extract = extract
+        self._done: dict[tuple[str, date], object] = {}
+        self._locks: dict[tuple[str, date], threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def _once(self, what: str, as_of: date, make: Callable[[], object]) -> object:
+        key = (what, as_of)
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:  # a second caller waits for the first one's result rather than repeating the work
+            if key not in self._done:
+                self._done[key] = make()
+                while len(self._done) > self.KEEP:  # the oldest first: dicts keep insertion order
+                    self._done.pop(next(iter(self._done)))
+            return self._done[key]
+
+    def scored(self, as_of: date) -> pl.DataFrame:
+        return self._once("scored", as_of, lambda: score_homes(self.extract, as_of))  # type: ignore[return-value]
+
+    def replays(self, as_of: date) -> list[Replay]:
+        return self._once("replays", as_of, lambda: replay(self.extract, as_of))  # type: ignore[return-value]
 
 
 def describe_backtest(bt: Backtest) -> list[str]:

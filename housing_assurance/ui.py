@@ -251,13 +251,15 @@ def week_words(as_of: date) -> str:
     return f"week ending {end:%A} {format_date(end)} ({start:%-d %b} to {format_date(end)})"
 
 
-def header(title: str, view: app.View, intro: str | None = None) -> None:
+def header(title: str, view: app.View, intro: str | None = None, scorecard: bool = True) -> None:
+    """A page's title, scope and week, and (for pages of KPI tiles) how to read a tile."""
     st.title(title)
     st.markdown(f"**{scope_words(view)}** · {week_words(view.as_of)}")
     if intro:
         st.caption(intro)
-    st.caption("Each figure shows its change since the previous week (green: better, vermillion: worse, grey: a "
-               "volume with no better direction), its status against target in words, and its last 13 weeks.")
+    if scorecard:
+        st.caption("Each figure shows its change since the previous week (green: better, vermillion: worse, grey: a "
+                   "volume with no better direction), its status against target in words, and its last 13 weeks.")
 
 
 def kpi_value(k: Kpi, value: float | None) -> str:

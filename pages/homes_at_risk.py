@@ -1,12 +1,12 @@
 """Homes at risk of damp and mould: the explainable list for the scope, beside how it did on past data.
 
-Layout only. Scores, reasons and the back-test come from housing_assurance.risk, cached here with
-the week and the scope in the key (st.cache_data is shared by every user and session).
+Layout only. Scores, reasons and the back-test come from housing_assurance.risk through the app's
+caches (app_support), keyed by the week and the scope.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import polars as pl
 import streamlit as st
@@ -14,25 +14,8 @@ import streamlit as st
 from housing_assurance import app_support as app
 from housing_assurance import risk, ui
 from housing_assurance.formatting import format_date
-from housing_assurance.kpis import Scope
 
 SHOW_CHOICES = (50, 100, 250, 500)
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def scored_homes(key: str, as_of: date) -> pl.DataFrame:
-    """Every home scored for the week (bands are places among all the landlord's homes)."""
-    return risk.score_homes(app.load_extract(key), as_of)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def homes_list(key: str, as_of: date, region: str | None, teams: tuple[str, ...] | None) -> pl.DataFrame:
-    return risk.homes_at_risk(app.load_extract(key), as_of, Scope(region, teams), scored=scored_homes(key, as_of))
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def backtest(key: str, as_of: date, region: str | None, teams: tuple[str, ...] | None) -> risk.Backtest:
-    return risk.backtest(app.load_extract(key), as_of, Scope(region, teams))
 
 
 view = ui.current_view()
@@ -40,7 +23,7 @@ ui.header("Homes at risk of damp and mould", view,
           f"Which homes are most likely to report damp or mould in the 13 weeks after "
           f"{format_date(view.as_of)}, learned only from what the records showed on that date, with each "
           "home's three strongest reasons. Homes with no damp and mould case open come first; homes with a case "
-          "already open follow them.")
+          "already open follow them.", scorecard=False)
 
 asked = app.page_param("show")
 show = int(asked) if asked and asked.isdigit() and int(asked) in SHOW_CHOICES else 100
@@ -49,7 +32,7 @@ listing, judged = st.columns([2, 1], gap="large")
 with listing:
     try:
         with st.spinner("Learning from the year before this week and scoring every home…"):
-            homes = homes_list(view.key, view.as_of, *view.scope_args)
+            homes = app.homes_at_risk(view.key, view.as_of, *view.scope_args)
     except risk.RiskError as exc:
         st.warning(str(exc).capitalize())
         homes = None
@@ -101,7 +84,7 @@ with judged:
     st.subheader("Has the list worked before?")
     try:
         with st.spinner("Replaying the list at six past dates…"):
-            result = backtest(view.key, view.as_of, *view.scope_args)
+            result = app.risk_backtest(view.key, view.as_of, *view.scope_args)
     except risk.RiskError as exc:
         st.info(str(exc).capitalize())
         result = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -254,6 +255,28 @@ def test_backtest_finds_signal_on_the_demo(backtest):
     assert 0.6 < s["roc_auc"] < 0.95  # a signal, and not a suspiciously perfect one
     words = risk.describe_backtest(backtest)
     assert any("were in the top 5% of the list" in line for line in words)
+
+
+def test_a_scoped_backtest_judges_the_scopes_homes_only(demo, backtest):
+    # The same replays (the whole landlord's model) judged on one region's homes: fewer homes,
+    # each date's reports those of the region; the whole landlord's judgement is unchanged.
+    replays = risk.replay(demo, AS_OF)
+    region = replays[0].scored["region"][0]
+    regional = risk.backtest(demo, AS_OF, Scope(region=region), replays=replays)
+    for r, row in zip(replays, regional.dates.iter_rows(named=True), strict=True):
+        homes = r.scored.filter(pl.col("region") == region)
+        assert row["homes"] == homes.height < r.scored.height
+        assert row["homes_with_report"] == homes["property_id"].is_in(list(r.reported)).sum()
+    assert risk.backtest(demo, AS_OF, replays=replays).dates.equals(backtest.dates)
+
+
+def test_risk_store_works_each_week_out_once_for_every_caller(demo, monkeypatch):
+    calls = []
+    monkeypatch.setattr(risk, "score_homes", lambda extract, as_of: calls.append(as_of) or pl.DataFrame())
+    store = risk.RiskStore(demo)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(store.scored, [AS_OF] * 8))
+    assert calls == [AS_OF] and all(r is results[0] for r in results)
 
 
 def test_every_listed_home_has_three_reasons(demo, scored):
