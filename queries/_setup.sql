@@ -48,8 +48,9 @@ select
 from repairs as j
 left join contractors as k on k.contractor_id = j.contractor_id;
 
--- Complaints and damp and mould cases with their home's region and area under plain names
--- (a complaint's property_id is its home: its own, or its household's).
+-- Complaints and damp and mould cases with their home's region and area under plain names.
+-- Here a row's property_id is its home: its own, or its household's (kpis.md "Scope"), so that
+-- look-backs at the home (earlier cases at the same property) find rows recorded either way.
 create or replace view complaints_at_homes as
 select
     c.* replace (c.home_id as property_id),
@@ -59,7 +60,7 @@ from complaints as c;
 
 create or replace view damp_mould_cases_at_homes as
 select
-    c.*,
+    c.* replace (c.home_id as property_id),
     c.home_region as region,
     c.home_area as area
 from damp_mould_cases as c;

@@ -25,13 +25,14 @@ reported as (
         and c.reported_at < w.week_end
 ),
 
--- Look-back over the whole extract, not just the scope.
+-- Look-back over the whole extract, not just the scope. Both cases are at their homes: a case
+-- recorded with only a household is at that household's property.
 earlier_case_at_home as (
     select distinct
         r.as_of,
         r.case_id
     from reported as r
-    inner join damp_mould_cases as earlier
+    inner join damp_mould_cases_at_homes as earlier
         on earlier.property_id = r.property_id
         and earlier.case_id <> r.case_id
         and earlier.reported_at >= r.reported_at - interval 365 day

@@ -5,6 +5,7 @@ The reporting week for as-of Sun 4 Jan 2026 is Mon 29 Dec 2025 .. Sun 4 Jan 2026
 
 from datetime import date, datetime
 
+import polars as pl
 import pytest
 from extract_factory import write_extract
 
@@ -166,6 +167,32 @@ def test_repeat_cases_365_day_edge_and_reopened(tmp_path):
     assert value == 50.0
     rows = cases(extract, AS_OF, "dm.repeat_cases_pct")
     assert sorted(rows.filter(rows["meets"])["id"]) == ["NEW1", "NEW3"]
+
+
+def test_repeat_case_found_through_the_household_on_either_side(tmp_path):
+    # A row's property is its property_id or, where that is null, its household's property; the
+    # look-back uses that home for both the new case and the earlier one.
+    #   NEW1 (household H1 at P1, no property_id) follows OLD1 at P1: repeat.
+    #   NEW2 at P2 follows OLD2 (household H2 at P2, no property_id): repeat.
+    #   NEW3 at P3: its only earlier case OLD3 belongs to H1 (at P1): not a repeat.
+    # Hand-worked: 2 repeats of 3 reported = 66.67%.
+    extract = open_extract(write_extract(
+        tmp_path,
+        properties=[{"property_id": p} for p in ("P1", "P2", "P3")],
+        households=[{"household_id": "H1", "property_id": "P1"}, {"household_id": "H2", "property_id": "P2"}],
+        damp_mould_cases=[
+            case("OLD1", datetime(2025, 6, 1, 10), property_id="P1", household_id=None),
+            case("NEW1", datetime(2026, 1, 2, 10), property_id=None, household_id="H1"),
+            case("OLD2", datetime(2025, 6, 1, 10), property_id=None, household_id="H2"),
+            case("NEW2", datetime(2026, 1, 2, 10), property_id="P2", household_id=None),
+            case("OLD3", datetime(2025, 6, 1, 10), property_id=None, household_id="H1"),
+            case("NEW3", datetime(2026, 1, 2, 11), property_id="P3", household_id=None),
+        ]))
+    value, repeats, reported = figures(extract, ["dm.repeat_cases_pct"])["dm.repeat_cases_pct"]
+    assert (repeats, reported) == (2, 3)
+    rows = cases(extract, AS_OF, "dm.repeat_cases_pct")
+    assert sorted(rows.filter(rows["meets"])["id"]) == ["NEW1", "NEW2"]
+    assert rows.filter(pl.col("id") == "NEW1")["property_id"].to_list() == ["P1"]  # the home, as the drill-down shows
 
 
 def test_per_1000_homes_and_financial_year_boundary(tmp_path):
