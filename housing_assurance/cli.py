@@ -86,6 +86,11 @@ def audit_cli(args, action: str, scope, target: str | None) -> None:
     audit.record(who, action, scope, target, args.as_of.isoformat())
 
 
+def json_value(k, value: float | None) -> float | int | None:
+    """A count is a whole number in the JSON (42, not 42.0); every other value as computed, unrounded."""
+    return int(value) if k.kind == "count" and value is not None else value
+
+
 def cmd_kpis(args) -> int:
     from housing_assurance.kpis import KPIS, compute, week_period
 
@@ -99,7 +104,7 @@ def cmd_kpis(args) -> int:
             "as_of": args.as_of.isoformat(),
             "period": {"start": start.isoformat(), "end": end.isoformat()},
             "scope": {"region": args.region, "team": args.team},
-            "kpis": {r["kpi_id"]: {"value": r["value"], "numerator": r["numerator"],
+            "kpis": {r["kpi_id"]: {"value": json_value(KPIS[r["kpi_id"]], r["value"]), "numerator": r["numerator"],
                                    "denominator": r["denominator"]}
                      for r in figures.iter_rows(named=True)},
         }

@@ -97,6 +97,8 @@ def test_kpis_json_shape(demo):
             assert fig["value"] is None if fig["denominator"] == 0 else 0 <= fig["value"] <= 100
         elif KPIS[kpi_id].kind != "per_1000_homes":
             assert fig["numerator"] is None and fig["denominator"] is None
+        if KPIS[kpi_id].kind == "count":
+            assert isinstance(fig["value"], int)  # 42, not 42.0
 
 
 def test_cases_json_for_a_ratio_kpi(demo):
