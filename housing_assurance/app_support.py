@@ -89,12 +89,22 @@ def load_risk_store(key: str):
     return RiskStore(load_extract(key))
 
 
+def risk_scores(key: str, as_of: date) -> pl.DataFrame | None:
+    """Every home's score for the week from the shared store (None when the extract is too short to train)."""
+    from housing_assurance.risk import RiskError
+
+    try:
+        return load_risk_store(key).scored(as_of)
+    except RiskError:
+        return None
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def homes_at_risk(key: str, as_of: date, region: str | None, teams: tuple[str, ...] | None) -> pl.DataFrame:
     """The homes-at-risk list for a scope (scores are the whole landlord's: a band is a place among all homes)."""
     from housing_assurance import risk
 
-    scored = load_risk_store(key).scored(as_of)
+    scored = load_risk_store(key).scored(as_of)  # raises RiskError when the extract is too short: the page says so
     return risk.homes_at_risk(load_extract(key), as_of, _scope(region, teams), scored=scored)
 
 

@@ -530,12 +530,14 @@ def _report(progress: Progress | None, stage: str, fraction: float) -> None:
 
 
 def build_pack(extract: Extract, as_of: date, scope: Scope = WHOLE_LANDLORD, progress: Progress | None = None,
-               renderer: ChartRenderer | None = None, prepared_for: str | None = None) -> bytes:
+               renderer: ChartRenderer | None = None, prepared_for: str | None = None,
+               risk_scores: pl.DataFrame | None = None) -> bytes:
     """The pack as PDF bytes (for the app's download button and `write_pack`).
 
     Raises PackError when the extract, date or scope would give a misleading pack. `renderer` lets
     the caller start Chromium before opening the extract; otherwise the pack starts and stops its own.
     `prepared_for` names the user whose scope the pack shows (on the cover), when there is one.
+    `risk_scores` are the week's homes-at-risk scores when the caller has them already (the app).
     """
     _report(progress, "Checking the extract", 0.0)
     notes = check_inputs(extract, as_of, scope)  # a wrong request fails before Chromium starts
@@ -543,7 +545,7 @@ def build_pack(extract: Extract, as_of: date, scope: Scope = WHOLE_LANDLORD, pro
     if own_renderer:
         renderer = ChartRenderer()  # boots while the figures are computed
     try:
-        return _build(extract, as_of, scope, notes, progress, renderer, prepared_for)
+        return _build(extract, as_of, scope, notes, progress, renderer, prepared_for, risk_scores)
     finally:
         if own_renderer:
             renderer.close()
@@ -579,7 +581,7 @@ def _trend(k: Kpi, row: dict, goal: Target | None, renderer: ChartRenderer) -> C
 
 
 def _build(extract: Extract, as_of: date, scope: Scope, notes: list[str], progress: Progress | None,
-           renderer: ChartRenderer, prepared_for: str | None) -> bytes:
+           renderer: ChartRenderer, prepared_for: str | None, risk_scores: pl.DataFrame | None) -> bytes:
     goals = targets()
     threading.Thread(target=_warm_up_layout, name="pack-imports", daemon=True).start()
 
@@ -662,7 +664,7 @@ def _build(extract: Extract, as_of: date, scope: Scope, notes: list[str], progre
         "exceptions": exceptions,
         "contractors_below": contractors_below,
         "contractor_targets": _contractor_targets(goals),
-        "homes_at_risk": _homes_at_risk(extract, as_of, scope),
+        "homes_at_risk": _homes_at_risk(extract, as_of, scope, risk_scores),
         "marking": MARKING,
         "no_data": NO_DATA,
     }
@@ -671,12 +673,12 @@ def _build(extract: Extract, as_of: date, scope: Scope, notes: list[str], progre
     return pdf
 
 
-def _homes_at_risk(extract: Extract, as_of: date, scope: Scope, n: int = 20) -> dict:
+def _homes_at_risk(extract: Extract, as_of: date, scope: Scope, scored: pl.DataFrame | None, n: int = 20) -> dict:
     """The top homes at risk of a damp and mould report in the next 13 weeks, by area and property id only."""
     from housing_assurance.risk import RiskError, top_homes_at_risk
 
     try:
-        top = top_homes_at_risk(extract, as_of, scope, n=n)
+        top = top_homes_at_risk(extract, as_of, scope, n=n, scored=scored)
     except RiskError as exc:
         return {"rows": [], "note": str(exc)}
     rows = [{"rank": r["rank"], "property_id": r["property_id"], "area": r["area"] or NO_DATA,

@@ -202,6 +202,10 @@ def sidebar(key: str, weeks: list[date], allowed=None) -> app.View:
     return view
 
 
+def _ask_for_pack(wanted: tuple) -> None:
+    st.session_state["_pack_asked"] = wanted
+
+
 def pack_button(view: app.View) -> None:
     """The weekly PDF pack for this week and scope: built on request (it takes seconds), then offered."""
     ready = st.session_state.get("_pack")
@@ -211,8 +215,12 @@ def pack_button(view: app.View) -> None:
                            icon=":material/picture_as_pdf:", width="stretch", key="pack_download",
                            on_click=_audit_export, args=(view, ready[2]))
         return
-    if st.button("Prepare the PDF pack", icon=":material/picture_as_pdf:", width="stretch", key="pack_build",
-                 help="The weekly pack for this week and scope, as the scheduler produces it."):
+    # The request is kept by a callback, not read from the button's value: a rerun that starts before
+    # this line is reached (the app's own, on a first visit) would otherwise lose the click.
+    st.button("Prepare the PDF pack", icon=":material/picture_as_pdf:", width="stretch", key="pack_build",
+              help="The weekly pack for this week and scope, as the scheduler produces it.",
+              on_click=_ask_for_pack, args=(wanted,))
+    if st.session_state.pop("_pack_asked", None) == wanted:
         from housing_assurance.pack import PackError, build_pack
 
         bar = st.progress(0.0, text="Preparing the pack…")
@@ -220,7 +228,8 @@ def pack_button(view: app.View) -> None:
             user = current_user()
             pdf = build_pack(app.load_extract(view.key), view.as_of, view.scope,
                              progress=lambda stage, f: bar.progress(min(max(f, 0.0), 1.0), text=stage),
-                             prepared_for=f"{user.email} ({user.role.name})")
+                             prepared_for=f"{user.email} ({user.role.name})",
+                             risk_scores=app.risk_scores(view.key, view.as_of))
         except PackError as exc:
             bar.empty()
             st.error(str(exc))

@@ -138,6 +138,25 @@ def test_manager_sees_nothing_of_other_teams_at_the_home_of_their_case(extract, 
     assert foreign_job in shown_as(email_of(users, "executive"))[0]  # the executive sees the whole home
 
 
+def test_a_managers_pack_from_the_app_is_their_scope_and_names_them(extract, users):
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    manager = "dampmould.north@example.org"
+    at = run_as(manager)
+    next(b for b in at.sidebar.button if b.key == "pack_build").click()
+    at.run(timeout=300)
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    pdf = at.session_state["_pack"][1]
+    cover = PdfReader(BytesIO(pdf)).pages[0].extract_text()
+    assert f"Prepared for {manager} (manager)" in " ".join(cover.split())
+    team_names = extract.sql("select team_name from teams where manager_email = $e", e=manager)["team_name"]
+    assert all(name in cover for name in team_names)
+    assert [e["action"] for e in audit.read_entries()].count("export") == 0  # made, not yet downloaded
+
+
 def test_analyst_sees_vulnerable_household_not_the_type(extract, users):
     at = run_as(email_of(users, "analyst"), "pages/vulnerability.py", kpi="vu.adjustment_recorded_pct")
     table = at.dataframe[0].value
