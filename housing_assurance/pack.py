@@ -20,7 +20,7 @@ import tempfile
 import textwrap
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -584,6 +584,10 @@ def _build(extract: Extract, as_of: date, scope: Scope, notes: list[str], progre
            renderer: ChartRenderer, prepared_for: str | None, risk_scores: pl.DataFrame | None) -> bytes:
     goals = targets()
     threading.Thread(target=_warm_up_layout, name="pack-imports", daemon=True).start()
+    # The homes-at-risk model trains (seconds) while the figures are computed and the charts drawn.
+    at_risk = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pack-risk")
+    homes_at_risk = at_risk.submit(_homes_at_risk, extract, as_of, scope, risk_scores)
+    at_risk.shutdown(wait=False)
 
     _report(progress, "Computing figures", 0.05)
     ids = [k.id for k in CATALOGUE]
@@ -664,7 +668,7 @@ def _build(extract: Extract, as_of: date, scope: Scope, notes: list[str], progre
         "exceptions": exceptions,
         "contractors_below": contractors_below,
         "contractor_targets": _contractor_targets(goals),
-        "homes_at_risk": _homes_at_risk(extract, as_of, scope, risk_scores),
+        "homes_at_risk": homes_at_risk.result(),
         "marking": MARKING,
         "no_data": NO_DATA,
     }
