@@ -39,7 +39,7 @@ REGULARISATION_C = 0.5
 # At a landlord with more homes, each training date uses a fixed sample of about this many (drawn from
 # the property id, so the same at every run): training then takes seconds at 120,000 homes. Every
 # home is always scored.
-MAX_TRAINING_HOMES = 25_000
+MAX_TRAINING_HOMES = 12_000
 
 # Score bands by the home's place among all the landlord's homes scored on D.
 BANDS: tuple[tuple[float, str], ...] = ((0.01, "very high"), (0.05, "high"), (0.20, "raised"), (1.0, "lower"))
