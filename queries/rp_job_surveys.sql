@@ -13,21 +13,20 @@ surveys_in_scope as (
     select
         s.*,
         j.home_id as property_id,
-        j.home_region as region,
-        j.home_area as area,
+        j.region,
+        j.area,
         j.team_id,
         j.contractor_id,
-        k.contractor_name,
-        k.is_in_house,
+        j.contractor_name,
+        j.is_in_house,
         j.priority,
         j.category,
         j.reported_at,
         j.completed_at
     from surveys as s
-    left join repairs as j on j.job_id = s.job_id
-    left join contractors as k on k.contractor_id = j.contractor_id
+    left join repair_jobs as j on j.job_id = s.job_id
     where s.job_id is not null
-      and in_scope(j.home_region, j.team_id, $scope_region, cast($scope_teams as varchar[]))
+      and in_scope(j.region, j.team_id, $scope_region, cast($scope_teams as varchar[]))
 ),
 
 final as (
