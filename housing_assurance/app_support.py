@@ -388,7 +388,7 @@ def table_counts(key: str) -> pl.DataFrame:
     extract = load_extract(key)
     rows = []
     for name, src in extract.sources.items():
-        n = extract.sql(f"select count(*) as n from {name}")["n"][0]
+        n = extract.sql("select count(*) as n from query_table($name)", name=name)["n"][0]
         rows.append({"table": name, "rows": int(n), "usable": src.usable,
                      "problem": "; ".join(p.message for p in src.problems) or None})
     return pl.DataFrame(rows)

@@ -82,7 +82,18 @@ class TableSource:
 # A table's parquet parts. Values in hive folder names stay text (`area=0012` is "0012", not 12)
 # and are cast to the contract's type like any other column.
 READ_PARTS = "read_parquet($glob, hive_partitioning = true, union_by_name = true, hive_types_autocast = false)"
+DESCRIBE_PARTS = "describe select * from " + READ_PARTS
+COUNT_PARTS = "select count(*) from " + READ_PARTS
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
+# Whether a folder name's text is a value of a contract type (a type cannot be a bound parameter,
+# so there is one fixed query per type; string and enum columns take any text).
+_PARSES_AS = {
+    "int": "select try_cast($v as BIGINT) is not null",
+    "double": "select try_cast($v as DOUBLE) is not null",
+    "bool": "select try_cast($v as BOOLEAN) is not null",
+    "date": "select try_cast($v as DATE) is not null",
+    "timestamp": "select try_cast($v as TIMESTAMP) is not null",
+}
 
 
 def _hive_values(folder: Path, parts: list[Path]) -> dict[str, set[str]]:
@@ -96,11 +107,10 @@ def _hive_values(folder: Path, parts: list[Path]) -> dict[str, set[str]]:
     return values
 
 
-def _unparsable(values: set[str], duckdb_type: str) -> str | None:
-    """The first folder value that is not a valid value of the type (None when all are)."""
+def _unparsable(values: set[str], contract_type: str) -> str | None:
+    """The first folder value that is not a valid value of the contract type (None when all are)."""
     for value in sorted(values - {HIVE_NULL, ""}):
-        rows = duckdb.execute(f"select try_cast($v as {duckdb_type}) is not null", {"v": value}).fetchall()
-        if not rows[0][0]:
+        if not duckdb.execute(_PARSES_AS[contract_type], {"v": value}).fetchall()[0][0]:
             return value
     return None
 
@@ -132,7 +142,7 @@ def locate(extract_dir: Path, table: Table) -> TableSource:
             table.name, None, f"unreadable parquet: {names} is an empty file (0 bytes)", "unreadable"))
         return src
     try:
-        rows = duckdb.sql(f"describe select * from {READ_PARTS}", params={"glob": src.glob}).fetchall()
+        rows = duckdb.sql(DESCRIBE_PARTS, params={"glob": src.glob}).fetchall()
     except duckdb.Error as exc:
         first_line = str(exc).strip().splitlines()[0]
         src.problems.append(TableProblem(table.name, None, f"unreadable parquet ({first_line})", "unreadable"))
@@ -143,8 +153,8 @@ def locate(extract_dir: Path, table: Table) -> TableSource:
         found = src.source_types.get(col.name)
         if found is None:
             src.problems.append(TableProblem(table.name, col.name, "missing required column", "missing_column"))
-        elif col.name in folder_values and found == "VARCHAR" and col.type not in ("string", "enum"):
-            bad = _unparsable(folder_values[col.name], DUCKDB_TYPES[col.type])
+        elif col.name in folder_values and found == "VARCHAR" and col.type in _PARSES_AS:
+            bad = _unparsable(folder_values[col.name], col.type)
             if bad:
                 src.problems.append(TableProblem(
                     table.name, col.name, f"folder name {col.name}={bad} is not a valid "

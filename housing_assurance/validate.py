@@ -20,7 +20,7 @@ import duckdb
 import polars as pl
 
 from housing_assurance.contract import CONTRACT_VERSION, STATUS_TIMESTAMPS, TABLES, Table
-from housing_assurance.db import READ_PARTS, Extract, TableSource, open_extract
+from housing_assurance.db import COUNT_PARTS, Extract, TableSource, open_extract
 
 MANIFEST = "manifest.json"
 
@@ -179,7 +179,7 @@ def _row_count(src: TableSource) -> int:
     try:
         with duckdb.connect() as con:
             con.execute("set enable_progress_bar = false")
-            rows = con.execute(f"select count(*) from {READ_PARTS}", {"glob": src.glob}).fetchall()
+            rows = con.execute(COUNT_PARTS, {"glob": src.glob}).fetchall()
         return int(rows[0][0]) if rows else 0
     except duckdb.Error:
         return 0

@@ -200,6 +200,15 @@ def test_hive_partitions_column_in_folder_names_is_valid(tmp_path):
         ("P1", "North"), ("P2", "South")]
 
 
+def test_folder_value_checks_cast_to_each_contract_type():
+    from housing_assurance.contract import DUCKDB_TYPES
+    from housing_assurance.db import _PARSES_AS
+
+    assert set(_PARSES_AS) == set(DUCKDB_TYPES) - {"string", "enum"}
+    for contract_type, sql in _PARSES_AS.items():
+        assert f"as {DUCKDB_TYPES[contract_type]})" in sql
+
+
 def test_hive_folder_values_keep_their_text_and_are_cast_to_the_contract(tmp_path):
     # area=0012 is the area "0012" (not the number 12); a date in a folder name is read as a date,
     # and a folder value that is not a date is an error naming the folder.
