@@ -9,6 +9,7 @@ outside the Vulnerability and records page.
 
 from __future__ import annotations
 
+import html
 import re
 import threading
 from datetime import date, datetime, timedelta
@@ -343,7 +344,7 @@ def kpi_tiles(view: app.View, kpi_ids: list[str] | tuple[str, ...], page: str, p
 
 def _tile(view: app.View, r: dict, page: str) -> None:
     k = KPIS[r["kpi_id"]]
-    st.markdown(f'<div class="kpi-title">{k.title}</div>', unsafe_allow_html=True)
+    st.markdown(f'<div class="kpi-title">{html.escape(k.title)}</div>', unsafe_allow_html=True)
     change = r["change"]
     if change is not None and abs(change) < 1e-9:
         delta, colour, arrow = "no change", "off", "off"
