@@ -370,6 +370,24 @@ def homes_at_risk(extract: Extract, as_of: date, scope: Scope = WHOLE_LANDLORD,
     return listed.with_row_index("rank", offset=1).with_columns(pl.col("rank").cast(pl.Int64))
 
 
+@dataclass(frozen=True)
+class ListSummary:
+    """What the list says in one line: homes in scope, those in the landlord's top 5% with no case
+    open yet (the ones to act on), and those that already have a case open."""
+
+    homes: int
+    top_share_without_case: int
+    with_open_case: int
+
+
+def summarise(listed: pl.DataFrame) -> ListSummary:
+    top_bands = [name for share, name in BANDS if share <= TOP_SHARE]  # very high and high: the top 5%
+    return ListSummary(
+        listed.height,
+        listed.filter(pl.col("band").is_in(top_bands) & ~pl.col("has_open_dm_case")).height,
+        int(listed["has_open_dm_case"].sum()))
+
+
 def top_homes_at_risk(extract: Extract, as_of: date, scope: Scope = WHOLE_LANDLORD, n: int = 20,
                       scored: pl.DataFrame | None = None) -> pl.DataFrame:
     """The first n homes of the list for the PDF pack: no personal data, reasons joined as text."""

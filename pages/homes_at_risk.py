@@ -41,10 +41,10 @@ with listing:
     elif homes is not None:
         show = st.selectbox("Homes shown", SHOW_CHOICES, index=SHOW_CHOICES.index(show),
                             format_func=lambda n: f"First {n}")
-        open_cases = int(homes["has_open_dm_case"].sum())
-        high = homes.filter(pl.col("band").is_in(["very high", "high"]) & ~pl.col("has_open_dm_case")).height
-        st.markdown(f"**{homes.height:,} homes** in scope; **{high:,}** without an open case are in the landlord's "
-                    f"top 5% by risk; {open_cases:,} already have a damp and mould case open.")
+        said = risk.summarise(homes)
+        st.markdown(f"**{said.homes:,} homes** in scope; **{said.top_share_without_case:,}** without an open case "
+                    f"are in the landlord's top 5% by risk; {said.with_open_case:,} already have a damp and mould "
+                    "case open.")
         top = homes.head(show)
         reasons = top["reasons"].list
         shown = top.select(

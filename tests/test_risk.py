@@ -8,6 +8,7 @@ tenancies, vulnerabilities, stock dates) and shows that the scores for D do not 
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
@@ -305,6 +306,16 @@ def test_scope_keeps_the_homes_of_the_region_or_the_teams_region(demo, scored):
     team = demo.sql("select team_id, region from teams where region = $r limit 1", r=region).row(0)[0]
     by_team = risk.homes_at_risk(demo, AS_OF, Scope(teams=(team,)), scored=scored)
     assert by_team["property_id"].to_list() == listed["property_id"].to_list()
+
+
+def test_list_summary_counts_the_top_5_percent_without_a_case(demo, scored):
+    listed = risk.homes_at_risk(demo, AS_OF, scored=scored)
+    said = risk.summarise(listed)
+    ranked = scored.sort("score", descending=True)
+    top = ranked.head(math.ceil(risk.TOP_SHARE * ranked.height))  # the top 5% by score, whatever the band names
+    assert said.homes == listed.height
+    assert said.with_open_case == listed.filter(pl.col("has_open_dm_case")).height
+    assert abs(said.top_share_without_case - top.filter(~pl.col("has_open_dm_case")).height) <= 1  # ties at the edge
 
 
 def test_top_homes_for_the_pack(demo, scored):
