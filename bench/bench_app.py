@@ -29,7 +29,7 @@ import streamlit, polars, duckdb, plotly  # noqa: F401  (the server has these lo
 from streamlit.testing.v1 import AppTest
 imports = time.perf_counter() - t0
 sys.path.insert(0, os.environ["BENCH_ROOT"])
-from housing_assurance import app_support as app
+from housing_assurance.app import data, warmup
 
 out = {"imports": imports}
 at = AppTest.from_file(os.path.join(os.environ["BENCH_ROOT"], "app.py"), default_timeout=600)
@@ -65,14 +65,14 @@ def changes(tag):
 
 
 timed("first view (overview)", lambda: None)
-key = app.data_key(app.data_folder())
-regions, teams = app.regions_and_teams(key)
+key = data.data_key(data.data_folder())
+regions, teams = data.regions(key), data.teams(key)
 region = regions[0]
 team = teams.filter(teams["region"] == region)["team_id"][0]
-weeks = app.selectable_weeks(app.load_extract(key))
+weeks = data.selectable_weeks(key)
 changes("just started")
 t = time.perf_counter()
-app._warmers[key].join()
+warmup._warmers[key].join()
 out["warm-up finished after"] = out["first view (overview)"] + sum(
     v for k, v in out.items() if k.startswith("just started")) + time.perf_counter() - t
 changes("warmed up")

@@ -12,7 +12,8 @@ import time
 from datetime import datetime, timedelta
 
 from housing_assurance.db import open_extract
-from housing_assurance.kpis import Scope, cases, compute, trend
+from housing_assurance.kpis import cases, compute, trend
+from housing_assurance.scope import Scope
 
 
 def timed(label: str, fn, repeat: int = 3) -> float:

@@ -49,8 +49,8 @@ def stages(data: Path, as_of: date, out: Path) -> list[tuple[str, float]]:
     """One whole-landlord pack in this process: seconds from the start to each stage."""
     sys.path.insert(0, str(ROOT))
     from housing_assurance.db import open_extract
-    from housing_assurance.kpis import Scope
     from housing_assurance.pack import ChartRenderer, write_pack
+    from housing_assurance.scope import Scope
 
     start = time.perf_counter()
     marks = []

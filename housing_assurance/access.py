@@ -19,7 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from housing_assurance.db import Extract
-from housing_assurance.kpis import WHOLE_LANDLORD, Scope
+from housing_assurance.scope import WHOLE_LANDLORD, Scope
 from housing_assurance.settings import settings_dir
 
 
@@ -104,16 +104,6 @@ def user_scope(extract: Extract, user: User) -> Scope:
     if user.role.whole_landlord:
         return WHOLE_LANDLORD
     return Scope(teams=managed_teams(extract, user.email))
-
-
-def narrow(allowed: Scope, region: str | None = None, team: str | None = None) -> Scope:
-    """A requested region/team inside the user's scope: the narrower of the two applies."""
-    if allowed.region is not None and region is not None and region != allowed.region:
-        return Scope(region=allowed.region, teams=())
-    teams = allowed.teams
-    if team is not None:
-        teams = (team,) if teams is None or team in teams else ()
-    return Scope(region=region or allowed.region, teams=teams)
 
 
 def redact(frame: pl.DataFrame, user: User | None) -> pl.DataFrame:

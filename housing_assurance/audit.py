@@ -15,7 +15,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from housing_assurance.kpis import Scope
+from housing_assurance.scope import Scope
 from housing_assurance.settings import PROJECT_ROOT
 
 GENESIS = "0" * 64

@@ -12,9 +12,12 @@ from datetime import date
 
 import polars as pl
 
-from housing_assurance.db import Extract
+from housing_assurance import clocks
+from housing_assurance.db import Extract, query_columns
 from housing_assurance.figures import DIMENSIONS, FigureStore
-from housing_assurance.kpis import KPIS, Kpi, Scope, aggregate
+from housing_assurance.kpis import KPIS, Kpi, aggregate
+from housing_assurance.scope import WHOLE_LANDLORD, Scope
+from housing_assurance.words import humanise
 
 NONE_KEY = "(none)"  # the URL value of a bar whose column is null ("not recorded")
 
@@ -28,34 +31,8 @@ PREFERRED = {
     "dq": ("region", "team_id", "hazard_level", "area"),
 }
 
-CLOCK_NAMES = {
-    "emergency_made_safe_24h": "Emergency: investigated and made safe in 24 hours",
-    "investigated_10wd": "Investigated within 10 working days",
-    "summary_3wd": "Written summary within 3 working days",
-    "safety_work_5wd": "Safety work within 5 working days",
-    "further_work_12wk": "Further work started within 12 weeks",
-}
-# The same clocks in a few words, for table cells, the pack and marks on a case's timeline.
-CLOCK_SHORT_NAMES = {
-    "emergency_made_safe_24h": "made safe in 24 hours",
-    "investigated_10wd": "investigated in 10 working days",
-    "summary_3wd": "summary in 3 working days",
-    "safety_work_5wd": "safety work in 5 working days",
-    "further_work_12wk": "further work in 12 weeks",
-}
-
 # Special-category data: the vulnerability type is offered only on the Vulnerability and records page.
 SENSITIVE_DIMENSIONS = frozenset({"vulnerability_type"})
-
-
-def humanise(value: object) -> str:
-    """An enum value as words: penetrating_damp -> Penetrating damp."""
-    if value is None:
-        return "Not recorded"
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    text = str(value).replace("_", " ")
-    return text[:1].upper() + text[1:]
 
 
 def dimensions_for(store: FigureStore, kpi_id: str, sensitive_allowed: bool = False) -> dict[str, str]:
@@ -63,7 +40,8 @@ def dimensions_for(store: FigureStore, kpi_id: str, sensitive_allowed: bool = Fa
     k = KPIS[kpi_id]
     if k.query == "validation":
         return {}
-    columns = set(store.rows(k.query, [date(2000, 1, 2)]).columns) - set(k.where)
+    params = {"as_of_dates": [], **WHOLE_LANDLORD.params()}
+    columns = set(query_columns(store.extract.con, k.query, params)) - set(k.where)
     order = list(PREFERRED.get(k.domain, ())) + list(DIMENSIONS)
     dims = {}
     for col in dict.fromkeys(order):
@@ -72,18 +50,24 @@ def dimensions_for(store: FigureStore, kpi_id: str, sensitive_allowed: bool = Fa
     return dims
 
 
+def names(extract: Extract, kind: str) -> dict[str, str]:
+    """Ids to what a reader sees, for 'team', 'contractor' or 'region' (queries/names.sql)."""
+    found = extract.query("names").filter(pl.col("kind") == kind)
+    return dict(zip(found["id"].to_list(), found["label"].to_list(), strict=True))
+
+
 def labeller(extract: Extract, by: str):
     """A function from a key (as in the rows) to what a reader sees."""
     if by == "team_id":
-        names = dict(extract.sql("select team_id, team_name from teams").iter_rows())
-        return lambda v: names.get(v, v) if v is not None else "No team"
+        teams = names(extract, "team")
+        return lambda v: teams.get(v, v) if v is not None else "No team"
     if by == "contractor_id":
-        names = dict(extract.sql("select contractor_id, contractor_name from contractors").iter_rows())
-        return lambda v: names.get(v, v) if v is not None else "No contractor"
+        contractors = names(extract, "contractor")
+        return lambda v: contractors.get(v, v) if v is not None else "No contractor"
     if by == "is_in_house":
         return lambda v: {True: "In-house", False: "Contractor"}.get(v, "Not known")
     if by == "clock":
-        return lambda v: CLOCK_NAMES.get(v, humanise(v))
+        return lambda v: clocks.title(v) if v is not None else humanise(v)
     if by in ("current_stage", "stage", "final_stage"):
         return lambda v: f"Stage {v}" if v is not None else "Not recorded"
     if by in ("region", "area"):
@@ -151,7 +135,8 @@ def team_comparison(store: FigureStore, as_of: date, kpi_ids: Sequence[str],
     One row per team (in the region, if given): team_id, team_name, region, and for each KPI
     `<id>` (value), `<id>:numerator`, `<id>:denominator`.
     """
-    teams = store.extract.sql("select team_id, team_name, region from teams order by region, team_name")
+    teams = store.extract.query("names").filter(pl.col("kind") == "team").select(
+        pl.col("id").alias("team_id"), pl.col("label").alias("team_name"), "region")
     if region is not None:
         teams = teams.filter(pl.col("region") == region)
     rows = []

@@ -13,11 +13,10 @@ import plotly.graph_objects as go
 import polars as pl
 
 from housing_assurance.kpis import Kpi
-from housing_assurance.settings import Target
+from housing_assurance.targets import Target
 
 # Okabe-Ito: blue, orange, bluish green, vermillion, sky blue, reddish purple, yellow, grey.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#999999"]
-RAG_COLOURS = {"green": "#009E73", "amber": "#E69F00", "red": "#D55E00", None: "#999999"}
 INK = "#1f2933"
 FONT = dict(family="DejaVu Sans, Arial, sans-serif", size=12, color=INK)
 

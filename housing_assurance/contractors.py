@@ -12,7 +12,8 @@ from datetime import date
 import polars as pl
 
 from housing_assurance.db import Extract
-from housing_assurance.kpis import WHOLE_LANDLORD, Scope, query_rows
+from housing_assurance.kpis import query_rows
+from housing_assurance.scope import WHOLE_LANDLORD, Scope
 
 SCORECARD_QUERY = "ct_contractor_scorecard"
 

@@ -1,29 +1,36 @@
-"""The data access layer: one DuckDB connection with a table per contract table.
+"""The data access layer: one DuckDB connection with a table per contract table, and the queries.
 
-Every page, command and test reads the extract through `open_extract`. Each
-table is read from `NAME.parquet` or a folder `NAME/` of parts (hive folders
-allowed), cast to the contract's types and loaded into memory. A table that
-cannot be used as it stands (missing, unreadable, a missing column, a type
-that cannot be cast safely, a duplicate primary key) is loaded empty, with the
-reason kept in `Extract.table_errors`, so the rest of the extract still works
-and no figure is ever computed from half-right rows.
+Every page, command and test reads the extract through `open_extract`. Each table is read from
+`NAME.parquet` or a folder `NAME/` of parts (hive folders allowed), cast to the contract's types and
+loaded into memory. A table that cannot be used as it stands (missing, unreadable, a missing column,
+a type that cannot be cast safely, a duplicate primary key) is loaded empty, with the reason kept in
+`Extract.table_errors`, so the rest of the extract still works and no figure is ever computed from
+half-right rows. Then queries/setup/*.sql builds the shared calendar, staging tables, scope, rules
+and clocks.
+
+All SQL lives in queries/: one file per query, parameters bound. A query's natural order, where it
+has one, is declared in its header (`-- order by: …`) and applied only when rows are listed.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from housing_assurance import workdays
-from housing_assurance.contract import DUCKDB_TYPES, TABLES, Table
+from housing_assurance import clocks, workdays
+from housing_assurance.contract import DUCKDB_TYPES, HOMES_TENURES, LOW_COST_RENTAL_TENURES, TABLES, TENURES, Table
 from housing_assurance.settings import PROJECT_ROOT, closure_dates
+from housing_assurance.weeks import Span
 
 QUERIES_DIR = PROJECT_ROOT / "queries"
+SETUP_DIR = QUERIES_DIR / "setup"
 
 _INTEGER_TYPES = {
     "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
@@ -40,6 +47,70 @@ _SAFE_SOURCES = {
     "date": {"DATE"} | _TIMESTAMP_TYPES,
     "timestamp": {"DATE"} | _TIMESTAMP_TYPES,
 }
+# The polars type of each contract type (an unusable table is loaded empty with these columns).
+POLARS_TYPES = {
+    "string": pl.Utf8, "enum": pl.Utf8, "int": pl.Int64, "double": pl.Float64, "bool": pl.Boolean,
+    "date": pl.Date, "timestamp": pl.Datetime("us"),
+}
+HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
+
+
+# ---------------------------------------------------------------------------------------------- queries
+
+
+@dataclass(frozen=True)
+class Query:
+    """One file of queries/: its SQL, the parameters it names and its natural order (if declared)."""
+
+    name: str
+    text: str
+    order_by: str | None
+
+    @property
+    def parameters(self) -> set[str]:
+        return set(re.findall(r"\$([a-z_]+)", self.text))
+
+    def bound(self, params: dict) -> dict:
+        """Only the parameters the query names (DuckDB refuses extra ones)."""
+        return {k: v for k, v in params.items() if k in self.parameters}
+
+
+@cache
+def load_query(name: str) -> Query:
+    """queries/NAME.sql (NAME may name a sub-folder, e.g. load/parts)."""
+    text = (QUERIES_DIR / f"{name}.sql").read_text()
+    found = re.search(r"^-- order by: (.+)$", text, flags=re.MULTILINE)
+    return Query(name, text, found.group(1).strip() if found else None)
+
+
+def relation(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None,
+             ordered: bool = True) -> duckdb.DuckDBPyRelation:
+    """A query as a DuckDB relation (lazy: its columns are known without running it)."""
+    q = load_query(name)
+    rel = con.sql(q.text, params=q.bound(params or {}) or None)
+    return rel.order(q.order_by) if ordered and q.order_by else rel
+
+
+def run_query(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None,
+              ordered: bool = True) -> pl.DataFrame:
+    """Rows of queries/NAME.sql with bound parameters, on a cursor of its own (safe across threads)."""
+    cur = con.cursor()
+    try:
+        return relation(cur, name, params, ordered).pl()
+    finally:
+        cur.close()
+
+
+def query_columns(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> list[str]:
+    """The columns a query returns, from binding it (nothing is run)."""
+    cur = con.cursor()
+    try:
+        return relation(cur, name, params, ordered=False).columns
+    finally:
+        cur.close()
+
+
+# ---------------------------------------------------------------------------------------------- loading
 
 
 def is_safe_cast(source_type: str, contract_type: str) -> bool:
@@ -79,23 +150,6 @@ class TableSource:
         return self.glob is not None and not self.problems
 
 
-# A table's parquet parts. Values in hive folder names stay text (`area=0012` is "0012", not 12)
-# and are cast to the contract's type like any other column.
-READ_PARTS = "read_parquet($glob, hive_partitioning = true, union_by_name = true, hive_types_autocast = false)"
-DESCRIBE_PARTS = "describe select * from " + READ_PARTS
-COUNT_PARTS = "select count(*) from " + READ_PARTS
-HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
-# Whether a folder name's text is a value of a contract type (a type cannot be a bound parameter,
-# so there is one fixed query per type; string and enum columns take any text).
-_PARSES_AS = {
-    "int": "select try_cast($v as BIGINT) is not null",
-    "double": "select try_cast($v as DOUBLE) is not null",
-    "bool": "select try_cast($v as BOOLEAN) is not null",
-    "date": "select try_cast($v as DATE) is not null",
-    "timestamp": "select try_cast($v as TIMESTAMP) is not null",
-}
-
-
 def _hive_values(folder: Path, parts: list[Path]) -> dict[str, set[str]]:
     """The values of each hive key (`key=value` folder names) among a table's parts."""
     values: dict[str, set[str]] = {}
@@ -107,16 +161,17 @@ def _hive_values(folder: Path, parts: list[Path]) -> dict[str, set[str]]:
     return values
 
 
-def _unparsable(values: set[str], contract_type: str) -> str | None:
+def _unparsable(con: duckdb.DuckDBPyConnection, values: set[str], contract_type: str) -> str | None:
     """The first folder value that is not a valid value of the contract type (None when all are)."""
     for value in sorted(values - {HIVE_NULL, ""}):
-        if not duckdb.execute(_PARSES_AS[contract_type], {"v": value}).fetchall()[0][0]:
+        if not run_query(con, "load/folder_value_parses", {"type": contract_type, "value": value})["parses"][0]:
             return value
     return None
 
 
-def locate(extract_dir: Path, table: Table) -> TableSource:
+def locate(extract_dir: Path, table: Table, con: duckdb.DuckDBPyConnection | None = None) -> TableSource:
     """Find the table's file or folder and check its columns against the contract."""
+    con = con or duckdb.connect()
     src = TableSource(table)
     file, folder = extract_dir / f"{table.name}.parquet", extract_dir / table.name
     where = f"{file.name} or a folder {folder.name}/ of parquet parts"
@@ -142,19 +197,19 @@ def locate(extract_dir: Path, table: Table) -> TableSource:
             table.name, None, f"unreadable parquet: {names} is an empty file (0 bytes)", "unreadable"))
         return src
     try:
-        rows = duckdb.sql(DESCRIBE_PARTS, params={"glob": src.glob}).fetchall()
+        described = run_query(con, "load/parts_columns", {"glob": src.glob}, ordered=False)
     except duckdb.Error as exc:
         first_line = str(exc).strip().splitlines()[0]
         src.problems.append(TableProblem(table.name, None, f"unreadable parquet ({first_line})", "unreadable"))
         return src
-    src.source_types = {name: type_ for name, type_, *_ in rows}
+    src.source_types = dict(zip(described["column_name"], described["column_type"], strict=True))
     folder_values = _hive_values(folder, parts) if not file.is_file() else {}
     for col in table.columns:
         found = src.source_types.get(col.name)
         if found is None:
             src.problems.append(TableProblem(table.name, col.name, "missing required column", "missing_column"))
-        elif col.name in folder_values and found == "VARCHAR" and col.type in _PARSES_AS:
-            bad = _unparsable(folder_values[col.name], col.type)
+        elif col.name in folder_values and found == "VARCHAR" and col.type not in ("string", "enum"):
+            bad = _unparsable(con, folder_values[col.name], col.type)
             if bad:
                 src.problems.append(TableProblem(
                     table.name, col.name, f"folder name {col.name}={bad} is not a valid "
@@ -166,36 +221,52 @@ def locate(extract_dir: Path, table: Table) -> TableSource:
     return src
 
 
-def _select_list(src: TableSource) -> str:
-    """Cast each contract column (names come from the contract, never from the data)."""
-    parts = []
+def _cast_columns(src: TableSource) -> list[duckdb.Expression]:
+    """Each contract column cast to its type (time-zone-aware times to Europe/London local time)."""
+    out = []
     for col in src.table.columns:
-        expr = f'"{col.name}"'
+        expr = duckdb.ColumnExpression(col.name)
         if src.source_types[col.name] == "TIMESTAMP WITH TIME ZONE":
-            expr = f"timezone('Europe/London', {expr})"
-        parts.append(f'cast({expr} as {DUCKDB_TYPES[col.type]}) as "{col.name}"')
-    return ", ".join(parts)
+            expr = duckdb.FunctionExpression("timezone", duckdb.ConstantExpression("Europe/London"), expr)
+        out.append(expr.cast(duckdb.sqltype(DUCKDB_TYPES[col.type])).alias(col.name))
+    return out
 
 
-def check_primary_key(con: duckdb.DuckDBPyConnection, table: Table) -> TableProblem | None:
+def check_primary_key(con: duckdb.DuckDBPyConnection, table: Table, rows: str) -> TableProblem | None:
     """A duplicate key makes every figure built on the table doubtful, so the table is not used."""
     pk = table.primary_key
-    n_keys, n_rows, examples = con.execute(
-        f'select count(*), coalesce(sum(n), 0), min(k, 5) from (select "{pk}" as k, count(*) as n '
-        f'from {table.name} where "{pk}" is not null group by all having count(*) > 1)'
-    ).fetchall()[0]  # fetchall: an unread result would block the connection
+    found = run_query(con, "load/duplicate_keys", {"table": rows, "key": pk}).row(0, named=True)
+    n_keys, n_rows = int(found["keys"]), int(found["rows"])
     if not n_keys:
         return None
     return TableProblem(
         table.name, pk,
         f"duplicate primary key: {n_keys} {pk} value{'s are' if n_keys != 1 else ' is'} used by more than one "
         f"row ({n_rows} rows); the table is not used until each {pk} is unique",
-        "duplicate_key", int(n_rows), [str(e) for e in examples or []])
+        "duplicate_key", n_rows, [str(e) for e in found["examples"] or []])
 
 
-def _empty_table_sql(table: Table) -> str:
-    cols = ", ".join(f'"{c.name}" {DUCKDB_TYPES[c.type]}' for c in table.columns)
-    return f"create or replace table {table.name} ({cols})"
+def _load(con: duckdb.DuckDBPyConnection, src: TableSource) -> None:
+    """Load a table's parts cast to the contract, unless a cast fails or a primary key is used twice.
+
+    The parts are first a view (`_parts_NAME`), so that nothing is loaded that then has to be undone.
+    """
+    parts = f"_parts_{src.table.name}"
+    try:
+        relation(con, "load/parts", {"glob": src.glob}).select(*_cast_columns(src)).create_view(parts)
+        duplicate = check_primary_key(con, src.table, parts)
+        if duplicate is None:
+            con.table(parts).create(src.table.name)
+        else:
+            src.problems.append(duplicate)
+    except duckdb.Error as exc:
+        first_line = str(exc).strip().splitlines()[0]
+        src.problems.append(TableProblem(src.table.name, None, f"could not be read ({first_line})", "unreadable"))
+
+
+def _load_empty(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    schema = {c.name: POLARS_TYPES[c.type] for c in table.columns}
+    con.from_arrow(pl.DataFrame(schema=schema).to_arrow()).create(table.name)
 
 
 def read_manifest(extract_dir: Path) -> tuple[dict, str | None]:
@@ -245,28 +316,41 @@ class Extract:
     def landlord(self) -> str:
         return str(self.manifest.get("landlord") or self.path.name)
 
-    def query(self, name: str, **params) -> pl.DataFrame:
-        """Run `queries/NAME.sql` with bound parameters, as a polars frame."""
-        return run_sql(self.con, load_sql(name), params)
+    def span(self) -> Span:
+        """Where the extract's history starts and when it was taken: which weeks it can report."""
+        first = self.query("extract_span")["first_record_at"][0]
+        return Span(first, self.extracted_at)
+
+    def query(self, name: str, ordered: bool = True, **params) -> pl.DataFrame:
+        """Rows of `queries/NAME.sql` with bound parameters, as a polars frame."""
+        return run_query(self.con, name, params, ordered)
 
     def sql(self, sql: str, **params) -> pl.DataFrame:
-        return run_sql(self.con, sql, params)
+        """Ad-hoc SQL for tests and an analyst at a Python prompt (the product's own SQL is in queries/)."""
+        cur = self.con.cursor()
+        try:
+            return cur.sql(sql, params=params or None).pl()
+        finally:
+            cur.close()
 
 
-def load_sql(name: str) -> str:
-    return (QUERIES_DIR / f"{name}.sql").read_text()
+def _register(con: duckdb.DuckDBPyConnection, name: str, frame) -> None:
+    """A table built in Python (the calendar, the clocks, the tenure rules) for the SQL to read."""
+    source = frame if not isinstance(frame, pl.DataFrame) else frame.to_arrow()
+    con.from_arrow(source).create(name)
 
 
-def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> pl.DataFrame:
-    cur = con.cursor()
-    try:
-        return cur.sql(sql, params=params or None).pl()
-    finally:
-        cur.close()
+def tenure_rules() -> pl.DataFrame:
+    """Which tenures count as homes and which are rented homes (contract.py holds the lists)."""
+    return pl.DataFrame({
+        "tenure": list(TENURES),
+        "counts_as_home": [t in HOMES_TENURES for t in TENURES],
+        "is_rented": [t in LOW_COST_RENTAL_TENURES for t in TENURES],
+    })
 
 
 def open_extract(extract_dir: str | Path, closures: tuple[date, ...] | None = None) -> Extract:
-    """Load every contract table (usable or empty), the working-day calendar and the SQL macros."""
+    """Load every contract table (usable or empty), the calendar, clocks and rules, then queries/setup."""
     extract_dir = Path(extract_dir)
     con = duckdb.connect()
     # No progress bar (cursors inherit this): DuckDB draws it on stdout, which would corrupt `--json` output.
@@ -274,27 +358,17 @@ def open_extract(extract_dir: str | Path, closures: tuple[date, ...] | None = No
     manifest, manifest_problem = read_manifest(extract_dir)
     sources = {}
     for table in TABLES.values():
-        src = locate(extract_dir, table)
+        src = locate(extract_dir, table, con)
         if src.usable:
-            try:
-                con.execute(
-                    f"create or replace table {table.name} as select {_select_list(src)} from {READ_PARTS}",
-                    {"glob": src.glob},
-                )
-            except duckdb.Error as exc:
-                first_line = str(exc).strip().splitlines()[0]
-                src.problems.append(TableProblem(table.name, None, f"could not be read ({first_line})",
-                                                 "unreadable"))
-            else:
-                duplicate = check_primary_key(con, table)
-                if duplicate is not None:
-                    src.problems.append(duplicate)
+            _load(con, src)
         if not src.usable:
-            con.execute(_empty_table_sql(table))
+            _load_empty(con, table)
         sources[table.name] = src
-    deadlines = workdays.deadline_table(tuple(closure_dates() if closures is None else closures))
-    con.register("deadline_source", deadlines)
-    con.execute("create table working_day_deadlines as select * from deadline_source")
-    con.unregister("deadline_source")
-    con.execute(load_sql("_setup"))
+    _register(con, "working_day_deadlines",
+              workdays.deadline_table(tuple(closure_dates() if closures is None else closures)))
+    _register(con, "clock_lengths", pl.DataFrame(clocks.rows(), schema={
+        "clock": pl.Utf8, "unit": pl.Utf8, "length": pl.Int32, "calendar": pl.Utf8}))
+    _register(con, "tenure_rules", tenure_rules())
+    for path in sorted(SETUP_DIR.glob("*.sql")):
+        con.execute(path.read_text())
     return Extract(extract_dir, con, manifest, manifest_problem, sources)

@@ -9,42 +9,18 @@ The same functions serve the app, the PDF pack and the command line.
 
 from __future__ import annotations
 
-import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Literal
 
 import polars as pl
 
-from housing_assurance.db import Extract, load_sql, run_sql
+from housing_assurance.db import Extract, run_query
+from housing_assurance.scope import WHOLE_LANDLORD, Scope, ScopeKind
+from housing_assurance.weeks import weeks_ending
 
 Kind = Literal["pct", "count", "per_1000_homes", "median", "mean", "sum", "sum_gbp"]
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Which rows count: a region, a set of teams, both, or (neither) the whole landlord."""
-
-    region: str | None = None
-    teams: tuple[str, ...] | None = None
-
-    def params(self) -> dict:
-        return {
-            "scope_region": self.region,
-            "scope_teams": list(self.teams) if self.teams is not None else None,
-        }
-
-    def describe(self) -> str:
-        parts = []
-        if self.region:
-            parts.append(f"region {self.region}")
-        if self.teams is not None:
-            parts.append("team " + ", ".join(self.teams) if self.teams else "no teams")
-        return " · ".join(parts) or "whole landlord"
-
-
-WHOLE_LANDLORD = Scope()
 
 
 @dataclass(frozen=True)
@@ -184,27 +160,39 @@ CATALOGUE: tuple[Kpi, ...] = (
 )
 KPIS: dict[str, Kpi] = {k.id: k for k in CATALOGUE}
 
+# How each query behind a KPI is scoped (kpis.md "Scope"; the SQL rules are in queries/setup/3_scope.sql,
+# and tests/test_scope.py checks each query against its declared kind).
+QUERY_SCOPES: dict[str, ScopeKind] = {
+    "dm_cases_reported": ScopeKind.ROWS,
+    "dm_open_cases": ScopeKind.ROWS,
+    "dm_clocks_due": ScopeKind.ROWS,
+    "dm_resolved": ScopeKind.ROWS,
+    "rp_completed_jobs": ScopeKind.ROWS,
+    "rp_open_jobs": ScopeKind.ROWS,
+    "rp_reported_jobs": ScopeKind.ROWS,
+    "rp_suspected_not_fixed": ScopeKind.ROWS,
+    "rp_appointments": ScopeKind.ROWS,
+    "rp_job_surveys": ScopeKind.ROWS,
+    "cx_received": ScopeKind.ROWS,
+    "cx_stage2_requested": ScopeKind.ROWS,
+    "cx_stage1_responses": ScopeKind.ROWS,
+    "cx_stage2_responses": ScopeKind.ROWS,
+    "cx_acknowledgements_due": ScopeKind.ROWS,
+    "cx_open": ScopeKind.ROWS,
+    "cx_final_responses": ScopeKind.ROWS,
+    "cx_ombudsman_maladministration": ScopeKind.ROWS,
+    "vu_households": ScopeKind.HOUSEHOLDS,
+    "vu_vulnerability_records": ScopeKind.HOUSEHOLDS,
+    "homes": ScopeKind.HOUSEHOLDS,
+    "validation": ScopeKind.WHOLE_EXTRACT,
+}
+
 
 def kpi(kpi_id: str) -> Kpi:
     try:
         return KPIS[kpi_id]
     except KeyError:
         raise ValueError(f"unknown KPI id {kpi_id!r} (see `kpis --json` for the ids)") from None
-
-
-def _bound(sql: str, params: dict) -> dict:
-    """Only the parameters the query names (DuckDB refuses extra ones)."""
-    names = set(re.findall(r"\$([a-z_]+)", sql))
-    return {k: v for k, v in params.items() if k in names}
-
-
-FINAL = "select * from final"
-
-
-def unordered(sql: str) -> str:
-    """The query without its closing `order by`: a figure needs the rows, not their order."""
-    head, sep, tail = sql.rpartition(FINAL)
-    return head + sep if sep and tail.strip().lower().startswith("order by") else sql
 
 
 def query_rows(extract: Extract, query: str, as_of_dates: list[date], scope: Scope,
@@ -214,9 +202,7 @@ def query_rows(extract: Extract, query: str, as_of_dates: list[date], scope: Sco
         from housing_assurance.validate import findings_frame
 
         return findings_frame(extract).join(pl.DataFrame({"as_of": as_of_dates}), how="cross")
-    sql = load_sql(query) if ordered else unordered(load_sql(query))
-    params = {"as_of_dates": list(as_of_dates), **scope.params()}
-    return run_sql(extract.con, sql, _bound(sql, params))
+    return run_query(extract.con, query, {"as_of_dates": list(as_of_dates), **scope.params()}, ordered)
 
 
 def homes(extract: Extract, as_of_dates: list[date], scope: Scope) -> pl.DataFrame:
@@ -305,17 +291,7 @@ def cases(extract: Extract, as_of: date, kpi_id: str, scope: Scope = WHOLE_LANDL
     return rows.select(front + [c for c in rows.columns if c not in front])
 
 
-def weeks_ending(as_of: date, n: int) -> list[date]:
-    """The as-of dates of the n weeks ending on as_of, oldest first (for trends)."""
-    return [as_of - timedelta(weeks=i) for i in reversed(range(n))]
-
-
 def trend(extract: Extract, as_of: date, weeks: int, scope: Scope = WHOLE_LANDLORD,
           kpi_ids: list[str] | None = None) -> pl.DataFrame:
     """Any KPI for the 13 or 52 weeks ending on as_of."""
     return compute(extract, weeks_ending(as_of, weeks), scope, kpi_ids)
-
-
-def week_period(as_of: date) -> tuple[date, date]:
-    """The reporting week D−6 … D."""
-    return as_of - timedelta(days=6), as_of

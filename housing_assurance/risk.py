@@ -24,8 +24,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import StandardScaler
 
+from housing_assurance.contract import HOMES_TENURES, PROPERTY_TYPES
 from housing_assurance.db import Extract
-from housing_assurance.kpis import WHOLE_LANDLORD, Scope
+from housing_assurance.scope import WHOLE_LANDLORD, Scope
 
 HORIZON_DAYS = 91  # the outcome window: 13 weeks after E
 TRAINING_STEP_DAYS = 28  # one set of training examples every 4 weeks …
@@ -44,8 +45,6 @@ MAX_TRAINING_HOMES = 12_000
 # Score bands by the home's place among all the landlord's homes scored on D.
 BANDS: tuple[tuple[float, str], ...] = ((0.01, "very high"), (0.05, "high"), (0.20, "raised"), (1.0, "lower"))
 
-PROPERTY_TYPES = ("house", "flat", "bungalow", "maisonette", "bedsit", "other")
-TENURES = ("general_needs", "supported", "older_persons", "shared_ownership")
 EPC_RATINGS = ("A", "B", "C", "D", "E", "F", "G")
 # (first build year, last build year or None, words)
 AGE_BANDS: tuple[tuple[int, int | None, str], ...] = (
@@ -150,7 +149,7 @@ REASON_GROUPS: tuple[ReasonGroup, ...] = (
     ReasonGroup("epc", tuple(f"epc_{e}" for e in EPC_RATINGS) + ("epc_unknown",),
                 lambda r: f"EPC rating {r['epc_rating']}" if r["epc_rating"] in EPC_RATINGS
                 else "no EPC rating recorded"),
-    ReasonGroup("tenure", tuple(f"tenure_{t}" for t in TENURES),
+    ReasonGroup("tenure", tuple(f"tenure_{t}" for t in HOMES_TENURES),
                 lambda r: TENURE_WORDS.get(r["tenure"], str(r["tenure"]))),
     ReasonGroup("season", ("season_sin", "season_cos"), lambda r: "time of year", tellable=False),
 )
@@ -225,7 +224,7 @@ def design_matrix(rows: pl.DataFrame) -> np.ndarray:
         "built_unknown": year.is_null().to_numpy().astype(float),
         **{f"epc_{e}": v for e, v in zip(EPC_RATINGS, one_hot(rows["epc_rating"], EPC_RATINGS), strict=True)},
         "epc_unknown": (~rows["epc_rating"].is_in(list(EPC_RATINGS))).fill_null(True).to_numpy().astype(float),
-        **{f"tenure_{t}": v for t, v in zip(TENURES, one_hot(rows["tenure"], TENURES), strict=True)},
+        **{f"tenure_{t}": v for t, v in zip(HOMES_TENURES, one_hot(rows["tenure"], HOMES_TENURES), strict=True)},
         "season_sin": np.sin(angle),
         "season_cos": np.cos(angle),
     }
@@ -257,11 +256,9 @@ class RiskModel:
 
 
 def data_start(extract: Extract) -> date | None:
-    """The first day the extract has repairs or damp and mould cases for (its history starts there)."""
-    value = extract.sql(
-        "select least((select min(reported_at) from repairs), (select min(reported_at) from damp_mould_cases)) "
-        "as first_at").item()
-    return value.date() if value is not None else None
+    """The first day of the extract's history (weeks.Span: its first repair, case or complaint)."""
+    first = extract.span().first_record
+    return first.date() if first is not None else None
 
 
 def training_dates(as_of: date, first_day: date | None) -> list[date]:
@@ -351,8 +348,7 @@ def score_homes(extract: Extract, as_of: date) -> pl.DataFrame:
 
 def scope_regions(extract: Extract, scope: Scope) -> list[str] | None:
     """The regions whose homes a scope covers: R, or a team scope's teams' regions; None = all."""
-    value = extract.sql("select scope_regions($scope_region, cast($scope_teams as varchar[])) as regions",
-                        **scope.params()).item()
+    value = extract.query("scope_region_list", **scope.params())["regions"][0]
     return None if value is None else list(value)
 
 

@@ -1,6 +1,6 @@
-"""The executive scorecard: headline KPIs with target, red/amber/green, change and 13-week history.
+"""The scorecard: KPIs with target, red/amber/green, change and 13-week history.
 
-Shared by the app's overview, the domain pages and the PDF pack, so they always agree.
+Shared by the app's overview and domain pages and the PDF pack, so they always agree.
 """
 
 from __future__ import annotations
@@ -9,18 +9,9 @@ from datetime import date
 
 import polars as pl
 
-from housing_assurance.db import Extract
-from housing_assurance.kpis import KPIS, WHOLE_LANDLORD, Scope, trend
-from housing_assurance.settings import targets
-
-DOMAINS = {
-    "dm": "Damp and mould",
-    "rp": "Repairs",
-    "cx": "Complaints",
-    "ct": "Contractors",
-    "vu": "Vulnerability and records",
-    "dq": "Vulnerability and records",
-}
+from housing_assurance import routes
+from housing_assurance.kpis import KPIS
+from housing_assurance.targets import status_words, targets
 
 # The figures the executive committee reads first.
 HEADLINE = (
@@ -40,28 +31,16 @@ HEADLINE = (
     "dq.dm_open_without_job",
 )
 
-# Red/amber/green in words and a symbol as well as colour (colour is never the only signal).
-RAG_LABELS = {"green": ("On target", "✓"), "amber": ("Near target", "!"), "red": ("Off target", "✕"),
-              None: ("No target", "·")}
 
-
-def rag_label(rag: str | None) -> str:
-    word, symbol = RAG_LABELS[rag]
-    return f"{symbol} {word}"
-
-
-def scorecard(extract: Extract, as_of: date, scope: Scope = WHOLE_LANDLORD,
-              kpi_ids: tuple[str, ...] | list[str] = HEADLINE, weeks: int = 13) -> pl.DataFrame:
-    """One row per KPI: this week's figure, last week's, the change, target, RAG and the weekly history."""
-    return scorecard_from_history(trend(extract, as_of, weeks, scope, list(kpi_ids)), as_of, kpi_ids)
+def domain_kpis(page_key: str) -> list[str]:
+    """The KPIs a domain page shows (its domains' KPIs, in catalogue order)."""
+    return [k.id for k in KPIS.values() if routes.domain_of(k.id).page == page_key]
 
 
 def scorecard_from_history(history: pl.DataFrame, as_of: date,
                            kpi_ids: tuple[str, ...] | list[str] = HEADLINE) -> pl.DataFrame:
-    """The scorecard from figures already computed (as kpis.trend gives them, ending on as_of).
-
-    The app keeps its figures in a cache; this lets it build the very same scorecard from them.
-    """
+    """One row per KPI: this week's figure, last week's, the change, target, RAG and the weekly history,
+    from figures already computed (as kpis.trend or the figure store give them, ending on as_of)."""
     history = history.sort("as_of")
     goals = targets()
     rows = []
@@ -76,7 +55,7 @@ def scorecard_from_history(history: pl.DataFrame, as_of: date,
         rows.append({
             "kpi_id": kpi_id,
             "title": k.title,
-            "domain": DOMAINS[k.domain],
+            "domain": routes.domain_name(kpi_id),
             "kind": k.kind,
             "value": now["value"],
             "numerator": now["numerator"],
@@ -86,7 +65,7 @@ def scorecard_from_history(history: pl.DataFrame, as_of: date,
             "target": goal.target if goal else None,
             "higher_is_better": goal.higher_is_better if goal else None,
             "rag": rag,
-            "status": rag_label(rag) if now["value"] is not None else "· No data",
+            "status": status_words(rag, now["value"]),
             "history": values,
             "history_as_of": series["as_of"].to_list(),
         })

@@ -1,10 +1,16 @@
-"""The landlord's settings: closure dates, KPI targets. One file each, edited by the landlord."""
+"""The landlord's settings files (settings/ or HOUSING_ASSURANCE_SETTINGS): read once, checked on reading.
+
+- landlord.toml: closure dates that extend the complaint clocks (here);
+- targets.toml: each KPI's target and red/amber/green rule (targets.py);
+- access.toml: users and roles (access.py).
+A wrong key, type or value is one clear line naming the file, the key and the value (SettingsError),
+shown by the app at start and by the command line as `error: …`, never a traceback.
+"""
 
 from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -12,54 +18,68 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+class SettingsError(ValueError):
+    """A settings file is wrong: the message names the file, the key and the value in one line."""
+
+
 def settings_dir() -> Path:
     return Path(os.environ.get("HOUSING_ASSURANCE_SETTINGS", PROJECT_ROOT / "settings"))
 
 
-@lru_cache(maxsize=4)
-def _read(path: Path) -> dict:
-    if not path.exists():
+@lru_cache(maxsize=16)
+def read_settings(path: Path, required: bool = False) -> dict:
+    """A TOML settings file as a dict ({} when it does not exist and is not required)."""
+    if path.is_dir():
+        raise SettingsError(f"{path} is a folder, not a settings file")
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        if required:
+            raise SettingsError(f"no settings file at {path}") from None
         return {}
-    with path.open("rb") as f:
-        return tomllib.load(f)
+    except OSError as exc:
+        raise SettingsError(f"{path} cannot be read ({exc.strerror or exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path} is not valid TOML ({exc})") from None
 
 
-def landlord_settings() -> dict:
-    return _read(settings_dir() / "landlord.toml")
+LANDLORD_KEYS = {"complaints": {"closure_dates"}}
 
 
 def closure_dates() -> tuple[date, ...]:
-    """The landlord's extra closure dates: they extend complaint clocks only."""
-    raw = landlord_settings().get("complaints", {}).get("closure_dates", [])
-    return tuple(sorted(d if isinstance(d, date) else date.fromisoformat(str(d)) for d in raw))
+    """The landlord's extra closure dates (landlord.toml [complaints] closure_dates): complaint clocks only."""
+    path = settings_dir() / "landlord.toml"
+    raw = read_settings(path)
+    for table, keys in raw.items():
+        if table not in LANDLORD_KEYS:
+            raise SettingsError(f"{path}: unknown table [{table}] (tables: {', '.join(LANDLORD_KEYS)})")
+        if not isinstance(keys, dict):
+            raise SettingsError(f"{path}: {table} must be a table")
+        extra = set(keys) - LANDLORD_KEYS[table]
+        if extra:
+            raise SettingsError(f"{path}: [{table}] unknown key {sorted(extra)[0]!r}")
+    listed = raw.get("complaints", {}).get("closure_dates", [])
+    if not isinstance(listed, list):
+        raise SettingsError(f"{path}: [complaints] closure_dates = {listed!r} must be a list of dates")
+    out = []
+    for value in listed:
+        if isinstance(value, date) and not hasattr(value, "hour"):
+            out.append(value)
+            continue
+        try:
+            out.append(date.fromisoformat(str(value)))
+        except ValueError:
+            raise SettingsError(f"{path}: [complaints] closure_dates holds {value!r}, which is not a date "
+                                "(write 2026-12-29)") from None
+    return tuple(sorted(set(out)))
 
 
-@dataclass(frozen=True)
-class Target:
-    kpi_id: str
-    higher_is_better: bool | None  # None: a volume with no better direction
-    target: float | None
-    amber_margin: float  # how far on the wrong side of target is still amber
+def check_all() -> None:
+    """Read and check every settings file once (at the app's start and before a command runs)."""
+    from housing_assurance.access import load_users
+    from housing_assurance.targets import targets
 
-    def rag(self, value: float | None) -> str | None:
-        """'green', 'amber', 'red', or None when there is no value or no target."""
-        if value is None or self.target is None or self.higher_is_better is None:
-            return None
-        gap = (value - self.target) if self.higher_is_better else (self.target - value)
-        if gap >= 0:
-            return "green"
-        return "amber" if -gap <= self.amber_margin else "red"
-
-
-def targets() -> dict[str, Target]:
-    raw = _read(settings_dir() / "targets.toml")
-    out = {}
-    for kpi_id, t in raw.get("kpi", {}).items():
-        direction = t.get("direction")
-        out[kpi_id] = Target(
-            kpi_id,
-            None if direction in (None, "none") else direction == "higher",
-            t.get("target"),
-            float(t.get("amber_margin", 0.0)),
-        )
-    return out
+    closure_dates()
+    targets()
+    load_users()

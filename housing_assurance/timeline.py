@@ -14,7 +14,7 @@ from datetime import datetime
 import polars as pl
 
 from housing_assurance.db import Extract
-from housing_assurance.kpis import WHOLE_LANDLORD, Scope
+from housing_assurance.scope import WHOLE_LANDLORD, Scope
 
 KINDS = {"dm": "Damp and mould case", "job": "Repair job", "complaint": "Complaint"}
 LANES = ("Damp and mould", "Repair jobs", "Appointments", "Contacts", "Complaints", "Surveys")
@@ -44,16 +44,13 @@ def known_at(extract: Extract) -> datetime:
     return extract.extracted_at or datetime.now().replace(microsecond=0)
 
 
-def find(extract: Extract, case_id: str) -> pl.DataFrame:
-    """Every case, job or complaint with this id (normally one), with its home and team."""
-    return extract.query("case_find", case_id=case_id.strip(), as_of=known_at(extract).date())
-
-
-def case_in_scope(place: dict, scope: Scope) -> bool:
-    """Whether the scope (a user's, later) covers this case: its home's region and its team."""
-    if scope.region is not None and place.get("region") != scope.region:
-        return False
-    return scope.teams is None or place.get("team_id") in scope.teams
+def find(extract: Extract, case_id: str, scope: Scope = WHOLE_LANDLORD,
+         allowed: Scope = WHOLE_LANDLORD) -> pl.DataFrame:
+    """Every case, job or complaint with this id (normally one), with its home and team, and whether
+    the view's scope counts it (in_view) and the user's own scope may see it (in_user_scope)."""
+    return extract.query("case_find", case_id=case_id.strip(), as_of=known_at(extract).date(), **scope.params(),
+                         allowed_region=allowed.region,
+                         allowed_teams=list(allowed.teams) if allowed.teams is not None else None)
 
 
 def _linked(events: pl.DataFrame, kind: str, case_id: str) -> pl.Series:
@@ -66,23 +63,15 @@ def _linked(events: pl.DataFrame, kind: str, case_id: str) -> pl.Series:
     return pl.col("complaint_id") == case_id
 
 
-def _teams_only(frame: pl.DataFrame, teams: tuple[str, ...] | None, keep: pl.Expr | None = None) -> pl.DataFrame:
-    """The rows of the teams given (all rows when None), and rows tied to no team (they are the home's)
-    or that `keep` marks (the case's own events, whichever team's job they come from)."""
-    if teams is None or frame.is_empty():
-        return frame
-    visible = pl.col("team_id").is_null() | pl.col("team_id").is_in(list(teams))
-    return frame.filter(visible | keep if keep is not None else visible)
-
-
 def story(extract: Extract, case_id: str, kind: str | None = None,
           scope: Scope = WHOLE_LANDLORD, allowed: Scope = WHOLE_LANDLORD) -> CaseStory | None:
     """The story of one case; None when no case, job or complaint has this id (of this kind).
 
     `scope` is the view's (is the case in it?); `allowed` is the user's: a user scoped to teams
-    sees the home's events and other reports of those teams only, and how many were left out.
+    sees the case's own events, and of the rest of the home's records only those their scope may
+    see (the SQL scope rule), with how many were left out.
     """
-    found = find(extract, case_id)
+    found = find(extract, case_id, scope, allowed)
     if kind:
         found = found.filter(pl.col("kind") == kind)
     if found.is_empty():
@@ -90,28 +79,24 @@ def story(extract: Extract, case_id: str, kind: str | None = None,
     place = found.row(0, named=True)
     kind, case_id = place["kind"], place["id"]
     now = known_at(extract)
-    events = extract.query("case_events", property_id=place["property_id"])
+    home = {"property_id": place["property_id"], **allowed.params()}
+    events = extract.query("case_events", **home)
     events = events.with_columns(linked=_linked(events, kind, case_id).fill_null(False))
-    other = pl.DataFrame()
     if kind == "dm":
         record = extract.query("case_dm_record", case_id=case_id).row(0, named=True)
         clocks = extract.query("case_clocks", case_id=case_id, known_at=now)
-        other = extract.query("case_home_reports", property_id=place["property_id"], case_id=case_id,
-                              started_at=place["started_at"])
     elif kind == "job":
         record = extract.query("case_job_record", job_id=case_id, known_at=now).row(0, named=True)
         clocks = pl.DataFrame([{
             "clock": "Completed by the landlord's target", "started_at": record["reported_at"],
             "due_by": record["target_at"], "action_at": record["completed_at"], "status": record["target_status"],
         }])
-        other = extract.query("case_home_reports", property_id=place["property_id"], case_id=None,
-                              started_at=place["started_at"])
     else:
         record = extract.query("case_complaint_record", complaint_id=case_id).row(0, named=True)
         clocks = extract.query("case_complaint_clocks", complaint_id=case_id, known_at=now)
-        other = extract.query("case_home_reports", property_id=place["property_id"], case_id=None,
-                              started_at=place["started_at"])
-    shown_events = _teams_only(events, allowed.teams, keep=pl.col("linked"))
-    shown_other = _teams_only(other, allowed.teams)
+    other = extract.query("case_home_reports", case_id=case_id if kind == "dm" else None,
+                          started_at=place["started_at"], **home)
+    shown_events = events.filter(pl.col("in_scope") | pl.col("linked")).drop("in_scope")
+    shown_other = other.filter(pl.col("in_scope")).drop("in_scope")
     return CaseStory(kind, case_id, place, record, shown_events, clocks, shown_other,
-                     case_in_scope(place, scope), len(events) - len(shown_events), len(other) - len(shown_other))
+                     bool(place["in_view"]), len(events) - len(shown_events), len(other) - len(shown_other))

@@ -13,14 +13,14 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from housing_assurance.contract import CONTRACT_VERSION, STATUS_TIMESTAMPS, TABLES, Table
-from housing_assurance.db import COUNT_PARTS, Extract, TableSource, open_extract
+from housing_assurance.db import Extract, TableSource, open_extract, run_query
 
 MANIFEST = "manifest.json"
 
@@ -35,10 +35,8 @@ NATURALLY_FUTURE = {
     ("complaints", "stage1_extended_to"),
     ("complaints", "stage2_extended_to"),
 }
-# Future only when the row says the event has happened: (table, column) -> SQL condition on other columns.
-FUTURE_ONLY_WHEN = {
-    ("appointments", "slot_start"): "\"outcome\" is distinct from 'pending'",
-}
+# Future only when the row says the event has happened: (table, column) -> the query that checks it.
+FUTURE_ONLY_WHEN = {("appointments", "slot_start"): "future_appointment"}
 # A timestamp that says the status has moved on while the status says it has not: (table, status, value, column).
 TIMESTAMP_CONTRADICTS_STATUS = (
     ("repairs", "status", "open", "completed_at"),
@@ -80,14 +78,14 @@ class Finding:
 
 @dataclass
 class _Check:
-    """A per-row warning: the rows of `table` for which `condition` (SQL) is true."""
+    """A per-row warning: queries/validate/<query>.sql run on one table with these parameters."""
 
     column: str
     check: str
-    condition: str
+    query: str
+    params: dict
     describe: str  # "<n> rows <describe>"
-    params: dict = field(default_factory=dict)
-    unknown_values: bool = False  # list the offending values in the message (enums)
+    lists_values: bool = False  # the message lists the offending values found (enums)
 
 
 def validate(extract_dir: Path) -> list[Finding]:
@@ -178,9 +176,7 @@ def _row_count(src: TableSource) -> int:
     """Rows in a table's files that cannot be used (from the parquet footers, so cheap)."""
     try:
         with duckdb.connect() as con:
-            con.execute("set enable_progress_bar = false")
-            rows = con.execute(COUNT_PARTS, {"glob": src.glob}).fetchall()
-        return int(rows[0][0]) if rows else 0
+            return int(run_query(con, "load/parts_rows", {"glob": src.glob})["rows"][0])
     except duckdb.Error:
         return 0
 
@@ -198,45 +194,38 @@ def _describe_source(src: TableSource) -> str:
 
 
 def _row_checks(table: Table, extracted_at: datetime | None) -> list[_Check]:
-    """The per-row warnings of one table, as SQL conditions (identifiers from the contract, values bound)."""
+    """The per-row warnings of one table (contract names and values are bound parameters)."""
+    on = {"table": table.name, "key": table.primary_key}
     checks: list[_Check] = []
     for col in table.columns:
-        q = f'"{col.name}"'
         if not col.nullable:
-            checks.append(_Check(col.name, "not_null", f"{q} is null",
+            checks.append(_Check(col.name, "not_null", "not_null", on | {"column": col.name},
                                  f"have no {col.name}, which is required"))
         if col.enum:
-            param = f"enum_{col.name}"
-            checks.append(_Check(
-                col.name, "enum", f"{q} is not null and not list_contains(${param}, {q})",
-                f"have a {col.name} that is not one of {', '.join(col.enum)}", {param: list(col.enum)},
-                unknown_values=True))
+            checks.append(_Check(col.name, "enum", "enum", on | {"column": col.name, "allowed": list(col.enum)},
+                                 f"have a {col.name} that is not one of {', '.join(col.enum)}", lists_values=True))
     for earlier, later in table.time_order:
-        checks.append(_Check(later, "time_order", f'"{later}" < "{earlier}"', f"have {later} before {earlier}"))
+        checks.append(_Check(later, "time_order", "time_order", on | {"earlier": earlier, "later": later},
+                             f"have {later} before {earlier}"))
     if extracted_at is not None:
         for col in table.columns:
             if col.type not in ("date", "timestamp") or (table.name, col.name) in NATURALLY_FUTURE:
                 continue
-            bound = "cast($extracted_at as date)" if col.type == "date" else "$extracted_at"
-            condition = f'"{col.name}" > {bound}'
-            extra = FUTURE_ONLY_WHEN.get((table.name, col.name))
-            if extra:
-                condition += f" and {extra}"
+            after = extracted_at if col.type == "timestamp" else datetime.combine(extracted_at.date(), time())
             when = extracted_at.date().isoformat() if col.type == "date" else f"{extracted_at:%Y-%m-%d %H:%M}"
-            checks.append(_Check(col.name, "future", condition,
-                                 f"have {col.name} after the extract was taken (extracted_at {when})",
-                                 {"extracted_at": extracted_at}))
+            query = FUTURE_ONLY_WHEN.get((table.name, col.name), "future")
+            checks.append(_Check(col.name, "future", query, on | {"column": col.name, "after": after},
+                                 f"have {col.name} after the extract was taken (extracted_at {when})"))
     for name, status, value, column in STATUS_TIMESTAMPS:
         if name == table.name:
-            param = f"status_{value}"
-            checks.append(_Check(column, "status_without_time", f'"{status}" = ${param} and "{column}" is null',
-                                 f"have {status} '{value}' but no {column}", {param: value}))
+            checks.append(_Check(column, "status_without_time", "status_time",
+                                 on | {"status": status, "value": value, "column": column, "missing": True},
+                                 f"have {status} '{value}' but no {column}"))
     for name, status, value, column in TIMESTAMP_CONTRADICTS_STATUS:
         if name == table.name:
-            param = f"status_{value}"
-            checks.append(_Check(column, "time_without_status",
-                                 f'"{status}" = ${param} and "{column}" is not null',
-                                 f"have a {column} but {status} '{value}'", {param: value}))
+            checks.append(_Check(column, "time_without_status", "status_time",
+                                 on | {"status": status, "value": value, "column": column, "missing": False},
+                                 f"have a {column} but {status} '{value}'"))
     return checks
 
 
@@ -244,85 +233,41 @@ def _warnings(extract: Extract) -> list[Finding]:
     """Per-row and reference warnings over the tables that are loaded (unusable tables are empty and skipped)."""
     out: list[Finding] = []
     unusable = extract.unusable_tables
-    cur = extract.con.cursor()
-    try:
-        # Checks on a large extract take seconds: never let DuckDB draw a progress bar on stdout.
-        cur.execute("set enable_progress_bar = false")
-        for name, table in TABLES.items():
-            if name not in unusable:
-                out += _run_row_checks(cur, extract.sources[name], _row_checks(table, extract.extracted_at))
-        # References to a table that is itself unusable are not counted: its error already says it all.
-        parents: dict[tuple[str, str], list[tuple[TableSource, str]]] = {}
-        for name, table in TABLES.items():
-            for col in table.columns:
-                if col.references and name not in unusable and col.references[0] not in unusable:
-                    parents.setdefault(col.references, []).append((extract.sources[name], col.name))
-        for (parent, parent_column), children in parents.items():
-            out += _run_reference_checks(cur, parent, parent_column, children)
-    finally:
-        cur.close()
+    for name, table in TABLES.items():
+        if name not in unusable:
+            src = extract.sources[name]
+            out += [f for c in _row_checks(table, extract.extracted_at) if (f := _run_check(extract, src, c))]
+    # References to a table that is itself unusable are not counted: its error already says it all.
+    for name, table in TABLES.items():
+        for col in table.columns:
+            if col.references and name not in unusable and col.references[0] not in unusable:
+                parent, parent_column = col.references
+                check = _Check(col.name, "reference", "reference",
+                               {"table": name, "key": table.primary_key, "column": col.name, "parent": parent,
+                                "parent_column": parent_column},
+                               f"have a {col.name} that is not in {parent}.{parent_column}")
+                finding = _run_check(extract, extract.sources[name], check)
+                if finding:
+                    out.append(finding)
     return out
 
 
-def _run_row_checks(cur: duckdb.DuckDBPyConnection, src: TableSource, checks: list[_Check]) -> list[Finding]:
-    """All of a table's per-row checks in one scan: a count and five example keys each."""
-    table = src.table
-    if not checks:
-        return []
-    pk = f'"{table.primary_key}"'
-    params: dict = {}
-    selects = []
-    for i, c in enumerate(checks):
-        params.update(c.params)
-        selects.append(f"count_if({c.condition}) as n{i}, min({pk}, 5) filter (where {c.condition}) as e{i}")
+def _run_check(extract: Extract, src: TableSource, c: _Check) -> Finding | None:
+    """One check on one table: a finding with a count and five example keys, or None when no row fails."""
     try:
-        row = cur.execute(f"select {', '.join(selects)} from {table.name}", params).fetchone()
+        row = extract.query(f"validate/{c.query}", **c.params).row(0, named=True)
     except duckdb.Error as exc:
-        return [_check_failed(src, exc)]
-    out = []
-    for i, c in enumerate(checks):
-        n, examples = row[2 * i], row[2 * i + 1]
-        if not n:
-            continue
-        message = f"{_describe_source(src)}: {_rows(n)} {_verb(n, c.describe)}"
-        if c.unknown_values:
-            message += _unknown_values(cur, table.name, c)
-        out.append(Finding("warning", table.name, c.column, c.check, int(n), _examples(examples), message))
-    return out
-
-
-def _unknown_values(cur: duckdb.DuckDBPyConnection, table: str, c: _Check) -> str:
-    """The first few offending values, so the analyst knows what to map."""
-    try:
-        values = [v for (v,) in cur.execute(
-            f'select distinct "{c.column}" from {table} where {c.condition} order by 1 limit 5', c.params
-        ).fetchall()]
-    except duckdb.Error:
-        return ""
-    return f" (found {', '.join(repr(v) for v in values)})" if values else ""
-
-
-def _run_reference_checks(cur: duckdb.DuckDBPyConnection, parent: str, parent_column: str,
-                          children: list[tuple[TableSource, str]]) -> list[Finding]:
-    """Rows whose reference (when set) names no row of the parent: every reference to one parent in one join."""
-    refs = " union all ".join(
-        f'select {i} as ref, "{src.table.primary_key}" as pk, "{column}" as fk from {src.table.name} '
-        f'where "{column}" is not null'
-        for i, (src, column) in enumerate(children))
-    sql = (f"select ref, count(*), min(pk, 5), min(fk, 3) from ({refs}) as c "
-           f'anti join {parent} as p on p."{parent_column}" = c.fk group by ref')
-    try:
-        results = cur.execute(sql).fetchall()
-    except duckdb.Error as exc:
-        return [_check_failed(src, exc) for src, _ in children[:1]]
-    out = []
-    for ref, n, examples, missing in results:
-        src, column = children[ref]
-        shown = ", ".join(dict.fromkeys(str(m) for m in missing or []))
-        message = (f"{_describe_source(src)}: {_rows(n)} {_verb(n, 'have')} a {column} that is not in "
-                   f"{parent}.{parent_column} (not found: {shown})")
-        out.append(Finding("warning", src.table.name, column, "reference", int(n), _examples(examples), message))
-    return out
+        return _check_failed(src, exc)
+    n = int(row["rows"])
+    if not n:
+        return None
+    message = f"{_describe_source(src)}: {_rows(n)} {_verb(n, c.describe)}"
+    found = [v for v in row["found"] or [] if v is not None]
+    if c.check == "reference":
+        message += f" (not found: {', '.join(dict.fromkeys(str(v) for v in found))})"
+    elif c.lists_values and found:
+        message += f" (found {', '.join(repr(v) for v in found)})"
+    return Finding("warning", src.table.name, c.column, c.check, n, _examples(row["examples"]), message)
 
 
 def _check_failed(src: TableSource, exc: Exception) -> Finding:

@@ -1,5 +1,5 @@
 """About the data: the extract, its tables, validation findings, and how the figures are made."""
 
-from housing_assurance import ui
+from housing_assurance.app import about_page, shell
 
-ui.about_page(ui.current_view())
+about_page.about_page(shell.current_view())

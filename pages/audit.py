@@ -1,6 +1,5 @@
 """Audit trail: who opened which case, drill-down list or export (administrators only)."""
 
-from housing_assurance import ui
+from housing_assurance.app import audit_page, shell
 
-view = ui.current_view()
-ui.audit_page(view)
+audit_page.audit_page(shell.current_view())

@@ -1,5 +1,5 @@
 """Case: one damp and mould case, repair job or complaint, its whole story on one timeline."""
 
-from housing_assurance import ui
+from housing_assurance.app import case_page, shell
 
-ui.case_page(ui.current_view())
+case_page.case_page(shell.current_view())

@@ -1,5 +1,6 @@
 -- One row per team whose manager is the given e-mail address (compared without case):
 -- the teams a manager sees.
+-- order by: team_id
 with final as (
     select team_id, team_name, region
     from teams
@@ -7,4 +8,3 @@ with final as (
 )
 
 select * from final
-order by team_id

@@ -1,6 +1,7 @@
 -- One row per Awaab's Law clock of the damp and mould case $case_id (from dm_case_clocks, built
 -- in _setup.sql), with when the clock started, its deadline, when its action happened and, as
 -- known at $known_at (the extract's extracted_at), whether it was met, missed, or is still running.
+-- order by: due_by, clock
 with clock as (
     select
         k.*,
@@ -33,4 +34,3 @@ final as (
 )
 
 select * from final
-order by due_by, clock

@@ -2,6 +2,7 @@
 -- response, stage 1 and, once requested, stage 2), from complaint_clocks in _setup.sql, as known at
 -- $known_at (the extract's extracted_at): the response deadline runs from the acknowledgement when
 -- one is recorded, else from the acknowledgement deadline; agreed extensions are already applied.
+-- order by: stage, step
 with complaint as (
     select
         c.*,
@@ -56,4 +57,3 @@ final as (
 )
 
 select * from final
-order by stage, step

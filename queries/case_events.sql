@@ -1,31 +1,23 @@
 -- One row per event in the story of a home ($property_id): damp and mould case milestones, repair
 -- jobs (reported, completed, cancelled), their appointments, residents' contacts, complaint stages
 -- and satisfaction surveys. The ids on each row (case_id, job_id, complaint_id) let the Case page
--- mark which events belong to the case being looked at. A job, contact or complaint belongs to the
--- home by its property_id, or where that is null by its household's home; appointments and
+-- mark which events belong to the case being looked at. A job, case, contact or complaint is at the
+-- home by the staging tables' rule (its property_id, or its household's home); appointments and
 -- surveys follow their job or complaint. team_id is the team whose record the event belongs to
--- (a contact's: its job's, case's or complaint's; null for a contact linked to none), so that the
--- Case page can leave out other teams' records for a user scoped to teams.
-with home_households as (
-    select household_id from households where property_id = $property_id
-),
-
-dm as (
-    select * from damp_mould_cases
-    where property_id = $property_id
-       or (property_id is null and household_id in (select household_id from home_households))
+-- (a contact's: its job's, case's or complaint's; null for a contact linked to none), and in_scope
+-- says whether the scope ($scope_region, $scope_teams: the user's own) may see that record, by the
+-- one scope rule (a record of no team is in no team's scope).
+-- order by: event_at, lane, event, ref_id
+with dm as (
+    select * from stg_damp_mould_cases where property_id = $property_id
 ),
 
 jobs as (
-    select * from repairs
-    where property_id = $property_id
-       or (property_id is null and household_id in (select household_id from home_households))
+    select * from stg_repairs where property_id = $property_id
 ),
 
 home_complaints as (
-    select * from complaints
-    where property_id = $property_id
-       or (property_id is null and household_id in (select household_id from home_households))
+    select * from stg_complaints where property_id = $property_id
 ),
 
 dm_events as (
@@ -95,12 +87,11 @@ contact_events as (
         'by ' || replace(c.channel, '_', ' ') as detail,
         c.dm_case_id as case_id, c.job_id, c.complaint_id, c.contact_id as ref_id,
         coalesce(rj.team_id, dc.team_id, cc.team_id) as team_id
-    from contacts as c
+    from stg_contacts as c
     left join repairs as rj on rj.job_id = c.job_id
     left join damp_mould_cases as dc on dc.case_id = c.dm_case_id
     left join complaints as cc on cc.complaint_id = c.complaint_id
     where c.property_id = $property_id
-       or (c.property_id is null and c.household_id in (select household_id from home_households))
 ),
 
 complaint_events as (
@@ -138,14 +129,21 @@ survey_events as (
     where j.job_id is not null or c.complaint_id is not null
 ),
 
-final as (
+events as (
     select * from dm_events
     union all select * from job_events
     union all select * from appointment_events
     union all select * from contact_events
     union all select * from complaint_events
     union all select * from survey_events
+),
+
+final as (
+    select
+        e.*,
+        in_scope(h.region, e.team_id, $scope_region, cast($scope_teams as varchar[])) as in_scope
+    from events as e
+    left join properties as h on h.property_id = $property_id
 )
 
 select * from final
-order by event_at, lane, event, ref_id

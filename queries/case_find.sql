@@ -3,6 +3,9 @@
 -- Case page needs to find its story: the home, the household, the owning team and its region.
 -- vulnerable_household: the household is vulnerable by the rule of kpis.md, as known on $as_of
 -- (the flag only: the nature of a vulnerability is never shown on the Case page).
+-- in_view: the view's scope ($scope_region, $scope_teams) counts it; in_user_scope: the user's own
+-- scope ($allowed_region, $allowed_teams) may see it at all (the one scope rule, in_scope).
+-- order by: kind, id
 with damp_mould as (
     select
         'dm' as kind,
@@ -11,7 +14,7 @@ with damp_mould as (
         c.household_id,
         c.team_id,
         c.reported_at as started_at
-    from damp_mould_cases as c
+    from stg_damp_mould_cases as c
     where c.case_id = $case_id
 ),
 
@@ -23,7 +26,7 @@ jobs as (
         j.household_id,
         j.team_id,
         j.reported_at as started_at
-    from repairs as j
+    from stg_repairs as j
     where j.job_id = $case_id
 ),
 
@@ -35,7 +38,7 @@ complaint as (
         c.household_id,
         c.team_id,
         c.received_at as started_at
-    from complaints as c
+    from stg_complaints as c
     where c.complaint_id = $case_id
 ),
 
@@ -49,7 +52,7 @@ final as (
     select
         f.kind,
         f.id,
-        coalesce(f.property_id, hh.property_id) as property_id,
+        f.property_id,
         f.household_id,
         f.team_id,
         t.team_name,
@@ -62,14 +65,13 @@ final as (
         p.build_year,
         p.epc_rating,
         f.started_at,
-        belongs_to_vulnerable_household(
-            f.household_id, coalesce(f.property_id, hh.property_id), f.started_at, cast($as_of as date)
-        ) as vulnerable_household
+        belongs_to_vulnerable_household(f.household_id, f.property_id, f.started_at, cast($as_of as date))
+            as vulnerable_household,
+        in_scope(p.region, f.team_id, $scope_region, cast($scope_teams as varchar[])) as in_view,
+        in_scope(p.region, f.team_id, $allowed_region, cast($allowed_teams as varchar[])) as in_user_scope
     from found as f
-    left join households as hh on hh.household_id = f.household_id
-    left join properties as p on p.property_id = coalesce(f.property_id, hh.property_id)
+    left join properties as p on p.property_id = f.property_id
     left join teams as t on t.team_id = f.team_id
 )
 
 select * from final
-order by kind, id

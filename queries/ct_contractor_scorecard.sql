@@ -19,6 +19,7 @@
 -- completed job, appointment or survey in the window in scope. Appointments, surveys and
 -- follow-on jobs are searched through the jobs they belong to, in the whole extract.
 -- Used by housing_assurance.contractors.contractor_scorecard.
+-- order by: as_of, on_time_pct nulls last, jobs_completed desc, contractor_name, contractor_id
 with windows as (
     select
         as_of,
@@ -29,8 +30,8 @@ with windows as (
 
 jobs_in_scope as (
     select j.*
-    from repairs as j
-    where in_scope(j.home_region, j.team_id, $scope_region, cast($scope_teams as varchar[]))
+    from stg_repairs as j
+    where in_scope(j.region, j.team_id, $scope_region, cast($scope_teams as varchar[]))
 ),
 
 completed as (
@@ -43,7 +44,7 @@ completed as (
         coalesce(j.completed_at <= j.target_at, false) as is_on_time
     from windows as w
     inner join jobs_in_scope as j
-        on j.priority in ('emergency', 'urgent', 'routine')
+        on j.is_responsive
         and j.completed_at >= w.window_start
         and j.completed_at < w.week_end
 ),
@@ -148,4 +149,3 @@ final as (
 )
 
 select * from final
-order by as_of, on_time_pct nulls last, jobs_completed desc, contractor_name, contractor_id

@@ -5,13 +5,14 @@
 -- is_on_time: acknowledged before E and on or before the deadline date. A missing acknowledgement
 -- misses it, even when the stage was responded to or the complaint withdrawn in time: the KPI counts
 -- acknowledgements, and withdrawal has no timestamp to judge it by.
+-- order by: as_of, is_on_time, ack_due_on, stage_started_at, id
 with weeks as (
     select * from reporting_weeks($as_of_dates)
 ),
 
 complaints_in_scope as (
     select *
-    from complaints_at_homes as c
+    from stg_complaints as c
     where in_scope(c.region, c.team_id, $scope_region, cast($scope_teams as varchar[]))
 ),
 
@@ -68,4 +69,3 @@ final as (
 )
 
 select * from final
-order by as_of, is_on_time, ack_due_on, stage_started_at, id

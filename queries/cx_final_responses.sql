@@ -4,13 +4,14 @@
 -- has_decided_outcome: outcome not null and not withdrawn (cx.upheld_pct's denominator);
 -- is_upheld: upheld or partly_upheld. outcome and compensation_offered_gbp carry no time of their own,
 -- so they are taken as they stand in the extract (cx.compensation_offered_gbp sums every row, null as 0).
+-- order by: as_of, final_response_at, id
 with weeks as (
     select * from reporting_weeks($as_of_dates)
 ),
 
 complaints_in_scope as (
     select *
-    from complaints_at_homes as c
+    from stg_complaints as c
     where in_scope(c.region, c.team_id, $scope_region, cast($scope_teams as varchar[]))
 ),
 
@@ -52,4 +53,3 @@ final as (
 )
 
 select * from final
-order by as_of, final_response_at, id

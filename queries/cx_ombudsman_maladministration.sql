@@ -1,13 +1,14 @@
 -- One row per complaint with a Housing Ombudsman finding of severe maladministration or maladministration
 -- determined in the financial year to date, per as-of date, in scope: ombudsman_determined_at (a date)
 -- from 1 April up to E, i.e. on or before D. ombudsman_outcome has no time of its own: taken as it stands.
+-- order by: as_of, ombudsman_determined_at, id
 with weeks as (
     select * from reporting_weeks($as_of_dates)
 ),
 
 complaints_in_scope as (
     select *
-    from complaints_at_homes as c
+    from stg_complaints as c
     where in_scope(c.region, c.team_id, $scope_region, cast($scope_teams as varchar[]))
 ),
 
@@ -43,4 +44,3 @@ final as (
 )
 
 select * from final
-order by as_of, ombudsman_determined_at, id

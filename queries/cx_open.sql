@@ -8,13 +8,14 @@
 -- i.e. the deadline date is on or before D (an action any time on the deadline date still meets it).
 -- is_vulnerable_household (vu.open_complaints_vulnerable): by the household, or where the complaint has
 -- none, by the households whose tenancy at its property covers the received date.
+-- order by: as_of, response_due_on nulls last, received_at, id
 with weeks as (
     select * from reporting_weeks($as_of_dates)
 ),
 
 complaints_in_scope as (
     select *
-    from complaints_at_homes as c
+    from stg_complaints as c
     where in_scope(c.region, c.team_id, $scope_region, cast($scope_teams as varchar[]))
 ),
 
@@ -94,4 +95,3 @@ final as (
 )
 
 select * from final
-order by as_of, response_due_on nulls last, received_at, id

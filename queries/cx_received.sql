@@ -2,13 +2,14 @@
 -- Window: received_at in [least(week start, FY start), E). in_week: received in D-6 .. D
 -- (cx.stage1_received); in_fytd: received from 1 April up to E (cx.stage1_per_1000_homes_fytd).
 -- A complaint's property is its property_id or, where null, its household's property.
+-- order by: as_of, received_at, id
 with weeks as (
     select * from reporting_weeks($as_of_dates)
 ),
 
 complaints_in_scope as (
     select *
-    from complaints_at_homes as c
+    from stg_complaints as c
     where in_scope(c.region, c.team_id, $scope_region, cast($scope_teams as varchar[]))
 ),
 
@@ -43,4 +44,3 @@ final as (
 )
 
 select * from final
-order by as_of, received_at, id

@@ -8,13 +8,14 @@
 -- Withdrawn complaints are counted like any other: the KPIs are defined by the response timestamps.
 -- The deadline is taken from received_at as recorded, even in the impossible order of a complaint received
 -- after its response (a data-quality warning): the response is in the window, so it is counted.
+-- order by: as_of, is_on_time, days_late desc nulls first, stage1_responded_at, id
 with weeks as (
     select * from reporting_weeks($as_of_dates)
 ),
 
 complaints_in_scope as (
     select *
-    from complaints_at_homes as c
+    from stg_complaints as c
     where in_scope(c.region, c.team_id, $scope_region, cast($scope_teams as varchar[]))
 ),
 
@@ -70,4 +71,3 @@ final as (
 )
 
 select * from final
-order by as_of, is_on_time, days_late desc nulls first, stage1_responded_at, id

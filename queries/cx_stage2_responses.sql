@@ -6,13 +6,14 @@
 -- A response whose stage 2 request is missing or recorded at or after E (an impossible order, a
 -- data-quality warning) is still counted, as the response is in the window, but has no stage 2 deadline
 -- at E (a stage 2 requested at or after E has not been requested), so it is not on time.
+-- order by: as_of, is_on_time, days_late desc nulls first, stage2_responded_at, id
 with weeks as (
     select * from reporting_weeks($as_of_dates)
 ),
 
 complaints_in_scope as (
     select *
-    from complaints_at_homes as c
+    from stg_complaints as c
     where in_scope(c.region, c.team_id, $scope_region, cast($scope_teams as varchar[]))
 ),
 
@@ -68,4 +69,3 @@ final as (
 )
 
 select * from final
-order by as_of, is_on_time, days_late desc nulls first, stage2_responded_at, id

@@ -2,13 +2,14 @@
 -- (whichever window starts first), per as-of date, in scope.
 -- in_week / in_fytd say which window the case falls in; is_repeat: the home had another case
 -- reported in the 365 days before this one, or this case reopens an earlier one.
+-- order by: as_of, reported_at, id
 with weeks as (
     select * from reporting_weeks($as_of_dates)
 ),
 
 cases_in_scope as (
     select *
-    from damp_mould_cases_at_homes as c
+    from stg_damp_mould_cases as c
     where in_scope(c.region, c.team_id, $scope_region, cast($scope_teams as varchar[]))
 ),
 
@@ -32,7 +33,7 @@ earlier_case_at_home as (
         r.as_of,
         r.case_id
     from reported as r
-    inner join damp_mould_cases_at_homes as earlier
+    inner join stg_damp_mould_cases as earlier
         on earlier.property_id = r.property_id
         and earlier.case_id <> r.case_id
         and earlier.reported_at >= r.reported_at - interval 365 day
@@ -60,4 +61,3 @@ final as (
 )
 
 select * from final
-order by as_of, reported_at, id

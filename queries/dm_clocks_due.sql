@@ -2,13 +2,14 @@
 -- (D-6 00:00 <= due_by < E), per as-of date, in scope. meets: the clock's action happened
 -- at or before the deadline (and before E: nothing at or after E is known at E).
 -- The clocks and their deadlines are built once, in _setup.sql (dm_case_clocks).
+-- order by: as_of, clock, meets, due_by, id
 with weeks as (
     select * from reporting_weeks($as_of_dates)
 ),
 
 cases_in_scope as (
     select *
-    from damp_mould_cases_at_homes as c
+    from stg_damp_mould_cases as c
     where in_scope(c.region, c.team_id, $scope_region, cast($scope_teams as varchar[]))
 ),
 
@@ -43,4 +44,3 @@ final as (
 )
 
 select * from final
-order by as_of, clock, meets, due_by, id

@@ -1,13 +1,14 @@
 -- One row per damp and mould case open at the end of the week (E), per as-of date, in scope.
 -- Open at E: reported before E and not closed before E (timestamps, never the status column).
 -- Flags: the open-case KPIs (emergency, unassessed, vulnerable household, overdue, no job) filter on them.
+-- order by: as_of, first_breached_due_by nulls last, reported_at, id
 with weeks as (
     select * from reporting_weeks($as_of_dates)
 ),
 
 cases_in_scope as (
     select *
-    from damp_mould_cases_at_homes as c
+    from stg_damp_mould_cases as c
     where in_scope(c.region, c.team_id, $scope_region, cast($scope_teams as varchar[]))
 ),
 
@@ -74,4 +75,3 @@ final as (
 )
 
 select * from final
-order by as_of, first_breached_due_by nulls last, reported_at, id

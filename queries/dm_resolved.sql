@@ -1,12 +1,13 @@
 -- One row per damp and mould case resolved in the week, per as-of date, in scope,
 -- with the days (fractional) from report to resolution.
+-- order by: as_of, days_to_resolve desc, id
 with weeks as (
     select * from reporting_weeks($as_of_dates)
 ),
 
 cases_in_scope as (
     select *
-    from damp_mould_cases_at_homes as c
+    from stg_damp_mould_cases as c
     where in_scope(c.region, c.team_id, $scope_region, cast($scope_teams as varchar[]))
 ),
 
@@ -30,4 +31,3 @@ final as (
 )
 
 select * from final
-order by as_of, days_to_resolve desc, id

@@ -6,6 +6,7 @@
 -- attributes and household size carry no time of their own and are taken as they stand.
 -- $max_homes (null = every home): about this many homes per date, a fixed sample drawn from
 -- the md5 of property_id (the same at every run), so a large landlord's training stays fast.
+-- order by: as_of, property_id
 with dates as (
     select
         as_of,
@@ -34,10 +35,9 @@ homes_in_stock as (
         upper(p.epc_rating) as epc_rating,
         p.bedrooms
     from dates as d
-    inner join properties as p
-        on (p.in_stock_from is null or p.in_stock_from <= d.as_of)
-        and (p.in_stock_to is null or p.in_stock_to > d.as_of)
-    where p.tenure in ('general_needs', 'supported', 'older_persons', 'shared_ownership')
+    inner join stg_properties as p
+        on in_stock_on(p.in_stock_from, p.in_stock_to, d.as_of)
+    where p.counts_as_home
 ),
 
 -- A fixed draw per home from its property id: the same sample of homes at every run.
@@ -74,31 +74,31 @@ home_ids as materialized (
 jobs_in_span as (
     select
         r.job_id,
-        r.home_id as property_id,
+        r.property_id,
         r.parent_job_id,
         r.reported_at,
         r.cancelled_at,
         lower(r.category) as category
-    from repairs as r
+    from stg_repairs as r
     inner join span as s
         on r.reported_at >= s.looks_back_to
         and r.reported_at < s.known_before
-    where r.priority in ('emergency', 'urgent', 'routine')
-      and r.home_id in (select property_id from home_ids)
+    where r.is_responsive
+      and r.property_id in (select property_id from home_ids)
 ),
 
 -- Responsive jobs completed late enough to make a job in the span a repeat.
 completions as (
     select
-        r.home_id as property_id,
+        r.property_id,
         lower(r.category) as category,
         r.completed_at
-    from repairs as r
+    from stg_repairs as r
     inner join span as s
         on r.completed_at >= s.looks_back_to - interval 30 day
         and r.completed_at < s.known_before
-    where r.priority in ('emergency', 'urgent', 'routine')
-      and r.home_id in (select property_id from home_ids)
+    where r.is_responsive
+      and r.property_id in (select property_id from home_ids)
 ),
 
 -- A repeat: a follow-on job, or the same category at the same home completed in the 30 days
@@ -147,17 +147,17 @@ repair_counts as (
 damp_history as (
     select
         d.as_of,
-        c.home_id as property_id,
+        c.property_id,
         count(*) filter (where c.reported_at >= d.known_before - interval 365 day) as dm_cases_1y,
         count(*) filter (where c.reported_at < d.known_before - interval 365 day) as dm_cases_before_1y,
         date_diff('day', max(c.reported_at), d.known_before) as days_since_dm_case,
         bool_or(c.closed_at is null or c.closed_at >= d.known_before) as has_open_dm_case,
         max(struct_pack(reported_at := c.reported_at, case_id := c.case_id)).case_id as latest_case_id
     from homes as d
-    inner join damp_mould_cases as c
-        on c.home_id = d.property_id
+    inner join stg_damp_mould_cases as c
+        on c.property_id = d.property_id
         and c.reported_at < d.known_before
-    group by d.as_of, c.home_id, d.known_before
+    group by d.as_of, c.property_id, d.known_before
 ),
 
 contacts_in_span as (
@@ -268,4 +268,3 @@ final as (
 )
 
 select * from final
-order by as_of, property_id

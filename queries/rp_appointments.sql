@@ -8,6 +8,7 @@
 -- for the whole landlord only.
 -- Behind: rp.no_access_pct (is_no_access) and rp.landlord_missed_pct (is_landlord_missed:
 -- cancelled_by_landlord or missed_by_operative).
+-- order by: as_of, slot_start, id
 with weeks as (
     select * from reporting_weeks($as_of_dates)
 ),
@@ -15,7 +16,7 @@ with weeks as (
 appointments_in_scope as (
     select
         a.*,
-        j.home_id as property_id,
+        j.property_id,
         j.region,
         j.area,
         j.team_id,
@@ -26,7 +27,7 @@ appointments_in_scope as (
         j.category,
         j.reported_at
     from appointments as a
-    left join repair_jobs as j on j.job_id = a.job_id
+    left join stg_repairs as j on j.job_id = a.job_id
     where in_scope(j.region, j.team_id, $scope_region, cast($scope_teams as varchar[]))
 ),
 
@@ -57,4 +58,3 @@ final as (
 )
 
 select * from final
-order by as_of, slot_start, id

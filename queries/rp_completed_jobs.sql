@@ -13,13 +13,14 @@
 --   - is_in_house is null when the job's contractor is not in the contractors table: the job
 --     counts in the rp.* figures but in neither ct.* split;
 --   - days_late is max(completed_at - target_at, 0) in fractional days, for the drill-down only.
+-- order by: as_of, days_late desc, reported_at, id
 with weeks as (
     select * from reporting_weeks($as_of_dates)
 ),
 
 jobs as (
     select *
-    from repair_jobs as j
+    from stg_repairs as j
     where j.is_responsive
       and in_scope(j.region, j.team_id, $scope_region, cast($scope_teams as varchar[]))
 ),
@@ -48,7 +49,7 @@ final as (
     select
         c.as_of,
         c.job_id as id,
-        c.home_id as property_id,
+        c.property_id,
         c.region,
         c.area,
         c.team_id,
@@ -67,7 +68,7 @@ final as (
         c.completion_verified,
         c.source_system,
         c.cost_gbp,
-        is_rented_tenure(c.tenure) as is_rented_home,
+        c.is_rented_home,
         coalesce(c.completed_at <= c.target_at, false) as is_on_time,
         is_first_time_fix(c.attended_appointments, c.follow_on_jobs) as is_first_time_fix,
         c.completion_verified is distinct from true as is_unverified,
@@ -76,4 +77,3 @@ final as (
 )
 
 select * from final
-order by as_of, days_late desc, reported_at, id

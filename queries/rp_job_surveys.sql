@@ -5,6 +5,7 @@
 -- has no region, team or contractor: it counts for the whole landlord only, in neither
 -- contractor split.
 -- Behind: rp.satisfaction_pct and ct.in_house_satisfaction_pct / ct.external_satisfaction_pct.
+-- order by: as_of, responded_at, id
 with weeks as (
     select * from reporting_weeks($as_of_dates)
 ),
@@ -12,7 +13,7 @@ with weeks as (
 surveys_in_scope as (
     select
         s.*,
-        j.home_id as property_id,
+        j.property_id,
         j.region,
         j.area,
         j.team_id,
@@ -24,7 +25,7 @@ surveys_in_scope as (
         j.reported_at,
         j.completed_at
     from surveys as s
-    left join repair_jobs as j on j.job_id = s.job_id
+    left join stg_repairs as j on j.job_id = s.job_id
     where s.job_id is not null
       and in_scope(j.region, j.team_id, $scope_region, cast($scope_teams as varchar[]))
 ),
@@ -55,4 +56,3 @@ final as (
 )
 
 select * from final
-order by as_of, responded_at, id

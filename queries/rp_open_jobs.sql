@@ -7,13 +7,14 @@
 -- Behind: rp.open_jobs, rp.open_overdue_jobs (is_overdue), rp.repeat_contact_open_jobs
 -- (has_three_chases) and vu.open_overdue_jobs_vulnerable (is_overdue and
 -- is_vulnerable_household). Chase contacts are searched in the whole extract, up to E.
+-- order by: as_of, target_at, reported_at, id
 with weeks as (
     select * from reporting_weeks($as_of_dates)
 ),
 
 jobs as (
     select *
-    from repair_jobs as j
+    from stg_repairs as j
     where j.is_responsive
       and in_scope(j.region, j.team_id, $scope_region, cast($scope_teams as varchar[]))
 ),
@@ -37,7 +38,7 @@ chases as (
         count(*) as chases,
         max(c.contacted_at) as last_chased_at
     from open_at_week_end as o
-    inner join contacts as c
+    inner join stg_contacts as c
         on c.job_id = o.job_id
         and c.reason = 'repair_chase'
         and c.contacted_at < o.week_end
@@ -48,7 +49,7 @@ final as (
     select
         o.as_of,
         o.job_id as id,
-        o.home_id as property_id,
+        o.property_id,
         o.region,
         o.area,
         o.team_id,
@@ -65,7 +66,7 @@ final as (
         ch.last_chased_at,
         coalesce(o.target_at < o.week_end, false) as is_overdue,
         coalesce(ch.chases, 0) >= 3 as has_three_chases,
-        belongs_to_vulnerable_household(o.household_id, o.home_id, o.reported_at, o.as_of)
+        belongs_to_vulnerable_household(o.household_id, o.property_id, o.reported_at, o.as_of)
             as is_vulnerable_household,
         o.is_in_house
     from open_at_week_end as o
@@ -73,4 +74,3 @@ final as (
 )
 
 select * from final
-order by as_of, target_at, reported_at, id

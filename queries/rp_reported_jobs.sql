@@ -6,13 +6,14 @@
 -- completed in the 30 days before this job's reported_at (reported_at - 30 days <= completed_at
 -- < reported_at). The earlier job is searched in the whole extract (any team, any region),
 -- whatever its status or cancelled_at; the job itself never counts as its own earlier job.
+-- order by: as_of, reported_at, id
 with weeks as (
     select * from reporting_weeks($as_of_dates)
 ),
 
 jobs as (
     select *
-    from repair_jobs as j
+    from stg_repairs as j
     where in_scope(j.region, j.team_id, $scope_region, cast($scope_teams as varchar[]))
 ),
 
@@ -34,11 +35,11 @@ earlier_jobs as (
         max(e.completed_at) as earlier_completed_at,
         arg_max(e.job_id, e.completed_at) as earlier_job_id
     from reported_in_week as r
-    inner join repairs as e
-        on e.home_id = r.home_id
+    inner join stg_repairs as e
+        on e.property_id = r.property_id
         and e.category = r.category
         and e.job_id <> r.job_id
-        and e.priority in ('emergency', 'urgent', 'routine')
+        and e.is_responsive
         and e.completed_at >= r.reported_at - interval 30 day
         and e.completed_at < r.reported_at
     where r.is_responsive
@@ -49,7 +50,7 @@ final as (
     select
         r.as_of,
         r.job_id as id,
-        r.home_id as property_id,
+        r.property_id,
         r.region,
         r.area,
         r.team_id,
@@ -71,4 +72,3 @@ final as (
 )
 
 select * from final
-order by as_of, reported_at, id

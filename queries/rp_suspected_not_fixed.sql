@@ -6,13 +6,14 @@
 --   - a new responsive job of the same category at the same property (t = reported_at;
 --     any team or region, whatever its status; never the job itself).
 -- Follow-ups are searched in the whole extract. Behind: rp.suspected_not_fixed.
+-- order by: as_of, completed_at, id
 with weeks as (
     select * from reporting_weeks($as_of_dates)
 ),
 
 jobs as (
     select *
-    from repair_jobs as j
+    from stg_repairs as j
     where j.is_responsive
       and in_scope(j.region, j.team_id, $scope_region, cast($scope_teams as varchar[]))
 ),
@@ -36,7 +37,7 @@ chase_follow_ups as (
         k.contact_id as follow_up_id,
         k.contacted_at as follow_up_at
     from completed_in_30_days as c
-    inner join contacts as k
+    inner join stg_contacts as k
         on k.job_id = c.job_id
         and k.reason = 'repair_chase'
         and k.contacted_at > c.completed_at
@@ -52,11 +53,11 @@ new_job_follow_ups as (
         n.job_id as follow_up_id,
         n.reported_at as follow_up_at
     from completed_in_30_days as c
-    inner join repairs as n
-        on n.home_id = c.home_id
+    inner join stg_repairs as n
+        on n.property_id = c.property_id
         and n.category = c.category
         and n.job_id <> c.job_id
-        and n.priority in ('emergency', 'urgent', 'routine')
+        and n.is_responsive
         and n.reported_at > c.completed_at
         and n.reported_at <= c.completed_at + interval 14 day
         and n.reported_at < c.week_end
@@ -82,7 +83,7 @@ final as (
     select
         c.as_of,
         c.job_id as id,
-        c.home_id as property_id,
+        c.property_id,
         c.region,
         c.area,
         c.team_id,
@@ -104,4 +105,3 @@ final as (
 )
 
 select * from final
-order by as_of, completed_at, id

@@ -2,6 +2,7 @@
 -- (R, or under a team scope alone the teams' regions). is_vulnerable_household: a
 -- vulnerability recorded on or before D; has_recent_census: details confirmed within
 -- the 730 days up to D (D-729 .. D).
+-- order by: as_of, has_recent_census, census_completed_on nulls first, id
 with weeks as (
     select * from reporting_weeks($as_of_dates)
 ),
@@ -14,7 +15,7 @@ households_with_region as (
         v.vulnerable_since
     from households as hh
     left join properties as p on p.property_id = hh.property_id
-    left join household_vulnerable_since as v on v.household_id = hh.household_id
+    left join stg_household_vulnerable_since as v on v.household_id = hh.household_id
 ),
 
 final as (
@@ -31,9 +32,7 @@ final as (
     from weeks as w
     inner join households_with_region as h
         on tenancy_covers(h.tenancy_start, h.tenancy_end, w.as_of)
-    where scope_regions($scope_region, cast($scope_teams as varchar[])) is null
-       or list_contains(scope_regions($scope_region, cast($scope_teams as varchar[])), h.region)
+    where in_scope_regions(h.region, $scope_region, cast($scope_teams as varchar[]))
 )
 
 select * from final
-order by as_of, has_recent_census, census_completed_on nulls first, id

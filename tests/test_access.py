@@ -10,9 +10,9 @@ import pytest
 from extract_factory import write_extract
 
 from housing_assurance import audit
-from housing_assurance.access import AccessError, find_user, load_users, narrow, redact, user_scope
+from housing_assurance.access import AccessError, find_user, load_users, redact, user_scope
 from housing_assurance.db import open_extract
-from housing_assurance.kpis import WHOLE_LANDLORD, Scope
+from housing_assurance.scope import WHOLE_LANDLORD, Scope, narrow
 
 ACCESS = """
 [[user]]

@@ -17,12 +17,16 @@ from urllib.parse import unquote
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from housing_assurance import app_support as app
-from housing_assurance import breakdowns, ui
+from housing_assurance import breakdowns, routes
+from housing_assurance import weeks as week_rules
+from housing_assurance.app import data, state, warmup
+from housing_assurance.app.tables import CASE_URL_PATH
 from housing_assurance.db import open_extract
 from housing_assurance.figures import FigureStore
-from housing_assurance.kpis import CATALOGUE, KPIS, Scope, cases, compute
-from housing_assurance.scorecard import HEADLINE
+from housing_assurance.kpis import CATALOGUE, KPIS, cases, compute
+from housing_assurance.scope import Scope
+from housing_assurance.scorecard import HEADLINE, domain_kpis
+from housing_assurance.words import value_text
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 END = date(2026, 11, 23)  # extracted Monday 23 Nov 2026 06:00: the latest complete week ends Sunday 22 Nov
@@ -48,9 +52,9 @@ def demo(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session", autouse=True)
 def app_env(demo):
     """The app serves the small demo, with no background warm-up (a quiet, repeatable CPU)."""
-    saved = {k: os.environ.get(k) for k in (app.DATA_ENV, app.PREFETCH_ENV)}
-    os.environ[app.DATA_ENV] = str(demo)
-    os.environ[app.PREFETCH_ENV] = "0"
+    saved = {k: os.environ.get(k) for k in (data.DATA_ENV, warmup.PREFETCH_ENV)}
+    os.environ[data.DATA_ENV] = str(demo)
+    os.environ[warmup.PREFETCH_ENV] = "0"
     yield
     for k, v in saved.items():
         if v is None:
@@ -66,7 +70,7 @@ def extract(demo):
 
 @pytest.fixture(scope="session")
 def weeks(extract) -> dict[str, date]:
-    w = app.selectable_weeks(extract)
+    w = extract.span().selectable_weeks()
     return {"first": w[-1], "middle": w[len(w) // 2], "last": w[0]}
 
 
@@ -98,7 +102,7 @@ def go(at: AppTest, page: str, **params: str) -> AppTest:
     """Follow a link inside the session: switch page, with the link's page parameters."""
     at.switch_page(PAGES[page])
     for k in list(at.query_params):
-        if k not in app.GLOBAL_PARAMS:
+        if k not in state.GLOBAL_PARAMS:
             del at.query_params[k]
     for k, v in params.items():
         at.query_params[k] = v
@@ -112,7 +116,7 @@ def widget(at: AppTest, key: str):
 
 
 def expected_text(kpi_id: str, value: float | None) -> str:
-    return ui.kpi_value(KPIS[kpi_id], value)
+    return value_text(KPIS[kpi_id], value)
 
 
 def shown_ids(frame) -> list[str]:
@@ -120,7 +124,7 @@ def shown_ids(frame) -> list[str]:
     out = []
     for v in frame["id"].tolist():
         m = re.search(r"case=([^&]*)", str(v))
-        out.append(unquote(m.group(1)) if m and str(v).startswith(ui.CASE_URL_PATH) else str(v))
+        out.append(unquote(m.group(1)) if m and str(v).startswith(CASE_URL_PATH) else str(v))
     return out
 
 
@@ -133,13 +137,13 @@ def rows_expected(kpi_id: str, fig: dict, n_cases: int) -> int:
 
 
 def test_latest_complete_week_is_the_last_sunday_before_the_extract_day():
-    assert app.latest_complete_week(datetime(2026, 11, 23, 6)) == date(2026, 11, 22)  # Monday
-    assert app.latest_complete_week(datetime(2026, 11, 22, 6)) == date(2026, 11, 15)  # Sunday itself: incomplete
-    assert app.latest_complete_week(datetime(2026, 11, 28, 23)) == date(2026, 11, 22)  # Saturday
+    assert week_rules.latest_complete_week(datetime(2026, 11, 23, 6)) == date(2026, 11, 22)  # Monday
+    assert week_rules.latest_complete_week(datetime(2026, 11, 22, 6)) == date(2026, 11, 15)  # Sunday itself: incomplete
+    assert week_rules.latest_complete_week(datetime(2026, 11, 28, 23)) == date(2026, 11, 22)  # Saturday
 
 
 def test_selectable_weeks_run_from_the_first_complete_week_to_the_latest(extract, weeks):
-    w = app.selectable_weeks(extract)
+    w = extract.span().selectable_weeks()
     assert w[0] == date(2026, 11, 22)
     assert all(d.weekday() == 6 for d in w)
     assert w == sorted(w, reverse=True) and len(set(w)) == len(w)
@@ -147,12 +151,13 @@ def test_selectable_weeks_run_from_the_first_complete_week_to_the_latest(extract
 
 
 def test_week_in_a_url_is_checked(extract, weeks):
-    w = app.selectable_weeks(extract)
-    assert app.parse_week(weeks["middle"].isoformat(), w) == (weeks["middle"], None)
-    assert app.parse_week("2026-11-20", w)[0] == date(2026, 11, 15)  # a Friday: its week's Sunday before
-    assert app.parse_week("rubbish", w)[1]
-    assert app.parse_week("2031-01-05", w)[0] == weeks["last"]
-    assert app.parse_week("2001-01-07", w)[0] == weeks["first"]
+    w = extract.span().selectable_weeks()
+    assert week_rules.resolve(weeks["middle"].isoformat(), w) == (weeks["middle"], None)
+    assert week_rules.resolve("2026-11-20", w)[0] == date(2026, 11, 15)  # a Friday: its week's Sunday before
+    assert week_rules.resolve("rubbish", w)[1]
+    assert week_rules.resolve("2031-01-05", w)[0] == weeks["last"]
+    assert week_rules.resolve("2001-01-07", w)[0] == weeks["first"]
+    assert week_rules.resolve("0001-01-01", w)[0] == weeks["first"]  # no date is too early to be read
 
 
 def test_store_equals_kpis_compute(extract, weeks, region_and_team):
@@ -219,7 +224,7 @@ def test_every_page_opens_and_shows_the_figures_of_kpis_compute(extract, weeks, 
         if page == "overview":
             assert set(shown) == {KPIS[i].title for i in HEADLINE}
         elif page in ("dm", "rp", "cx", "ct", "vu"):
-            assert set(shown) == {KPIS[i].title for i in ui.domain_kpis(page)}
+            assert set(shown) == {KPIS[i].title for i in domain_kpis(page)}
         for title, text in shown.items():
             kpi_id = by_title[title]
             assert text == expected_text(kpi_id, figures[kpi_id]["value"]), (page, kpi_id)
@@ -251,7 +256,7 @@ def test_every_drill_down_lists_exactly_the_rows_behind_the_figure(extract, week
     scope = Scope(region=region)
     figures = {r["kpi_id"]: r for r in compute(extract, [as_of], scope).iter_rows(named=True)}
     at = open_app(as_of, region)
-    followed = [("overview", i) for i in HEADLINE] + [(ui.HOME_PAGE[k.domain], k.id) for k in CATALOGUE]
+    followed = [("overview", i) for i in HEADLINE] + [(routes.page_of(k.id).key, k.id) for k in CATALOGUE]
     for page, kpi_id in followed:
         go(at, page, kpi=kpi_id)
         assert at.title[0].value == KPIS[kpi_id].title, (page, kpi_id)
@@ -375,13 +380,13 @@ def test_about_page_shows_tables_and_validation(extract):
     at = open_app(page="about")
     tables = at.dataframe[0].value
     assert set(tables["table"]) == set(extract.sources)
-    findings = app.findings(app.data_key(Path(os.environ[app.DATA_ENV])))
+    findings = data.findings(data.data_key(Path(os.environ[data.DATA_ENV])))
     assert len(at.dataframe[1].value) == len(findings)
 
 
 def test_demo_is_generated_when_the_default_folder_is_empty(tmp_path, monkeypatch):
-    monkeypatch.delenv(app.DATA_ENV)
-    monkeypatch.setattr(app, "PROJECT_ROOT", tmp_path)
+    monkeypatch.delenv(data.DATA_ENV)
+    monkeypatch.setattr(data, "PROJECT_ROOT", tmp_path)
     made = []
 
     def small_demo(folder: Path) -> None:
@@ -390,17 +395,20 @@ def test_demo_is_generated_when_the_default_folder_is_empty(tmp_path, monkeypatc
         made.append(folder)
         generate(folder, homes=200, years=1, seed=5, end=END)
 
-    monkeypatch.setattr(app, "make_demo", small_demo)
-    assert app.needs_demo(app.data_folder())
+    monkeypatch.setattr(data, "make_demo", small_demo)
+    assert data.needs_demo(data.data_folder())
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     assert made == [tmp_path / "data" / "demo"] and (made[0] / "manifest.json").exists()
-    assert not app.needs_demo(app.data_folder())
-    assert not app.needs_demo(tmp_path / "elsewhere")  # only the default folder is ever generated
+    assert not data.needs_demo(data.data_folder())
+    assert not data.needs_demo(tmp_path / "elsewhere")  # only the default folder is ever generated
 
 
 def test_no_page_contains_sql_or_kpi_logic():
+    """Pages lay out blocks: no SQL, no KPI logic, no data shaping (polars) and no URL parsing of their own."""
     for path in Path(APP).parent.glob("pages/*.py"):
         text = path.read_text().lower()
-        assert "select " not in text and ".sql(" not in text and "compute(" not in text, path.name
+        for sign in ("select ", ".sql(", "compute(", "import polars", "query_params", "pl.col("):
+            assert sign not in text, (path.name, sign)
+        assert len(text.splitlines()) <= 30, path.name

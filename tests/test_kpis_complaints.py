@@ -16,7 +16,8 @@ import pytest
 from extract_factory import write_extract
 
 from housing_assurance.db import open_extract
-from housing_assurance.kpis import KPIS, WHOLE_LANDLORD, Scope, cases, compute
+from housing_assurance.kpis import KPIS, cases, compute
+from housing_assurance.scope import WHOLE_LANDLORD, Scope
 
 AS_OF = date(2026, 1, 11)
 E = datetime(2026, 1, 12)  # the end of AS_OF's week

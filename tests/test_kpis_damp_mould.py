@@ -10,7 +10,8 @@ import pytest
 from extract_factory import write_extract
 
 from housing_assurance.db import open_extract
-from housing_assurance.kpis import WHOLE_LANDLORD, Scope, cases, compute
+from housing_assurance.kpis import cases, compute
+from housing_assurance.scope import WHOLE_LANDLORD, Scope
 
 AS_OF = date(2026, 1, 4)
 

@@ -12,7 +12,8 @@ from extract_factory import write_extract
 
 from housing_assurance.contractors import contractor_scorecard
 from housing_assurance.db import open_extract
-from housing_assurance.kpis import CATALOGUE, WHOLE_LANDLORD, Scope, cases, compute, kpi
+from housing_assurance.kpis import CATALOGUE, cases, compute, kpi
+from housing_assurance.scope import WHOLE_LANDLORD, Scope
 
 AS_OF = date(2026, 1, 11)
 E = datetime(2026, 1, 12)

@@ -21,7 +21,7 @@ from extract_factory import write_extract
 from housing_assurance import risk
 from housing_assurance.cli import main
 from housing_assurance.db import open_extract
-from housing_assurance.kpis import Scope
+from housing_assurance.scope import Scope
 
 END = date(2026, 11, 23)
 AS_OF = date(2026, 11, 22)

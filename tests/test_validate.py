@@ -200,13 +200,19 @@ def test_hive_partitions_column_in_folder_names_is_valid(tmp_path):
         ("P1", "North"), ("P2", "South")]
 
 
-def test_folder_value_checks_cast_to_each_contract_type():
-    from housing_assurance.contract import DUCKDB_TYPES
-    from housing_assurance.db import _PARSES_AS
+@pytest.mark.parametrize("contract_type,good,bad", [
+    ("int", "12", "twelve"), ("double", "1.5", "one"), ("bool", "true", "maybe"),
+    ("date", "2026-01-31", "2026-02-31"), ("timestamp", "2026-01-31 10:00:00", "31/01/2026"),
+])
+def test_folder_value_checks_cast_to_each_contract_type(contract_type, good, bad):
+    import duckdb
 
-    assert set(_PARSES_AS) == set(DUCKDB_TYPES) - {"string", "enum"}
-    for contract_type, sql in _PARSES_AS.items():
-        assert f"as {DUCKDB_TYPES[contract_type]})" in sql
+    from housing_assurance.db import run_query
+
+    con = duckdb.connect()
+    parses = [run_query(con, "load/folder_value_parses", {"type": contract_type, "value": v})["parses"][0]
+              for v in (good, bad)]
+    assert parses == [True, False]
 
 
 def test_hive_folder_values_keep_their_text_and_are_cast_to_the_contract(tmp_path):

@@ -1,11 +1,14 @@
-"""Working days: the hand-worked examples of kpis.md, and SQL deadlines equal to Python's."""
+"""Working days and clocks: the hand-worked examples of kpis.md, every day of three years against a
+plain day-by-day count, and the SQL deadlines equal to Python's."""
 
 from datetime import date, datetime, timedelta
 
+import pytest
 from extract_factory import write_extract
 
+from housing_assurance import clocks
 from housing_assurance.db import open_extract
-from housing_assurance.workdays import CLOCK_WORKING_DAYS, add_working_days, hour_deadline
+from housing_assurance.workdays import add_working_days, bank_holidays, is_working_day
 
 
 def test_kpis_md_example_over_christmas():
@@ -20,29 +23,73 @@ def test_easter_2026():
     assert add_working_days(date(2026, 4, 2), 3) == date(2026, 4, 9)
 
 
-def test_day_zero_on_a_saturday():
+def test_day_zero_on_a_saturday_or_a_bank_holiday():
     # Day 0 Sat 21 Nov 2026: the first working day after it is Mon 23 Nov.
     assert add_working_days(date(2026, 11, 21), 1) == date(2026, 11, 23)
     assert add_working_days(date(2026, 11, 21), 5) == date(2026, 11, 27)
+    # Day 0 Christmas Day 2025 (Thu, a bank holiday; Boxing Day too): Mon 29, Tue 30 Dec.
+    assert add_working_days(date(2025, 12, 25), 2) == date(2025, 12, 30)
 
 
 def test_landlord_closures_extend_only_what_they_are_given():
     # With 29 Dec 2025 closed: 22, 23, 24, 30, 31 Dec -> Wed 31 Dec.
     assert add_working_days(date(2025, 12, 19), 5, [date(2025, 12, 29)]) == date(2025, 12, 31)
+    assert not is_working_day(date(2025, 12, 29), [date(2025, 12, 29)])
+    assert is_working_day(date(2025, 12, 29))
 
 
-def test_hour_clock_runs_through_the_weekend():
-    assert hour_deadline(datetime(2026, 1, 3, 10), 24) == datetime(2026, 1, 4, 10)
+def _counted(day0: date, n: int, closed: set[date]) -> date:
+    """The rule as kpis.md says it, one day at a time (an independent check of workdays.py)."""
+    day, counted = day0, 0
+    while counted < n:
+        day += timedelta(days=1)
+        if day.weekday() < 5 and day not in closed:
+            counted += 1
+    return day
 
 
-def test_sql_deadlines_equal_python_for_every_day_of_three_years(tmp_path):
+def test_every_day_of_three_years_matches_a_plain_count():
+    closures = (date(2025, 12, 29), date(2025, 12, 30), date(2026, 12, 29))
+    holidays = set(bank_holidays())
+    for i in range(3 * 366):
+        d = date(2024, 10, 1) + timedelta(days=i)
+        for n in clocks.working_day_lengths():
+            assert add_working_days(d, n) == _counted(d, n, holidays), (d, n)
+            assert add_working_days(d, n, closures) == _counted(d, n, holidays | set(closures)), (d, n)
+
+
+def test_sql_deadlines_equal_python_for_every_clock_and_day(tmp_path):
     closures = (date(2025, 12, 29), date(2025, 12, 30), date(2026, 12, 29))
     extract = open_extract(write_extract(tmp_path), closures=closures)
     days = [date(2024, 10, 1) + timedelta(days=i) for i in range(3 * 366)]
-    for n in CLOCK_WORKING_DAYS:
-        got = extract.sql(
-            "select d, awaab_deadline(d, $n) as awaab, chc_deadline(d, $n) as chc "
-            "from (select unnest($days::date[]) as d) order by d", n=n, days=days)
-        for d, awaab, chc in got.iter_rows():
-            assert awaab == add_working_days(d, n), (d, n)
-            assert chc == add_working_days(d, n, closures), (d, n)
+    for c in clocks.CLOCKS.values():
+        if c.unit != "working_days":
+            continue
+        got = extract.sql("select d, working_day_deadline($clock, d) as due from (select unnest($days::date[]) as d) "
+                          "order by d", clock=c.code, days=days)
+        for d, due in got.iter_rows():
+            assert due == add_working_days(d, c.length, closures if c.calendar == "chc" else ()), (c.code, d)
+
+
+def test_every_clock_the_sql_names_is_in_clocks_py():
+    """A clock named in SQL but missing from clocks.py would silently never fall due."""
+    import re
+
+    from housing_assurance.db import QUERIES_DIR
+
+    named = set()
+    for path in QUERIES_DIR.rglob("*.sql"):
+        text = path.read_text()
+        named |= set(re.findall(r"(?:working_day_deadline|clock_length)\('([a-z0-9_]+)'", text))
+        named |= set(re.findall(r"with_extension\([^)]*'([a-z0-9_]+)'\)", text))
+    assert named, "the SQL names no clock: the pattern above is out of date"
+    assert named <= set(clocks.CLOCKS), named - set(clocks.CLOCKS)
+    assert set(clocks.CLOCKS) <= named, set(clocks.CLOCKS) - named  # no clock defined and never used
+
+
+@pytest.mark.parametrize("code,title", [("investigated_10wd", "Investigated within 10 working days"),
+                                        ("not_a_clock", "not_a_clock")])
+def test_clock_titles_and_short_names(code, title):
+    assert clocks.title(code) == title
+    assert clocks.short_names("investigated_10wd, summary_3wd") == (
+        "investigated in 10 working days; summary in 3 working days")

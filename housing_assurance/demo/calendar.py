@@ -5,9 +5,8 @@ Everything inside the generator is numpy int64: timestamps are seconds since
 missing value or an event that has not happened; because it is a huge number,
 "happened by the extraction time" is simply ``t <= horizon``.
 
-Working-day deadlines come from the same bank-holiday calendar as
-``housing_assurance.workdays`` (tests check they agree), looked up for millions
-of rows at once with ``searchsorted`` instead of a Python loop per row.
+Working-day deadlines come from ``housing_assurance.workdays``, the one definition
+of working days, applied to millions of rows at once.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from housing_assurance.workdays import bank_holidays
+from housing_assurance.workdays import add_working_days_array, bank_holidays, is_working_day_array
 
 DAY = 86_400
 HOUR = 3_600
@@ -89,8 +88,7 @@ class Calendar:
         days = np.arange(lo, hi, dtype=np.int64)
         hol = np.array(sorted(day_number(d) for d in bank_holidays()), dtype=np.int64)
         self.holidays = hol[(hol >= lo) & (hol < hi)]
-        work = (weekday(days) < 5) & ~np.isin(days, self.holidays)
-        self.working_days = days[work]
+        self.working_days = days[is_working_day_array(days.astype("datetime64[D]"))]
 
     @property
     def n_days(self) -> int:
@@ -101,12 +99,10 @@ class Calendar:
         return np.arange(self.start_day, self.end_day, dtype=np.int64)
 
     def add_working_days(self, day0: np.ndarray, n: np.ndarray | int) -> np.ndarray:
-        """The Nth working day after day 0, for arrays (N = 0 gives day 0 itself)."""
+        """The Nth working day after day 0, for arrays of day numbers (N = 0 gives day 0 itself)."""
         day0 = np.asarray(day0, dtype=np.int64)
-        n = np.broadcast_to(np.asarray(n, dtype=np.int64), day0.shape)
-        pos = np.searchsorted(self.working_days, day0, side="right") + n - 1
-        pos = np.clip(pos, 0, len(self.working_days) - 1)
-        return np.where(n > 0, self.working_days[pos], day0)
+        found = add_working_days_array(day0.astype("datetime64[D]"), np.broadcast_to(n, day0.shape))
+        return found.astype(np.int64)
 
     def next_working_day(self, days: np.ndarray) -> np.ndarray:
         """The day itself when it is a working day, else the next one."""

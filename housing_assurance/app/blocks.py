@@ -1,0 +1,415 @@
+"""The blocks pages are made of: KPI tiles, trends, breakdowns, the cases behind a figure, exception
+tables, and the comparisons of the contractor and vulnerability pages. Every figure comes from the KPI
+functions (through the figure store, which equals kpis.compute), every list of cases from kpis.cases,
+every chart from charts.py, every word from words.py.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import timedelta
+from urllib.parse import urlencode
+
+import polars as pl
+import streamlit as st
+
+from housing_assurance import charts, routes
+from housing_assurance.app import data, warmup
+from housing_assurance.app.shell import audit_export, audit_once, scope_words, sees_details
+from housing_assurance.app.state import WIDGET, View, page_param, write_url
+from housing_assurance.app.tables import MONEY, NAV, case_table, column_config, for_csv, grid
+from housing_assurance.breakdowns import cases_behind_bar, dimensions_for
+from housing_assurance.contractors import SCORECARD_COLUMNS
+from housing_assurance.kpis import KPIS, Kpi
+from housing_assurance.scorecard import HEADLINE
+from housing_assurance.targets import status, targets
+from housing_assurance.words import change, date_text, rows_noun, target_text, value_text, week_text
+
+
+def page_url(page: str, view: View, **params: str | None) -> str:
+    """A page of this app with this view, as a relative URL (for links inside tables)."""
+    return f"{routes.href(page)}?{urlencode(view.params(**params))}"
+
+
+def figure_rows(k: Kpi, fig: dict) -> int | None:
+    """How many rows the figure's drill-down lists (None when the figure does not say)."""
+    if k.kind == "pct":
+        return fig["denominator"]
+    if k.kind == "per_1000_homes":
+        return fig["numerator"]
+    if k.kind == "count":
+        return int(fig["value"] or 0)
+    return None
+
+
+def see_rows(k: Kpi, n: int | None) -> str:
+    """The tile's link: 'See the 12 cases', 'No jobs to list'."""
+    if n is None:
+        return f"See the {rows_noun(k)}"
+    if n == 0:
+        return f"No {rows_noun(k)} to list"
+    return f"See the {n:,} {rows_noun(k, n)}"
+
+
+def kpi_tiles(view: View, kpi_ids: list[str] | tuple[str, ...], page: str, per_row: int = 4,
+              by_domain: bool = False) -> None:
+    """A tile per KPI: value, RAG with word and symbol, target, change since last week, 13-week
+    sparkline and a link to the cases behind the figure (grouped under domain headings if asked)."""
+    card = data.scorecard(view, kpi_ids)
+    groups = card.partition_by("domain", maintain_order=True) if by_domain else [card]
+    for group in groups:
+        if by_domain:
+            st.markdown(f"##### {group['domain'][0]}")
+        rows = list(group.iter_rows(named=True))
+        for start in range(0, len(rows), per_row):
+            cols = st.columns(per_row)
+            for col, r in zip(cols, rows[start:start + per_row], strict=False):
+                with col, st.container(border=True):
+                    _tile(view, r, page)
+
+
+def _tile(view: View, r: dict, page: str) -> None:
+    k = KPIS[r["kpi_id"]]
+    st.markdown(f'<div class="kpi-title">{html.escape(k.title)}</div>', unsafe_allow_html=True)
+    # st.metric colours its arrow from an ASCII sign, so the change is worded with "-" here.
+    moved = change(k, r["change"], r["higher_is_better"], minus="-", arrow=False)
+    if moved.direction == "same":
+        delta, colour, arrow = moved.text, "off", "off"
+    else:
+        delta = None if r["change"] is None else moved.text
+        colour = {True: "normal", False: "inverse"}.get(r["higher_is_better"], "off")
+        arrow = "auto"
+    st.metric(k.title, value_text(k, r["value"]), delta=delta, delta_color=colour, delta_arrow=arrow,
+              help=f"KPI id: {k.id}", label_visibility="collapsed")
+    shown = status(r["rag"], r["value"])
+    st.badge(f"{shown.symbol} {shown.word}" + (" this week" if r["value"] is None else ""), color=shown.badge)
+    goal = targets().get(k.id)
+    detail = f"Target {target_text(k, goal)}" if target_text(k, goal) else "A volume: no target"
+    if k.kind == "pct" and r["denominator"]:
+        detail += f" · {r['numerator']:,} of {r['denominator']:,}"
+    elif k.kind == "per_1000_homes" and r["denominator"]:
+        detail += f" · {r['numerator']:,} over {r['denominator']:,} homes"
+    st.caption(detail)
+    dates = r["history_as_of"]
+    words = f"{k.title}, weekly, {date_text(dates[0])} to {date_text(dates[-1])}" if dates else k.title
+    st.markdown(f'<div class="spark">{charts.sparkline_svg(r["history"], label=words)}</div>',
+                unsafe_allow_html=True)
+    st.page_link(routes.PAGE[page].file, label=see_rows(k, figure_rows(k, r)) + " →",
+                 query_params=view.params(kpi=k.id))
+
+
+def drilldown(view: View, page: str) -> None:
+    """The cases behind one figure (or one bar of a breakdown): exactly kpis.cases for the week and scope."""
+    kpi_id = page_param("kpi")
+    k = KPIS[kpi_id]
+    by, value = page_param("by"), page_param("value")
+    sensitive = sees_details(page)
+    back = {"breakdown": kpi_id, "by": by} if by and value is not None else {}
+    back_to = "the overview" if page == "overview" else routes.PAGE[page].title
+    st.page_link(routes.PAGE[page].file, label=f"← Back to {back_to}", query_params=view.params(**back))
+    st.title(k.title)
+    st.markdown(f"**{scope_words(view)}** · {week_text(view.as_of)}")
+    fig = data.figures(view, [kpi_id]).row(0, named=True)
+    rows = data.cases(view.key, view.as_of, kpi_id, *view.scope_args)
+    statement = _figure_statement(k, fig, len(rows))
+    if by and value is not None:
+        if by not in rows.columns or (by == "vulnerability_type" and not sensitive):
+            st.error(f"These cases cannot be split by “{by}”.")
+            return
+        label = _bar_label(view, kpi_id, by, value)
+        total = len(rows)
+        rows = cases_behind_bar(rows, by, value)
+        dim = dimensions_for(data.store(view.key), kpi_id, True)[by].lower()
+        statement = (f"Only the {rows_noun(k)} whose {dim} is **{label}**: **{len(rows):,}** of the {total:,} behind "
+                     f"the figure ({value_text(k, fig['value'])} for {scope_words(view).lower()}).")
+        if k.kind == "pct" and len(rows):
+            met = int(rows["meets"].sum())
+            statement += f" {met:,} of them meet it: {100 * met / len(rows):.1f}%."
+    st.markdown(statement)
+    audit_once(view, "drill_down", kpi_id + (f" by {by} = {value}" if by and value is not None else ""))
+    case_table(view, rows, k, name=f"drill:{kpi_id}", file_stub=f"{kpi_id}_{view.as_of}", sensitive_allowed=sensitive,
+               height=min(40 + 35 * max(len(rows), 1), 700))
+    write_url(view, kpi=kpi_id, by=by, value=value)
+
+
+def _bar_label(view: View, kpi_id: str, by: str, key: str) -> str:
+    frame = data.breakdown(view, kpi_id, by).filter(pl.col("key") == key)
+    return frame["label"][0] if len(frame) else key
+
+
+def _figure_statement(k: Kpi, fig: dict, n: int) -> str:
+    value = value_text(k, fig["value"])
+    noun = rows_noun(k)
+    if k.kind == "pct":
+        if not fig["denominator"]:
+            return f"**{value}**: no {noun} this week, so there is no percentage."
+        misses = fig["denominator"] - fig["numerator"]
+        return (f"**{value}**: {fig['numerator']:,} of {fig['denominator']:,} {noun} meet it (*Meets* ticked); "
+                f"{misses:,} do not. All **{n:,}** are listed.")
+    if k.kind == "per_1000_homes":
+        return (f"**{value}** per 1,000 homes: {fig['numerator']:,} {noun} over {fig['denominator']:,} homes in "
+                f"stock. The **{n:,}** {noun} are listed.")
+    if k.kind == "median":
+        return f"**{value}**: the median over the **{n:,}** {noun} listed."
+    if k.kind == "mean":
+        return f"**{value}**: the average over the **{n:,}** {noun} listed."
+    if k.kind in ("sum", "sum_gbp"):
+        return f"**{value}**: the total over the **{n:,}** rows listed."
+    return f"**{value}** {k.title[:1].lower() + k.title[1:]}. All **{n:,}** are listed, oldest or most overdue first."
+
+
+def exception_table(view: View, kpi_id: str, title: str, page: str, limit: int | None = None) -> None:
+    """A KPI's case list shown on its page (breaches, overdue work), oldest or most overdue first."""
+    k = KPIS[kpi_id]
+    rows = data.cases(view.key, view.as_of, kpi_id, *view.scope_args)
+    st.subheader(f"{title} ({len(rows):,})")
+    if rows.is_empty():
+        st.caption("None this week.")
+        return
+    shown = rows.head(limit) if limit else rows
+    if limit and len(rows) > limit:
+        st.caption(f"The {limit} oldest or most overdue are shown; the full list is one click away.")
+    case_table(view, shown, k, name=f"exc:{kpi_id}", file_stub=f"{kpi_id}_{view.as_of}",
+               sensitive_allowed=page == "vu", height=min(38 + 35 * len(shown), 420))
+    if limit and len(rows) > limit:
+        st.page_link(routes.PAGE[page].file, label=f"All {len(rows):,} →", query_params=view.params(kpi=kpi_id))
+
+
+def _choice(name: str, options: list[str], default: str) -> str:
+    """Keep a URL-backed widget's state valid before the widget is drawn."""
+    key = WIDGET + name
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default if default in options else options[0]
+    return key
+
+
+def trends(view: View, kpi_ids: list[str], default: str) -> str:
+    """13- and 52-week trends of one KPI (chosen), target as a dashed line. Returns the KPI shown."""
+    st.subheader("Trends")
+    key = _choice("trend", kpi_ids, default)
+    kpi_id = st.selectbox("Trend of", kpi_ids, key=key, format_func=lambda i: KPIS[i].title)
+    k = KPIS[kpi_id]
+    series = data.long_trend(view, kpi_id)
+    goal = targets().get(kpi_id)
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(charts.trend_chart(series.tail(13), k, goal, title="Last 13 weeks"),
+                        config={"displayModeBar": False}, key=f"trend13:{kpi_id}")
+    with right:
+        st.plotly_chart(charts.trend_chart(series, k, goal, title="Last 52 weeks"),
+                        config={"displayModeBar": False}, key=f"trend52:{kpi_id}")
+    return kpi_id
+
+
+def breakdown_section(view: View, kpi_ids: list[str], page: str, default: str,
+                      default_by: str | None = None) -> tuple[str, str | None]:
+    """One KPI this week split by region, team, contractor, category …; each bar opens its cases."""
+    st.subheader("Breakdown")
+    sensitive = sees_details(page)
+    left, right = st.columns(2)
+    kpi_key = _choice("breakdown", kpi_ids, default)
+    kpi_id = left.selectbox("Break down", kpi_ids, key=kpi_key, format_func=lambda i: KPIS[i].title)
+    dims = dimensions_for(data.store(view.key), kpi_id, sensitive_allowed=sensitive)
+    if not dims:
+        st.caption("This figure is not split.")
+        return kpi_id, None
+    fixed = {"region"} if view.region else set()
+    fixed |= {"region", "team_id"} if view.team else set()  # a single bar says nothing
+    preferred = [d for d in ([default_by] if default_by else []) + list(dims) if d in dims and d not in fixed]
+    by_key = _choice("by", list(dims), preferred[0] if preferred else next(iter(dims)))
+    by = right.selectbox("By", list(dims), key=by_key, format_func=lambda d: dims[d])
+    k = KPIS[kpi_id]
+    frame = data.breakdown(view, kpi_id, by)
+    if frame.is_empty():
+        st.caption("No rows behind this figure this week.")
+        return kpi_id, by
+    suffix = "%" if k.kind == "pct" else ""
+    what = "cases" if k.kind == "per_1000_homes" else k.title.lower()
+    title = f"{k.title} by {dims[by].lower()}" + (" (count of cases)" if k.kind == "per_1000_homes" else "")
+    if k.kind in ("count", "per_1000_homes", "sum"):
+        fig = charts.count_breakdown_bar(frame, "label", "value", title)
+    else:
+        fig = charts.breakdown_bar(frame, "label", "value", title, value_suffix=suffix)
+    nav = st.session_state.get(NAV, 0)
+    chosen = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=f"bars:{kpi_id}:{by}:{nav}",
+                             config={"displayModeBar": False})
+    points = (chosen.selection.points if chosen is not None and getattr(chosen, "selection", None) else []) or []
+    if points:
+        label = points[0].get("customdata") or points[0].get("y") or points[0].get("x")
+        keys = dict(zip(frame["label"].to_list(), frame["key"].to_list(), strict=True))
+        if label in keys:
+            st.session_state[NAV] = nav + 1
+            st.switch_page(routes.PAGE[page].file, query_params=view.params(kpi=kpi_id, by=by, value=keys[label]))
+    table = frame.with_columns(
+        pl.Series("open", [page_url(page, view, kpi=kpi_id, by=by, value=key) for key in frame["key"].to_list()]))
+    counted = k.kind in ("count", "per_1000_homes")  # the figure of a bar is its number of rows
+    shown = table.select(
+        pl.col("label").alias(dims[by]),
+        *([] if counted else [pl.col("value").alias(what.capitalize() if k.kind != "pct" else "Figure %")]),
+        pl.col("cases").alias("Rows"), pl.col("open"))
+    grid(shown, hide_index=True, key=f"bartable:{kpi_id}:{by}", column_config={
+        "open": st.column_config.LinkColumn("Cases", display_text="Open the rows"),
+        shown.columns[1]: st.column_config.NumberColumn(
+            format="%.1f%%" if suffix else "localized" if k.kind in ("count", "per_1000_homes", "sum") else "%.1f")
+        if not counted else st.column_config.NumberColumn(format="localized"),
+        "Rows": st.column_config.NumberColumn(format="localized"),
+    })
+    st.caption("Select a bar, or open its rows from the table: each lists exactly the rows that make the bar.")
+    return kpi_id, by
+
+
+def freshness(view: View) -> None:
+    """How fresh the data is, and whether the extract passed validation (with a link to the details).
+
+    Validation runs in the background after the first page; until it has, this line checks again
+    every two seconds and then redraws the page once."""
+    ready = data.findings_ready(view.key) or not warmup.prefetching()
+    if ready:
+        _freshness_line(view)
+        return
+
+    @st.fragment(run_every=2)
+    def waiting() -> None:
+        if data.findings_ready(view.key):
+            st.rerun(scope="app")
+        _freshness_line(view)
+
+    waiting()
+
+
+def _freshness_line(view: View) -> None:
+    extract = data.load_extract(view.key)
+    when = date_text(extract.extracted_at) if extract.extracted_at else "at an unknown time"
+    text = f"Data extracted {when}."
+    if data.findings_ready(view.key) or not warmup.prefetching():
+        f = data.findings(view.key)
+        errors = f.filter(pl.col("severity") == "error")
+        warnings = f.filter(pl.col("severity") == "warning")
+        text += (f" Validation: {len(errors):,} error{'s' if len(errors) != 1 else ''}, "
+                 f"{len(warnings):,} warning{'s' if len(warnings) != 1 else ''} "
+                 f"({int(warnings['rows'].sum() or 0):,} rows).")
+        if len(errors):
+            text = "✕ " + text + " Some tables could not be used: figures that need them are missing."
+    else:
+        text += " Checking the extract against the contract…"
+    cols = st.columns([5, 1])
+    cols[0].caption(text)
+    with cols[1]:
+        st.page_link(routes.PAGE["about"].file, label="About the data →", query_params=view.params())
+
+
+# ---------------------------------------------------------------------------------------- contractors
+
+
+def in_house_beside_external(view: View) -> None:
+    """The ct.* pairs as bars: in-house beside external contractors, this week."""
+    pairs = [("On time", "ct.in_house_on_time_pct", "ct.external_on_time_pct"),
+             ("Fixed first time", "ct.in_house_first_time_fix_pct", "ct.external_first_time_fix_pct"),
+             ("Residents satisfied", "ct.in_house_satisfaction_pct", "ct.external_satisfaction_pct")]
+    figs = data.figures(view, [i for _, a, b in pairs for i in (a, b)])
+    values = dict(zip(figs["kpi_id"].to_list(), figs["value"].to_list(), strict=True))
+    rows = [{"measure": m, "group": g, "value": values[i]} for m, a, b in pairs
+            for g, i in (("In-house", a), ("External contractors", b))]
+    st.plotly_chart(charts.paired_bars(pl.DataFrame(rows), "measure", "group", "value",
+                                       "In-house beside external contractors, this week"),
+                    config={"displayModeBar": False}, key="paired")
+
+
+def contractor_table(view: View) -> None:
+    st.subheader("Each contractor over the 13 weeks")
+    card = data.contractor_scorecard(view.key, view.as_of, *view.scope_args)
+    start = view.as_of - timedelta(days=90)
+    st.caption(f"{date_text(start)} to {date_text(view.as_of)}: responsive jobs completed, appointments and "
+               "surveys of each contractor's jobs in scope. In-house first, then external contractors, "
+               "worst on time first.")
+    shown = card.sort(["is_in_house", "on_time_pct"], descending=[True, False], nulls_last=True)
+    shown = shown.with_columns(pl.when(pl.col("is_in_house")).then(pl.lit("In-house"))
+                               .otherwise(pl.lit("External")).alias("is_in_house"))
+    cols = [c for c in SCORECARD_COLUMNS if c in shown.columns]
+    shown = shown.select(cols)
+    cfg = column_config(shown)
+    for c, label in SCORECARD_COLUMNS.items():
+        if c in cfg:
+            cfg[c] = st.column_config.NumberColumn(label, format="£%.2f" if c in MONEY else
+                                                   "%.1f%%" if c.endswith("_pct") else "%d") \
+                if c not in ("contractor_name", "is_in_house") else st.column_config.Column(label)
+    grid(shown, hide_index=True, column_config=cfg, key="contractor_scorecard")
+    st.download_button("Download the scorecard (CSV)", for_csv(card), file_name=f"contractors_{view.as_of}.csv",
+                       mime="text/csv", key="csv:contractors", icon=":material/download:",
+                       on_click=audit_export, args=(view, f"contractors_{view.as_of}.csv"))
+
+
+RECORD_KEEPING = ["rp.unverified_completion_pct", "rp.offline_record_pct", "dq.dm_open_without_job",
+                  "vu.census_coverage_pct"]
+
+
+def team_record_keeping(view: View) -> None:
+    """Each team's record keeping beside the others, the selected team highlighted."""
+    st.subheader("Record keeping, team by team")
+    st.caption("Each team's own figures this week. Census coverage is the team's region's. "
+               "Pick a team in the sidebar to highlight it.")
+    frame = data.team_comparison(view, RECORD_KEEPING)
+    names = dict(zip(frame["team_id"].to_list(), frame["team_name"].to_list(), strict=True))
+    highlight = names.get(view.team) if view.team else None
+    cols = st.columns(2)
+    for i, kpi_id in enumerate(RECORD_KEEPING):
+        k = KPIS[kpi_id]
+        den = f"{kpi_id}:denominator"
+        label, mark = "team_name", highlight
+        if kpi_id == "vu.census_coverage_pct":  # a household figure: the same for every team of a region
+            part = frame.filter(pl.col(den) > 0).unique("region", keep="first", maintain_order=True)
+            mine = frame.filter(pl.col("team_id") == view.team)["region"].to_list() if view.team else []
+            label, mark = "region", mine[0] if mine else None
+        elif k.kind == "pct":
+            part = frame.filter(pl.col(den) > 0)
+        else:
+            damp_teams = data.teams(view.key).filter(pl.col("function") == "damp_mould")["team_id"].to_list()
+            part = frame.filter(pl.col("team_id").is_in(damp_teams))
+        with cols[i % 2]:
+            if part.is_empty():
+                st.caption(f"{k.title}: no team has rows this week.")
+                continue
+            title = k.title + (" (by region)" if label == "region" else "")
+            st.plotly_chart(charts.team_comparison_chart(part, label, kpi_id, title, mark,
+                                                         "%" if k.kind == "pct" else ""),
+                            config={"displayModeBar": False}, key=f"teams:{kpi_id}")
+    table = frame.select(
+        pl.when(pl.col("team_id") == (view.team or "")).then(pl.lit("◆ ")).otherwise(pl.lit("")).alias("mark")
+        + pl.col("team_name"), "region",
+        *[pl.col(i) for i in RECORD_KEEPING])
+    table = table.rename({"mark": "Team", "region": "Region"} | {i: KPIS[i].title for i in RECORD_KEEPING})
+    cfg = {KPIS[i].title: st.column_config.NumberColumn(format="%.1f%%" if KPIS[i].kind == "pct" else "%d")
+           for i in RECORD_KEEPING}
+    order = ["Team", "Region"]
+    for i in RECORD_KEEPING:  # each team's figure opens that team's rows, on the KPI's own page
+        has_rows = (frame[f"{i}:denominator"] > 0 if KPIS[i].kind == "pct" else frame[i] > 0).fill_null(False)
+        links = [page_url(routes.page_of(i).key, view.for_team(t), kpi=i) if ok else None
+                 for t, ok in zip(frame["team_id"].to_list(), has_rows.to_list(), strict=True)]
+        table = table.with_columns(pl.Series(f"open:{i}", links))
+        cfg[f"open:{i}"] = st.column_config.LinkColumn("", display_text="rows", width="small",
+                                                       help=f"Each team's rows behind “{KPIS[i].title}”")
+        order += [KPIS[i].title, f"open:{i}"]
+    grid(table, hide_index=True, column_config=cfg, column_order=order, key="team_table")
+    st.download_button("Download the comparison (CSV)", for_csv(frame), file_name=f"record_keeping_{view.as_of}.csv",
+                       mime="text/csv", key="csv:teams", icon=":material/download:",
+                       on_click=audit_export, args=(view, f"record_keeping_{view.as_of}.csv"))
+
+
+def drilling(page: str) -> bool:
+    """Whether the URL asks this page for the cases behind one of its figures (kpi=…)."""
+    kpi_id = page_param("kpi")
+    if not kpi_id:
+        return False
+    if kpi_id not in KPIS:
+        st.warning(f"“{kpi_id}” is not a KPI id; showing the page instead.")
+        return False
+    if page == "overview":
+        return kpi_id in HEADLINE
+    return routes.page_of(kpi_id).key == page
+
+
+
+
+def publish(view: View, **page: str | None) -> None:
+    """Write this view (week, scope and the page's own choices) into the address bar."""
+    write_url(view, **page)

@@ -1,0 +1,200 @@
+"""The app's data: the extract it serves and every figure, list and story a page shows, cached.
+
+- The extract folder comes from HOUSING_ASSURANCE_DATA (default data/demo, generated when missing).
+- The opened Extract, the FigureStore and the homes-at-risk scores live in st.cache_resource (one per
+  extract, shared by every session); results that depend on the week and the scope are cached with
+  st.cache_data with both in the key, because st.cache_data is shared by every user.
+The functions make no Streamlit call of their own; they are wrapped for caching only.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import streamlit as st
+
+from housing_assurance import breakdowns, kpis, timeline
+from housing_assurance.app.state import View
+from housing_assurance.db import Extract, open_extract
+from housing_assurance.figures import FigureStore
+from housing_assurance.scope import Scope
+from housing_assurance.scorecard import scorecard_from_history
+from housing_assurance.settings import PROJECT_ROOT
+from housing_assurance.weeks import LONG_TREND_WEEKS, TREND_WEEKS, weeks_ending
+
+DATA_ENV = "HOUSING_ASSURANCE_DATA"
+DEFAULT_DATA = "data/demo"
+
+
+def data_folder() -> Path:
+    """The extract folder the app serves (relative paths are taken from the project folder)."""
+    folder = Path(os.environ.get(DATA_ENV) or DEFAULT_DATA)
+    return folder if folder.is_absolute() else PROJECT_ROOT / folder
+
+
+def needs_demo(folder: Path) -> bool:
+    """The built-in demo extract is generated only into the default folder, and only when missing."""
+    return folder.resolve() == (PROJECT_ROOT / DEFAULT_DATA).resolve() and not (folder / "manifest.json").exists()
+
+
+def make_demo(folder: Path) -> None:
+    from housing_assurance.demo import generate
+
+    generate(folder)
+
+
+def data_key(folder: Path) -> str:
+    """Names one extract as loaded: a new extract in the same folder gets new caches."""
+    manifest = folder / "manifest.json"
+    stamp = manifest.stat().st_mtime_ns if manifest.exists() else 0
+    return f"{folder.resolve()}@{stamp}"
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def load_extract(key: str) -> Extract:
+    """The opened extract (one DuckDB connection; every query uses its own cursor)."""
+    return open_extract(Path(key.rsplit("@", 1)[0]))
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def load_store(key: str) -> FigureStore:
+    return FigureStore(load_extract(key))
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def load_risk_store(key: str):
+    """The homes-at-risk scores and back-test replays, shared by every session (risk.RiskStore).
+
+    The risk module (and scikit-learn) is imported here, not at start-up: the first view does not wait on it.
+    """
+    from housing_assurance.risk import RiskStore
+
+    return RiskStore(load_extract(key))
+
+
+def selectable_weeks(key: str) -> list[date]:
+    return load_extract(key).span().selectable_weeks()
+
+
+def risk_scores(key: str, as_of: date) -> pl.DataFrame | None:
+    """Every home's score for the week from the shared store (None when the extract is too short to train)."""
+    from housing_assurance.risk import RiskError
+
+    try:
+        return load_risk_store(key).scored(as_of)
+    except RiskError:
+        return None
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def homes_at_risk(key: str, as_of: date, region: str | None, teams: tuple[str, ...] | None) -> pl.DataFrame:
+    """The homes-at-risk list for a scope (scores are the whole landlord's: a band is a place among all homes)."""
+    from housing_assurance import risk
+
+    scored = load_risk_store(key).scored(as_of)  # raises RiskError when the extract is too short: the page says so
+    return risk.homes_at_risk(load_extract(key), as_of, Scope(region, teams), scored=scored)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def risk_backtest(key: str, as_of: date, region: str | None, teams: tuple[str, ...] | None):
+    """How the list did at past dates, for the scope's homes (risk.Backtest)."""
+    from housing_assurance import risk
+
+    return risk.backtest(load_extract(key), as_of, Scope(region, teams), replays=load_risk_store(key).replays(as_of))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def cases(key: str, as_of: date, kpi_id: str, region: str | None, teams: tuple[str, ...] | None) -> pl.DataFrame:
+    """kpis.cases: the rows behind a figure (identical to `python -m housing_assurance cases`)."""
+    return kpis.cases(load_extract(key), as_of, kpi_id, Scope(region, teams))
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def case_story(key: str, case_id: str, kind: str | None, region: str | None, teams: tuple[str, ...] | None,
+               allowed_region: str | None, allowed_teams: tuple[str, ...] | None) -> timeline.CaseStory | None:
+    """A case's story for the view's scope, told as the user's own scope allows."""
+    return timeline.story(load_extract(key), case_id, kind, Scope(region, teams), Scope(allowed_region, allowed_teams))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def contractor_scorecard(key: str, as_of: date, region: str | None, teams: tuple[str, ...] | None) -> pl.DataFrame:
+    """The 13-week scorecard per contractor."""
+    from housing_assurance.contractors import contractor_scorecard as build
+
+    return build(load_extract(key), as_of, Scope(region, teams))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def findings(key: str) -> pl.DataFrame:
+    """Validation findings for the whole extract (errors and warnings)."""
+    from housing_assurance.validate import findings_frame
+
+    return findings_frame(load_extract(key))
+
+
+def findings_ready(key: str) -> bool:
+    """Whether validation has already run (so showing its counts costs nothing)."""
+    return getattr(load_extract(key), "_validation_findings", None) is not None
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def table_counts(key: str) -> pl.DataFrame:
+    """Rows loaded per contract table, and whether the table could be used."""
+    extract = load_extract(key)
+    rows = []
+    for name, src in extract.sources.items():
+        n = extract.query("load/table_rows", table=name)["rows"][0]
+        rows.append({"table": name, "rows": int(n), "usable": src.usable,
+                     "problem": "; ".join(p.message for p in src.problems) or None})
+    return pl.DataFrame(rows)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def names(key: str) -> pl.DataFrame:
+    """The regions, teams and contractors the extract names (kind, id, label, region, function)."""
+    return load_extract(key).query("names")
+
+
+def regions(key: str) -> list[str]:
+    found = names(key)
+    return found.filter(pl.col("kind") == "region")["id"].to_list()
+
+
+def teams(key: str) -> pl.DataFrame:
+    """team_id, team_name, region, function, in the order a reader looks for them (region, then name)."""
+    found = names(key).filter(pl.col("kind") == "team")
+    return found.select(pl.col("id").alias("team_id"), pl.col("label").alias("team_name"), "region", "function")
+
+
+def team_names(key: str) -> dict[str, str]:
+    t = teams(key)
+    return dict(zip(t["team_id"].to_list(), t["team_name"].to_list(), strict=True))
+
+
+def store(key: str) -> FigureStore:
+    return load_store(key)
+
+
+def figures(view: View, kpi_ids: list[str], weeks: int = 1) -> pl.DataFrame:
+    """The figures for the weeks ending on the view's week (from the store: milliseconds once warm)."""
+    return store(view.key).figures(weeks_ending(view.as_of, weeks), view.scope, kpi_ids)
+
+
+def long_trend(view: View, kpi_id: str) -> pl.DataFrame:
+    return figures(view, [kpi_id], weeks=LONG_TREND_WEEKS).sort("as_of")
+
+
+def scorecard(view: View, kpi_ids: list[str] | tuple[str, ...]) -> pl.DataFrame:
+    history = figures(view, list(kpi_ids), weeks=TREND_WEEKS)
+    return scorecard_from_history(history, view.as_of, list(kpi_ids))
+
+
+def breakdown(view: View, kpi_id: str, by: str) -> pl.DataFrame:
+    return breakdowns.breakdown(store(view.key), kpi_id, view.as_of, view.scope, by)
+
+
+def team_comparison(view: View, kpi_ids: list[str]) -> pl.DataFrame:
+    return breakdowns.team_comparison(store(view.key), view.as_of, kpi_ids)

@@ -1,0 +1,234 @@
+"""The app's shell around every page: sign-in, the menu, the sidebar (week, region, team, pack) and the
+bookkeeping of a run (who is asking, what they opened, the warm-up after the page is drawn)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+import polars as pl
+import streamlit as st
+
+from housing_assurance import audit, routes, signin
+from housing_assurance.access import User, user_scope
+from housing_assurance.app import data, warmup
+from housing_assurance.app.state import GLOBAL_PARAMS, WIDGET, View, adopt_url
+from housing_assurance.db import read_manifest
+from housing_assurance.scope import WHOLE_LANDLORD, Scope
+from housing_assurance.weeks import resolve
+from housing_assurance.words import date_text, scope_text, week_text
+
+STYLE = """<style>
+.kpi-title {font-weight: 600; font-size: 0.9rem; line-height: 1.3; min-height: 2.6em; color: #1F2933;}
+[data-testid="stMetricValue"] {font-size: 2rem;}
+.spark {margin: 0.1rem 0 0.6rem 0; line-height: 0;}
+</style>"""
+
+_run = threading.local()  # whether app.py is running this script run (it sets the view up)
+
+
+def pages(user: User) -> list:
+    """The menu for this user, from the one page registry (routes.PAGES)."""
+    return [st.Page(p.file, title=p.title, icon=p.icon, url_path=p.url_path or None, default=not p.url_path)
+            for p in routes.PAGES if not p.administrators_only or user.role.reads_audit]
+
+
+def sign_in() -> User:
+    """Before anything else: make sure the extract exists (the demo on first start) and who is asking.
+
+    Only the manifest is read here, so the menu (which depends on the role) is drawn at once.
+    """
+    folder = data.data_folder()
+    if data.needs_demo(folder):
+        with st.spinner(f"Generating the demo landlord's extract in {folder} (first start only, about "
+                        "20 seconds)…"):
+            data.make_demo(folder)
+    if not (folder / "manifest.json").exists() and not folder.is_dir():
+        st.error(f"No extract found in {folder}. Set HOUSING_ASSURANCE_DATA to an extract folder.")
+        st.stop()
+    manifest, _ = read_manifest(folder)
+    user = signin.current_user(folder, str(manifest.get("landlord") or folder.name))
+    st.session_state["_user"] = user
+    return user
+
+
+def start() -> View:
+    """Open the extract, read the URL, draw the sidebar for the signed-in user's scope."""
+    st.session_state["_activity"] = warmup.ACTIVITY.begin()
+    _run.in_app = True
+    key = data.data_key(data.data_folder())
+    with st.spinner("Opening the extract…"):
+        extract = data.load_extract(key)
+        weeks = data.selectable_weeks(key)
+    adopt_url()
+    st.markdown(STYLE, unsafe_allow_html=True)
+    view = sidebar(key, weeks, user_scope(extract, current_user()))
+    st.session_state["_view"] = view
+    return view
+
+
+def finish(view: View | None) -> None:
+    """After the page is drawn: warm every week's figures in the background (once per extract)."""
+    _run.in_app = False
+    warmup.ACTIVITY.end(st.session_state.pop("_activity", 0))
+    if view is not None:
+        warmup.start(view.key)
+
+
+def current_view() -> View:
+    """The view app.py set up for this run.
+
+    Streamlit runs a file of pages/ on its own when it has not yet seen st.navigation in this
+    process (its older pages-folder convention: the server's first request for such a page, and
+    AppTest after switch_page). Then this page declares the app's pages with st.navigation, which
+    ends that convention for the process, and reruns, so that app.py sets the view up.
+    """
+    if not getattr(_run, "in_app", False):
+        st.navigation([st.Page(p.file, url_path=p.url_path or None, default=not p.url_path)
+                       for p in routes.PAGES], position="hidden")
+        st.rerun()
+    return st.session_state["_view"]
+
+
+def current_user() -> User:
+    """The signed-in user of this session (set by sign_in())."""
+    return st.session_state["_user"]
+
+
+def sees_details(page: str) -> bool:
+    """Vulnerability types appear only on the Vulnerability page, and only to roles allowed to see them."""
+    return page == "vu" and current_user().role.sees_vulnerability_details
+
+
+def audit_once(view: View, action: str, target: str) -> None:
+    """Record what the user opened, once per session and view (a rerun is not a new look)."""
+    seen = st.session_state.setdefault("_audited", set())
+    key = (action, target, view.as_of, view.scope_args)
+    if key not in seen:
+        seen.add(key)
+        audit.record(current_user().email, action, view.scope, target, view.as_of.isoformat())
+
+
+def audit_export(view: View, what: str) -> None:
+    audit.record(current_user().email, "export", view.scope, what, view.as_of.isoformat())
+
+
+def _week_label(iso: str) -> str:
+    d = date.fromisoformat(iso)
+    return f"Week ending {d:%a} {date_text(d)}"
+
+
+def _step_week(weeks: list[str], step: int) -> None:
+    current = st.session_state.get(WIDGET + "as_of", weeks[0])
+    i = weeks.index(current) if current in weeks else 0
+    st.session_state[WIDGET + "as_of"] = weeks[min(max(i + step, 0), len(weeks) - 1)]
+
+
+def sidebar(key: str, weeks: list[date], allowed: Scope = WHOLE_LANDLORD) -> View:
+    """Reporting week (with previous/next), region and team; returns the view they define."""
+    extract = data.load_extract(key)
+    regions, teams = data.regions(key), data.teams(key)
+    if allowed.teams is not None:  # a manager picks among their own teams
+        teams = teams.filter(pl.col("team_id").is_in(list(allowed.teams)))
+        regions = [r for r in regions if r in set(teams["region"].to_list())]
+    iso_weeks = [w.isoformat() for w in weeks]
+    notes = []
+    as_of_key, region_key, team_key = (WIDGET + n for n in GLOBAL_PARAMS)
+    asked = st.session_state.get(as_of_key)
+    chosen, note = resolve(asked, weeks)
+    if note:
+        notes.append(f"Week “{asked}”: {note}")
+    st.session_state[as_of_key] = chosen.isoformat()
+    region = st.session_state.get(region_key) or ""
+    if region and region not in regions:
+        notes.append(f"There is no region “{region}” in this extract; showing the whole landlord.")
+        region = ""
+    st.session_state[region_key] = region
+    team_ids = teams.filter(pl.col("region") == region) if region else teams
+    team = st.session_state.get(team_key) or ""
+    if team and team not in teams["team_id"].to_list():
+        notes.append(f"There is no team “{team}” in this extract.")
+        team = ""
+    elif team and team not in team_ids["team_id"].to_list():
+        team = ""  # the team is not in the region just chosen
+    st.session_state[team_key] = team
+    names = dict(zip(teams["team_id"].to_list(), teams["team_name"].to_list(), strict=True))
+
+    with st.sidebar:
+        st.markdown(f"**{extract.landlord}**")
+        st.selectbox("Reporting week", iso_weeks, key=as_of_key, format_func=_week_label,
+                     help="Monday to Sunday. The latest is the last complete week before the extract was taken.")
+        left, right = st.columns(2)
+        i = iso_weeks.index(st.session_state[as_of_key])
+        left.button("◀ Previous", on_click=_step_week, args=(iso_weeks, 1), disabled=i == len(iso_weeks) - 1,
+                    width="stretch", key="prev_week")
+        right.button("Next ▶", on_click=_step_week, args=(iso_weeks, -1), disabled=i == 0, width="stretch",
+                     key="next_week")
+        st.selectbox("Region", [""] + regions, key=region_key,
+                     format_func=lambda r: r or "All regions")
+        st.selectbox("Team", [""] + team_ids["team_id"].to_list(), key=team_key,
+                     format_func=lambda t: names.get(t, t) if t else "All teams")
+        for n in notes:
+            st.warning(n)
+        extracted = extract.extracted_at
+        st.caption(f"Data extracted {date_text(extracted)}." if extracted else "Extract date unknown.")
+    view = View(key=key, as_of=date.fromisoformat(st.session_state[as_of_key]),
+                region=st.session_state[region_key] or None, team=st.session_state[team_key] or None,
+                allowed=allowed, weeks=tuple(weeks))
+    with st.sidebar:
+        pack_button(view)
+    return view
+
+
+def _ask_for_pack(wanted: tuple) -> None:
+    st.session_state["_pack_asked"] = wanted
+
+
+def pack_button(view: View) -> None:
+    """The weekly PDF pack for this week and scope: built on request (it takes seconds), then offered."""
+    ready = st.session_state.get("_pack")
+    wanted = (view.key, view.as_of, view.scope_args)
+    if ready is not None and ready[0] == wanted:
+        st.download_button("Download the PDF pack", ready[1], file_name=ready[2], mime="application/pdf",
+                           icon=":material/picture_as_pdf:", width="stretch", key="pack_download",
+                           on_click=audit_export, args=(view, ready[2]))
+        return
+    # The request is kept by a callback, not read from the button's value: a rerun that starts before
+    # this line is reached (the app's own, on a first visit) would otherwise lose the click.
+    st.button("Prepare the PDF pack", icon=":material/picture_as_pdf:", width="stretch", key="pack_build",
+              help="The weekly pack for this week and scope, as the scheduler produces it.",
+              on_click=_ask_for_pack, args=(wanted,))
+    if st.session_state.pop("_pack_asked", None) == wanted:
+        from housing_assurance.pack import PackError, build_pack
+
+        bar = st.progress(0.0, text="Preparing the pack…")
+        try:
+            user = current_user()
+            pdf = build_pack(data.load_extract(view.key), view.as_of, view.scope,
+                             progress=lambda stage, f: bar.progress(min(max(f, 0.0), 1.0), text=stage),
+                             prepared_for=f"{user.email} ({user.role.name})",
+                             risk_scores=data.risk_scores(view.key, view.as_of))
+        except PackError as exc:
+            bar.empty()
+            st.error(str(exc))
+            return
+        bar.empty()
+        name = f"assurance_pack_{view.as_of}{'_' + view.region if view.region else ''}" \
+               f"{'_' + view.team if view.team else ''}.pdf"
+        st.session_state["_pack"] = (wanted, pdf, name)
+        st.rerun()
+
+
+def scope_words(view: View) -> str:
+    return scope_text(Scope(view.region, (view.team,) if view.team else None), data.team_names(view.key))
+
+
+def header(title: str, view: View, intro: str | None = None, scorecard: bool = True) -> None:
+    """A page's title, scope and week, and (for pages of KPI tiles) how to read a tile."""
+    st.title(title)
+    st.markdown(f"**{scope_words(view)}** · {week_text(view.as_of)}")
+    if intro:
+        st.caption(intro)
+    if scorecard:
+        st.caption("Each figure shows its change since the previous week (green: better, vermillion: worse, grey: a "
+                   "volume with no better direction), its status against target in words, and its last 13 weeks.")

@@ -1,0 +1,107 @@
+"""What the user is looking at, and its URL: the week, the scope and the page's own choices.
+
+Every view has a URL: the reporting week, region and team, plus the page's own state (a KPI whose
+cases are listed, a breakdown, a case id) are query parameters, read when a URL is opened or a link
+followed, and written back after each run, so the address bar can always be pasted into an e-mail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from housing_assurance.scope import WHOLE_LANDLORD, Scope, narrow
+
+GLOBAL_PARAMS = ("as_of", "region", "team")
+PAGE_PARAMS = ("trend", "breakdown", "by", "whole_home")  # kept in widgets' state as well as the URL
+WIDGET = "w:"  # session-state prefix of widgets whose value lives in the URL
+_LAST_URL = "_url_written"
+
+
+@dataclass(frozen=True)
+class View:
+    """What the user is looking at: week, scope (region, team) and the page's own state."""
+
+    key: str  # the extract (data.data_key)
+    as_of: date
+    region: str | None = None
+    team: str | None = None
+    allowed: Scope = WHOLE_LANDLORD  # the user's own scope
+    weeks: tuple[date, ...] = field(default=(), compare=False)
+
+    @property
+    def scope(self) -> Scope:
+        return narrow(self.allowed, self.region, self.team)
+
+    @property
+    def scope_args(self) -> tuple[str | None, tuple[str, ...] | None]:
+        """The scope as plain values, for cache keys."""
+        s = self.scope
+        return s.region, s.teams
+
+    def params(self, **page: str | None) -> dict[str, str]:
+        """Query parameters that reopen this view (page parameters left out when None)."""
+        out = {"as_of": self.as_of.isoformat()}
+        if self.region:
+            out["region"] = self.region
+        if self.team:
+            out["team"] = self.team
+        out |= {k: str(v) for k, v in page.items() if v is not None and v != ""}
+        return out
+
+    def url(self, page_path: str, **page: str | None) -> str:
+        """A relative URL to a page of this app with this view (for links inside tables)."""
+        return f"{page_path}?{urlencode(self.params(**page))}"
+
+    def for_team(self, team: str) -> View:
+        """The same week for one team alone (the team comparison's links)."""
+        return View(key=self.key, as_of=self.as_of, team=team, allowed=self.allowed)
+
+
+def url_params() -> dict[str, str]:
+    return {k: st.query_params.get(k) for k in st.query_params}
+
+
+def url_changed() -> bool:
+    """True on a session's first run, after a link was followed or a URL pasted (not our own write)."""
+    return url_params() != st.session_state.get(_LAST_URL)
+
+
+def adopt_url() -> None:
+    """Put the URL's values into the widgets' state when the URL changed from outside.
+
+    Week, region and team persist across pages when a link leaves them out (the page menu clears
+    the URL); a page's own parameters reset when absent.
+    """
+    if not url_changed():
+        return
+    params = url_params()
+    for name in GLOBAL_PARAMS:
+        if name in params:
+            st.session_state[WIDGET + name] = params[name]
+    for name in PAGE_PARAMS:
+        if name in params:
+            st.session_state[WIDGET + name] = params[name]
+        else:
+            st.session_state.pop(WIDGET + name, None)
+
+
+def forget_url() -> None:
+    """Make the next run read the URL as if it came from outside (after a search box sets it)."""
+    st.session_state.pop(_LAST_URL, None)
+
+
+def write_url(view: View, **page: str | None) -> None:
+    """Write the view into the address bar (no rerun) so it can be pasted into an e-mail."""
+    params = view.params(**page)
+    # Always written: after a link is followed the browser may still show the old address.
+    st.query_params.from_dict(params)
+    st.session_state[_LAST_URL] = params
+
+
+def page_param(name: str) -> str | None:
+    """A page's own parameter as the URL gives it (kpi, by, value, case …)."""
+    return st.query_params.get(name) or None

@@ -1,0 +1,92 @@
+"""The pack's inputs: refuse an extract, week, scope or destination that would give a misleading pack.
+
+Wrong means: the manifest or a table cannot be used (its figures would be false zeros); the week had
+not ended when the extract was taken, or starts before the extract's first record (weeks.Span says
+which, in the same words as everywhere else); the scope names a region or team the extract does not
+know (scope.unknown_names); or the destination is not a place to write a new PDF.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from housing_assurance.db import Extract, read_manifest
+from housing_assurance.scope import Scope, unknown_names
+from housing_assurance.weeks import TREND_WEEKS, Span
+from housing_assurance.words import date_text
+
+
+class PackError(ValueError):
+    """The pack cannot be made from these inputs; the message says why in one line."""
+
+
+def _week_ended(where: Path, manifest_problem: str | None, taken: datetime | None, as_of: date) -> None:
+    if manifest_problem:
+        raise PackError(f"the extract at {where} cannot be used: {manifest_problem}")
+    unfinished = Span(None, taken).unfinished(as_of)
+    if unfinished:
+        raise PackError(unfinished)
+
+
+def check_request(extract_dir: str | Path, as_of: date, out_path: str | Path | None = None) -> None:
+    """The checks that need no extract loaded (manifest, date, destination): a wrong request fails at
+    once, before Chromium starts or the tables load. check_inputs repeats them with the rest."""
+    extract_dir = Path(extract_dir)
+    if not extract_dir.is_dir():
+        raise PackError(f"no extract folder at {extract_dir}")
+    manifest, problem = read_manifest(extract_dir)
+    taken = None if problem else datetime.fromisoformat(str(manifest.get("extracted_at")))
+    _week_ended(extract_dir, problem, taken, as_of)
+    if out_path is not None:
+        check_destination(Path(out_path))
+
+
+def check_scope(extract: Extract, scope: Scope) -> None:
+    """A region or team the extract does not know is a typo, not an empty pack."""
+    problems = unknown_names(extract, scope.region, scope.teams)
+    if problems:
+        raise PackError(problems[0])
+    if scope.teams == ():
+        raise PackError("the scope holds no teams (is --team outside what --as-user may see?), "
+                        "so the pack would be empty")
+
+
+def check_inputs(extract: Extract, as_of: date, scope: Scope) -> list[str]:
+    """Refuse what would give a misleading pack; return notes for the cover.
+
+    A 13-week trend that starts before the first record is allowed, with a note on the cover.
+    """
+    if extract.manifest_problem:
+        raise PackError(f"the extract at {extract.path} cannot be used: {extract.manifest_problem}")
+    problems = extract.table_errors
+    if problems:
+        names = sorted({p.table for p in problems})
+        first = problems[0]
+        raise PackError(
+            f"the extract at {extract.path} has {len(names)} unusable table{'s' if len(names) != 1 else ''} "
+            f"({', '.join(names)}; {first.table}{'.' + first.column if first.column else ''}: {first.message}); "
+            f"run `python -m housing_assurance validate {extract.path}`")
+    extract_span = extract.span()
+    problem = extract_span.problem(as_of)
+    if problem:
+        raise PackError(problem)
+    check_scope(extract, scope)
+    notes = []
+    trend_start = as_of - timedelta(weeks=TREND_WEEKS - 1, days=6)
+    first = extract_span.first_record
+    if first is not None and trend_start < first.date():
+        notes.append(f"The extract's records start on {date_text(first.date())}, after the start of the "
+                     f"13-week trends ({date_text(trend_start)}): the earliest weeks of each trend undercount.")
+    return notes
+
+
+def check_destination(out_path: Path) -> None:
+    if out_path.is_dir():
+        raise PackError(f"{out_path} is a folder; give a file name such as {out_path / 'pack.pdf'}")
+    folder = out_path.parent
+    if not folder.is_dir():
+        raise PackError(f"no folder {folder} to write {out_path.name} into")
+    if not os.access(folder, os.W_OK):
+        raise PackError(f"cannot write to the folder {folder}")

@@ -1,0 +1,119 @@
+"""The reporting week, once: what a week is, which weeks an extract can report, and the default week.
+
+kpis.md "Reporting week": an as-of date D reports the seven days D−6 … D, and E = D+1 00:00 is the end
+of the week. The command line takes any D, as the spec allows; the app, the pack's default and the
+weekly review use Monday-to-Sunday weeks, and every default is the latest complete week: the last
+Sunday whose week had ended when the extract was taken. A week can be reported when it had ended by
+then and starts on or after the extract's first record (an earlier week would undercount).
+No Streamlit here: the app, the pack, the command line and the review all read these rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+TREND_WEEKS = 13
+LONG_TREND_WEEKS = 52
+
+
+def week_period(as_of: date) -> tuple[date, date]:
+    """The reporting week D−6 … D."""
+    return as_of - timedelta(days=6), as_of
+
+
+def week_end(as_of: date) -> datetime:
+    """E = D+1 00:00: "open at E" is the state at the end of day D."""
+    return datetime.combine(as_of + timedelta(days=1), time())
+
+
+def weeks_ending(as_of: date, n: int) -> list[date]:
+    """The as-of dates of the n weeks ending on as_of, oldest first (for trends)."""
+    return [as_of - timedelta(weeks=i) for i in reversed(range(n))]
+
+
+def financial_year_start(as_of: date) -> date:
+    """1 April of the financial year containing D (kpis.md "Financial year to date")."""
+    return date(as_of.year if as_of.month >= 4 else as_of.year - 1, 4, 1)
+
+
+def sunday_on_or_before(day: date) -> date:
+    return day - timedelta(days=(day.weekday() + 1) % 7)
+
+
+def latest_complete_week(extracted_at: datetime) -> date:
+    """The last Sunday whose week had ended (E at or before extracted_at) when the extract was taken."""
+    return sunday_on_or_before(extracted_at.date() - timedelta(days=1))
+
+
+def has_ended(as_of: date, extracted_at: datetime) -> bool:
+    return week_end(as_of) <= extracted_at
+
+
+@dataclass(frozen=True)
+class Span:
+    """What an extract can report: its first record (None when it holds none) and when it was taken."""
+
+    first_record: datetime | None
+    extracted_at: datetime | None
+
+    @property
+    def latest_week(self) -> date | None:
+        return latest_complete_week(self.extracted_at) if self.extracted_at else None
+
+    @property
+    def first_week(self) -> date | None:
+        """The first Monday-to-Sunday week that starts on or after the first record."""
+        if self.first_record is None:
+            return None
+        return sunday_on_or_before(self.first_record.date() + timedelta(days=12))
+
+    def unfinished(self, as_of: date) -> str | None:
+        """Why the week ending as_of was not complete when the extract was taken (None when it was)."""
+        if self.extracted_at is None:
+            return "the extract's manifest gives no valid extracted_at, so no week is known to be complete"
+        if has_ended(as_of, self.extracted_at):
+            return None
+        latest = self.extracted_at.date() - timedelta(days=1)
+        return (f"the week ending {as_of.isoformat()} had not ended when the extract was taken "
+                f"({self.extracted_at.isoformat(sep=' ', timespec='minutes')}); the latest complete week ends on "
+                f"{latest.isoformat()}")
+
+    def problem(self, as_of: date) -> str | None:
+        """Why the week ending as_of cannot be reported from this extract (None when it can)."""
+        unfinished = self.unfinished(as_of)
+        if unfinished:
+            return unfinished
+        if self.first_record is None:
+            return "the extract holds no repairs, damp and mould cases or complaints"
+        start, _ = week_period(as_of)
+        if start < self.first_record.date():
+            return (f"the week ending {as_of.isoformat()} starts before the extract's first record "
+                    f"({self.first_record.date().isoformat()}); the earliest week that can be reported ends on "
+                    f"{(self.first_record.date() + timedelta(days=6)).isoformat()}")
+        return None
+
+    def selectable_weeks(self) -> list[date]:
+        """The Monday-to-Sunday weeks a user can pick, newest first (at least the latest, even when the
+        extract is too short for a complete week: the pages then say what is missing)."""
+        latest = self.latest_week
+        if latest is None:
+            latest = sunday_on_or_before(self.first_record.date() if self.first_record else date.today())
+        earliest = min(self.first_week or latest, latest)
+        return [latest - timedelta(weeks=i) for i in range((latest - earliest).days // 7 + 1)]
+
+
+def resolve(text: str | None, weeks: list[date]) -> tuple[date, str | None]:
+    """The week a URL asks for, among the selectable weeks (newest first), and a note when the request
+    could not be met as asked. Another day means the latest week that had ended by that day."""
+    if not text:
+        return weeks[0], None
+    try:
+        asked = date.fromisoformat(text)
+    except ValueError:
+        return weeks[0], "not a date (YYYY-MM-DD); showing the latest week."
+    if asked > weeks[0]:
+        return weeks[0], "after the latest complete week in this extract; showing it."
+    if asked < weeks[-1]:
+        return weeks[-1], "before the extract's data starts; showing the first week."
+    return sunday_on_or_before(asked), None

@@ -1,0 +1,55 @@
+"""The SQL layer keeps its shape: every query in queries/, one file each, a header saying what a row
+is, named steps ending in `select * from final`, its natural order declared in the header, and no
+SQL written in the package's Python."""
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from housing_assurance.db import QUERIES_DIR, load_query, query_columns, run_query
+from housing_assurance.figures import SQL_QUERIES
+from housing_assurance.scope import WHOLE_LANDLORD
+
+PACKAGE = Path(__file__).resolve().parent.parent / "housing_assurance"
+QUERY_FILES = sorted(p for p in QUERIES_DIR.rglob("*.sql") if p.parent.name != "setup")
+
+
+@pytest.mark.parametrize("path", QUERY_FILES, ids=lambda p: str(p.relative_to(QUERIES_DIR)))
+def test_each_query_says_what_a_row_is_and_ends_in_final(path):
+    text = path.read_text()
+    assert text.startswith("-- "), "a header comment says what one row is"
+    body = "\n".join(line for line in text.splitlines() if not line.startswith("--")).strip()
+    if not body.startswith("describe"):
+        assert body.endswith("select * from final") or body.count("\n") < 3, "named steps end in final"
+    assert not re.search(r"\border by\b[^)]*$", body.splitlines()[-1]), "order is declared in the header"
+
+
+def test_no_sql_in_the_package_python():
+    """SQL lives in queries/; Python names queries and binds values (tests and analysts may use Extract.sql)."""
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            if re.search(r"\.(sql|execute)\(\s*f?[\"'](select|with|create|insert|update|delete|describe)\b", line,
+                         re.IGNORECASE):
+                offenders.append(f"{path.relative_to(PACKAGE)}:{n}")
+    assert not offenders
+
+
+def test_declared_order_is_the_order_rows_are_listed(tmp_path):
+    from extract_factory import write_extract
+
+    from housing_assurance.db import open_extract
+
+    extract = open_extract(write_extract(tmp_path))
+    for query in SQL_QUERIES:
+        q = load_query(query)
+        assert q.order_by, f"{query} declares its natural order"
+        params = {"as_of_dates": [date(2026, 1, 11)], **WHOLE_LANDLORD.params()}
+        columns = query_columns(extract.con, query, params)
+        for term in q.order_by.split(","):
+            assert term.split()[0] in columns, f"{query} orders by a column it returns: {term}"
+        ordered = run_query(extract.con, query, params)
+        unordered = run_query(extract.con, query, params, ordered=False)
+        assert sorted(map(str, ordered.rows())) == sorted(map(str, unordered.rows()))
