@@ -249,6 +249,31 @@ def cmd_validate(args) -> int:
     return 1 if any(f.severity == "error" for f in findings) else 0
 
 
+def _tsm_year(text: str) -> str:
+    start, _, end = text.partition("-")
+    if not (len(start) == 4 and start.isdigit() and end == f"{(int(start) + 1) % 100:02d}"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a TSM reporting year in the form YYYY-YY, e.g. 2024-25")
+    return text
+
+
+def cmd_sector(args) -> int:
+    """Sector quartiles from the regulator's published TSM files (housing_assurance/sector.py)."""
+    from housing_assurance import sector
+
+    try:
+        data = sector.load_year(args.year)
+    except sector.SectorError as exc:
+        raise UserError(str(exc)) from None
+    figures = sector.sector_figures(data)
+    if args.json:
+        json.dump({key: q.as_dict() for key, q in figures.items()}, sys.stdout, indent=2)
+        print()
+        print(sector.ATTRIBUTION, file=sys.stderr)
+    else:
+        print(sector.format_figures(data, figures))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m housing_assurance", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -297,6 +322,11 @@ def build_parser() -> argparse.ArgumentParser:
     scoped(p)
     p.add_argument("--out", type=Path, required=True, help="the PDF file to write, e.g. pack.pdf")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("sector", help="sector quartiles from the regulator's published TSM files")
+    p.add_argument("--year", type=_tsm_year, required=True, help="TSM reporting year, e.g. 2024-25")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_sector)
     return parser
 
 
