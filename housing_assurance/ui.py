@@ -135,17 +135,24 @@ def sees_details(page: str) -> bool:
     return page == "vu" and current_user().role.sees_vulnerability_details
 
 
+def _record(view: app.View, action: str, target: str) -> bool:
+    """Append to the audit trail; when it cannot be written the user is told and the app goes on."""
+    if audit.record(current_user().email, action, view.scope, target, view.as_of.isoformat()):
+        return True
+    st.toast("This could not be recorded in the audit trail. Please tell an administrator.", icon=":material/error:")
+    return False
+
+
 def audit_once(view: app.View, action: str, target: str) -> None:
     """Record what the user opened, once per session and view (a rerun is not a new look)."""
     seen = st.session_state.setdefault("_audited", set())
     key = (action, target, view.as_of, view.scope_args)
-    if key not in seen:
+    if key not in seen and _record(view, action, target):
         seen.add(key)
-        audit.record(current_user().email, action, view.scope, target, view.as_of.isoformat())
 
 
 def _audit_export(view: app.View, what: str) -> None:
-    audit.record(current_user().email, "export", view.scope, what, view.as_of.isoformat())
+    _record(view, "export", what)
 
 
 def sidebar(key: str, weeks: list[date], allowed=None) -> app.View:
@@ -1206,8 +1213,25 @@ def publish(view: app.View, **page: str | None) -> None:
     app.write_url(view, **page)
 
 
+def _audit_row(e: dict) -> dict:
+    """One entry as a table row, every cell text: an entry edited outside the app may hold anything."""
+    def text(value) -> str | None:
+        return None if value is None else str(value)
+
+    scope = e.get("scope") if isinstance(e.get("scope"), dict) else None
+    teams = scope.get("teams") if scope is not None and isinstance(scope.get("teams"), list) else []
+    scope_words = None if scope is None else ", ".join(filter(None, map(text, [scope.get("region"), *teams])))
+    return {
+        "At (UTC)": text(e.get("at")), "Who": text(e.get("actor")), "On behalf of": text(e.get("on_behalf_of")),
+        "Action": text(e.get("action")), "What": text(e.get("target", e.get("raw"))),
+        "Week ending": text(e.get("as_of")),
+        "Scope": scope_words or ("Whole landlord" if scope is not None else None),
+        "Chain intact": e["chain_ok"],
+    }
+
+
 def audit_page(view: app.View) -> None:
-    """The append-only audit trail, read-only, newest first, with the hash chain checked."""
+    """The append-only audit trail, read-only, newest first, with the keyed chain checked."""
     if not current_user().role.reads_audit:
         st.warning("Only administrators can read the audit trail.")
         return
@@ -1218,16 +1242,11 @@ def audit_page(view: app.View) -> None:
         return
     broken = [e for e in entries if not e.get("chain_ok")]
     if broken:
-        st.error(f"The audit file has been altered outside the app: {len(broken):,} entries from the first "
-                 "break onwards cannot be trusted.")
+        problem = next(e["problem"] for e in entries if "problem" in e)
+        st.error(f"The audit file has been altered outside the app ({problem}): {len(broken):,} entries from "
+                 "there onwards cannot be trusted. See docs/audit.md.")
     else:
-        st.success(f"{len(entries):,} entries; the chain of hashes is intact (no entry removed or changed).",
+        st.success(f"{len(entries):,} entries; the keyed chain is intact (no entry removed, moved or changed).",
                    icon=":material/verified:")
-    frame = pl.DataFrame([{
-        "At (UTC)": e.get("at"), "User": e.get("user"), "Action": e.get("action"), "What": e.get("target"),
-        "Week ending": e.get("as_of"),
-        "Scope": ", ".join(filter(None, [(e.get("scope") or {}).get("region")] +
-                                  ((e.get("scope") or {}).get("teams") or []))) or "Whole landlord",
-        "Chain intact": e.get("chain_ok"),
-    } for e in reversed(entries)])
+    frame = pl.DataFrame([_audit_row(e) for e in reversed(entries)])
     st.dataframe(frame, hide_index=True, width="stretch")
