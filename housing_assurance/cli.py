@@ -74,13 +74,13 @@ def scope_from_args(extract, args):
 
 
 def audit_cli(args, action: str, scope, target: str | None) -> None:
-    """Command-line drill-downs and packs are audited like the app's: who, what, scope, week."""
-    import getpass
-
+    """Command-line drill-downs and packs are audited like the app's: who ran the command (the
+    operating-system user), on whose behalf (--as-user), what, scope, week. Unaudited, it stops."""
     from housing_assurance import audit
 
-    who = args.as_user or f"command line ({getpass.getuser()})"
-    audit.record(who, action, scope, target, args.as_of.isoformat())
+    if not audit.record(audit.command_line_actor(), action, scope, target, args.as_of.isoformat(),
+                        on_behalf_of=args.as_user):
+        raise UserError(f"this command could not be recorded in the audit trail ({audit.audit_file()})")
 
 
 def json_value(k, value: float | None) -> float | int | None:
@@ -226,6 +226,22 @@ def cmd_risk(args) -> int:
     return 0
 
 
+def cmd_audit(args) -> int:
+    """`audit verify`: the audit trail's keyed chain checked end to end (the logic is audit.verify)."""
+    from housing_assurance import audit
+
+    path = audit.audit_file()
+    key = audit.audit_key(path)
+    if key is None:
+        raise UserError(f"no audit key: set {audit.KEY_ENV} to the key the trail is written with "
+                        f"(there is no key file at {audit.key_file(path)})")
+    result = audit.verify(path, key)
+    if not result.ok:
+        raise UserError(f"audit trail {path}: {result}")
+    print(result)
+    return 0
+
+
 def cmd_demo_data(args) -> int:
     from housing_assurance.demo import generate
     from housing_assurance.progress import terminal_progress
@@ -327,6 +343,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--year", type=_tsm_year, required=True, help="TSM reporting year, e.g. 2024-25")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_sector)
+
+    p = sub.add_parser("audit", help="check the audit trail (HOUSING_ASSURANCE_AUDIT)")
+    checks = p.add_subparsers(dest="audit_command", required=True, metavar="SUBCOMMAND")
+    checks.add_parser("verify", help="check every entry's mac and sequence with HOUSING_ASSURANCE_AUDIT_KEY")
+    p.set_defaults(func=cmd_audit)
     return parser
 
 

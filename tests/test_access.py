@@ -1,4 +1,4 @@
-"""Who sees what: roles, scope narrowing, redaction, the audit trail and `--as-user`."""
+"""Who sees what: roles, scope narrowing, redaction and `--as-user` (the audit trail: test_audit.py)."""
 
 import json
 import subprocess
@@ -87,20 +87,6 @@ def test_vulnerability_details_hidden_from_analysts(access_file):
     assert redact(frame, None)["reasonable_adjustment"][0] == "vulnerable household"
 
 
-def test_audit_trail_appends_and_detects_rewrites(tmp_path):
-    log = tmp_path / "audit.jsonl"
-    audit.record("a@example.org", "open_case", Scope(teams=("T1",)), "D1", "2026-11-22", path=log)
-    audit.record("b@example.org", "export_pack", WHOLE_LANDLORD, "pack.pdf", "2026-11-22", path=log)
-    entries = audit.read_entries(log)
-    assert [e["action"] for e in entries] == ["open_case", "export_pack"]
-    assert all(e["chain_ok"] for e in entries)
-    lines = log.read_text().splitlines()
-    first = json.loads(lines[0])
-    first["user"] = "someone.else@example.org"
-    log.write_text(json.dumps(first, sort_keys=True) + "\n" + lines[1] + "\n")
-    assert [e["chain_ok"] for e in audit.read_entries(log)] == [False, False]
-
-
 def run_cli(*args):
     return subprocess.run([sys.executable, "-m", "housing_assurance", *args], capture_output=True, text=True)
 
@@ -116,5 +102,5 @@ def test_cli_as_user_scopes_cases_and_refuses_strangers(access_file, two_region_
     assert stranger.returncode == 1
     assert stranger.stdout == ""
     assert "not listed" in stranger.stderr and "Traceback" not in stranger.stderr
-    entries = audit.read_entries()
-    assert [e["user"] for e in entries] == ["north.manager@example.org"] * 2
+    entries = audit.read_entries()  # who ran the command and what else is logged: tests/test_audit.py
+    assert [e["on_behalf_of"] for e in entries] == ["north.manager@example.org"] * 2

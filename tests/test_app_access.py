@@ -172,7 +172,7 @@ def test_executive_drill_down_and_case_are_audited(extract, users):
     run_as(executive, "pages/damp_mould.py", kpi="dm.open_cases")
     case_id = cases(extract, AS_OF, "dm.open_cases")["id"][0]
     run_as(executive, "pages/case.py", case=case_id)
-    actions = [(e["user"], e["action"], e["target"]) for e in audit.read_entries()]
+    actions = [(e["actor"], e["action"], e["target"]) for e in audit.read_entries()]
     assert (executive, "drill_down", "dm.open_cases") in actions
     assert (executive, "open_case", case_id) in actions
     assert all(e["chain_ok"] for e in audit.read_entries())

@@ -10,8 +10,25 @@ from housing_assurance.app.shell import current_user
 from housing_assurance.app.state import View
 
 
+def _audit_row(e: dict) -> dict:
+    """One entry as a table row, every cell text: an entry edited outside the app may hold anything."""
+    def text(value) -> str | None:
+        return None if value is None else str(value)
+
+    scope = e.get("scope") if isinstance(e.get("scope"), dict) else None
+    teams = scope.get("teams") if scope is not None and isinstance(scope.get("teams"), list) else []
+    scope_words = None if scope is None else ", ".join(filter(None, map(text, [scope.get("region"), *teams])))
+    return {
+        "At (UTC)": text(e.get("at")), "Who": text(e.get("actor")), "On behalf of": text(e.get("on_behalf_of")),
+        "Action": text(e.get("action")), "What": text(e.get("target", e.get("raw"))),
+        "Week ending": text(e.get("as_of")),
+        "Scope": scope_words or ("Whole landlord" if scope is not None else None),
+        "Chain intact": e["chain_ok"],
+    }
+
+
 def audit_page(view: View) -> None:
-    """The append-only audit trail, read-only, newest first, with the hash chain checked."""
+    """The append-only audit trail, read-only, newest first, with the keyed chain checked."""
     if not current_user().role.reads_audit:
         st.warning("Only administrators can read the audit trail.")
         return
@@ -22,16 +39,11 @@ def audit_page(view: View) -> None:
         return
     broken = [e for e in entries if not e.get("chain_ok")]
     if broken:
-        st.error(f"The audit file has been altered outside the app: {len(broken):,} entries from the first "
-                 "break onwards cannot be trusted.")
+        problem = next(e["problem"] for e in entries if "problem" in e)
+        st.error(f"The audit file has been altered outside the app ({problem}): {len(broken):,} entries from "
+                 "there onwards cannot be trusted. See docs/audit.md.")
     else:
-        st.success(f"{len(entries):,} entries; the chain of hashes is intact (no entry removed or changed).",
+        st.success(f"{len(entries):,} entries; the keyed chain is intact (no entry removed, moved or changed).",
                    icon=":material/verified:")
-    frame = pl.DataFrame([{
-        "At (UTC)": e.get("at"), "User": e.get("user"), "Action": e.get("action"), "What": e.get("target"),
-        "Week ending": e.get("as_of"),
-        "Scope": ", ".join(filter(None, [(e.get("scope") or {}).get("region")] +
-                                  ((e.get("scope") or {}).get("teams") or []))) or "Whole landlord",
-        "Chain intact": e.get("chain_ok"),
-    } for e in reversed(entries)])
+    frame = pl.DataFrame([_audit_row(e) for e in reversed(entries)])
     st.dataframe(frame, hide_index=True, width="stretch")

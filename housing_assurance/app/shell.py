@@ -100,17 +100,24 @@ def sees_details(page: str) -> bool:
     return page == "vu" and current_user().role.sees_vulnerability_details
 
 
+def _record(view: View, action: str, target: str) -> bool:
+    """Append to the audit trail; when it cannot be written the user is told and the app goes on."""
+    if audit.record(current_user().email, action, view.scope, target, view.as_of.isoformat()):
+        return True
+    st.toast("This could not be recorded in the audit trail. Please tell an administrator.", icon=":material/error:")
+    return False
+
+
 def audit_once(view: View, action: str, target: str) -> None:
     """Record what the user opened, once per session and view (a rerun is not a new look)."""
     seen = st.session_state.setdefault("_audited", set())
     key = (action, target, view.as_of, view.scope_args)
-    if key not in seen:
+    if key not in seen and _record(view, action, target):
         seen.add(key)
-        audit.record(current_user().email, action, view.scope, target, view.as_of.isoformat())
 
 
 def audit_export(view: View, what: str) -> None:
-    audit.record(current_user().email, "export", view.scope, what, view.as_of.isoformat())
+    _record(view, "export", what)
 
 
 def _week_label(iso: str) -> str:
