@@ -56,19 +56,20 @@ class User:
         return f"{self.email} ({self.role.name})"
 
 
-def access_file(extract_dir: Path | None = None) -> Path:
-    """HOUSING_ASSURANCE_ACCESS, else settings/access.toml, else the extract's own access.toml (the demo's)."""
+def access_file() -> Path:
+    """HOUSING_ASSURANCE_ACCESS, else settings/access.toml: the operator's choice, never the extract's.
+
+    An extract comes from outside (a weekly export); if it could name its own users, whoever writes
+    the extract would decide who reads it.
+    """
     if "HOUSING_ASSURANCE_ACCESS" in os.environ:
         return Path(os.environ["HOUSING_ASSURANCE_ACCESS"])
-    landlord_file = settings_dir() / "access.toml"
-    if landlord_file.exists() or extract_dir is None:
-        return landlord_file
-    return Path(extract_dir) / "access.toml"
+    return settings_dir() / "access.toml"
 
 
-def load_users(path: Path | None = None, extract_dir: Path | None = None) -> dict[str, User]:
+def load_users(path: Path | None = None) -> dict[str, User]:
     """Users by lower-case e-mail. A malformed file is an error, never a silent 'everyone sees all'."""
-    path = path or access_file(extract_dir)
+    path = path or access_file()
     try:
         with path.open("rb") as f:
             raw = tomllib.load(f)
@@ -86,11 +87,11 @@ def load_users(path: Path | None = None, extract_dir: Path | None = None) -> dic
     return users
 
 
-def find_user(email: str, users: dict[str, User] | None = None, extract_dir: Path | None = None) -> User:
-    users = load_users(extract_dir=extract_dir) if users is None else users
+def find_user(email: str, users: dict[str, User] | None = None) -> User:
+    users = load_users() if users is None else users
     user = users.get(email.strip().lower())
     if user is None:
-        raise AccessError(f"{email} is not listed in {access_file(extract_dir)}; no data is shown")
+        raise AccessError(f"{email} is not listed in {access_file()}; no data is shown")
     return user
 
 

@@ -52,7 +52,7 @@ def user_from_args(args):
     from housing_assurance.access import AccessError, find_user
 
     try:
-        return find_user(args.as_user, extract_dir=args.data)
+        return find_user(args.as_user)  # from the operator's access file, never the extract's
     except AccessError as exc:
         raise UserError(str(exc)) from None
 
@@ -272,7 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--region", help="a region as named in the extract")
         p.add_argument("--team", help="a team_id as named in the extract")
         p.add_argument("--as-user", metavar="EMAIL",
-                       help="show exactly what this user may see (users in settings/access.toml)")
+                       help="show exactly what this user may see (users in settings/access.toml, "
+                            "or the file HOUSING_ASSURANCE_ACCESS names)")
 
     p = sub.add_parser("kpis", help="every KPI for the reporting week ending on --as-of")
     scoped(p)

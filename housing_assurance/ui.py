@@ -13,6 +13,7 @@ import html
 import re
 import threading
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import polars as pl
 import streamlit as st
@@ -21,7 +22,6 @@ from housing_assurance import app_support as app
 from housing_assurance import audit, charts, signin
 from housing_assurance.access import VULNERABILITY_DETAIL_COLUMNS, User, user_scope
 from housing_assurance.breakdowns import CLOCK_NAMES, CLOCK_SHORT_NAMES, cases_behind_bar, dimensions_for, humanise
-from housing_assurance.db import read_manifest
 from housing_assurance.formatting import NO_DATA, format_date, format_kpi_value
 from housing_assurance.kpis import KPIS, WHOLE_LANDLORD, Kpi, week_period
 from housing_assurance.scorecard import DOMAINS, RAG_LABELS
@@ -54,11 +54,22 @@ STYLE = """<style>
 
 
 def sign_in() -> User:
-    """Before anything else: make sure the extract exists (the demo on first start) and who is asking.
+    """Before anything else: who is asking, and that the extract exists (the demo on first start).
 
-    Only the manifest is read here, so the menu (which depends on the role) is drawn at once.
+    Outside demo mode nobody is let past sign-in before the extract is looked at, so an anonymous
+    visitor cannot start the demo's generation. Demo mode reads its users from the demo's own access
+    file, which is written with the demo, so there the extract comes first.
     """
     folder = app.data_folder()
+    if signin.demo_mode():
+        _ensure_extract(folder)
+    user = signin.current_user()
+    _ensure_extract(folder)
+    st.session_state["_user"] = user
+    return user
+
+
+def _ensure_extract(folder: Path) -> None:
     if app.needs_demo(folder):
         with st.spinner(f"Generating the demo landlord's extract in {folder} (first start only, about "
                         "20 seconds)…"):
@@ -66,10 +77,6 @@ def sign_in() -> User:
     if not (folder / "manifest.json").exists() and not folder.is_dir():
         st.error(f"No extract found in {folder}. Set HOUSING_ASSURANCE_DATA to an extract folder.")
         st.stop()
-    manifest, _ = read_manifest(folder)
-    user = signin.current_user(folder, str(manifest.get("landlord") or folder.name))
-    st.session_state["_user"] = user
-    return user
 
 
 def start() -> app.View:

@@ -68,6 +68,25 @@ def test_malformed_access_file_is_an_error(tmp_path):
         load_users(tmp_path / "missing.toml")
 
 
+def entries(*users: str) -> str:
+    return "\n".join(f"[[user]]\n{u}\n" for u in users)
+
+
+
+def test_users_come_only_from_the_operator_never_from_the_extract(tmp_path, monkeypatch, two_region_extract):
+    """An extract that ships its own access.toml does not decide who reads it (settings has none here)."""
+    (two_region_extract / "access.toml").write_text(entries('email = "intruder@example.org"\nrole = "executive"'))
+    monkeypatch.delenv("HOUSING_ASSURANCE_ACCESS", raising=False)
+    monkeypatch.setenv("HOUSING_ASSURANCE_SETTINGS", str(tmp_path / "settings"))
+    with pytest.raises(AccessError, match="no access file at"):
+        load_users()
+    common = ["--data", str(two_region_extract), "--as-of", "2026-11-22", "--kpi", "dm.new_cases", "--json"]
+    intruder = run_cli("cases", *common, "--as-user", "intruder@example.org")
+    assert intruder.returncode == 1 and intruder.stdout == ""
+    assert intruder.stderr.startswith("error: no access file at") and "Traceback" not in intruder.stderr
+    assert audit.read_entries() == []
+
+
 def test_manager_sees_their_teams_and_the_narrower_scope_applies(access_file, two_region_extract):
     extract = open_extract(two_region_extract)
     manager = find_user("north.manager@example.org")

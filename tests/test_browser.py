@@ -45,7 +45,8 @@ def server(tmp_path_factory):
     data = tmp_path_factory.mktemp("browser") / "demo"
     generate(data, homes=1500, years=2, seed=3, end=END)
     port = _free_port()
-    env = {**os.environ, "HOUSING_ASSURANCE_DATA": str(data), "HOUSING_ASSURANCE_PREFETCH": "0"}
+    env = {**os.environ, "HOUSING_ASSURANCE_DATA": str(data), "HOUSING_ASSURANCE_PREFETCH": "0",
+           "HOUSING_ASSURANCE_DEMO_MODE": "1", "HOUSING_ASSURANCE_ACCESS": str(data / "access.toml")}
     streamlit = Path(sys.executable).parent / "streamlit"
     log = (tmp_path_factory.mktemp("browser-log") / "streamlit.log").open("w")
     proc = subprocess.Popen(
