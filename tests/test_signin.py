@@ -134,3 +134,19 @@ def test_an_extracts_own_access_file_lets_nobody_in(intruders_extract, monkeypat
     at = run_app()
     assert len(at.error) == 1 and "no access file" in at.error[0].value
     assert shows_no_data(at)
+
+
+def test_a_bad_access_file_is_one_error_in_the_app(small_demo, tmp_path, monkeypatch):
+    monkeypatch.setenv(app.DATA_ENV, str(small_demo))
+    path = access(tmp_path / "access.toml", ("chief.executive@example.org", "analyst"),
+                  ("Chief.Executive@example.org", "executive"))
+    monkeypatch.setenv("HOUSING_ASSURANCE_ACCESS", str(path))
+    at = run_app("chief.executive@example.org")
+    assert [e.value for e in at.error] == [
+        f"Access is not set up: {path}: user entry 2 (chief.executive@example.org): the same e-mail as entry 1 "
+        "(each person once, with one role)"]
+    assert shows_no_data(at)
+    monkeypatch.setenv("HOUSING_ASSURANCE_ACCESS", str(tmp_path))  # a folder, not a file
+    at = run_app("chief.executive@example.org")
+    assert len(at.error) == 1 and "is a folder, not an access file" in at.error[0].value
+    assert shows_no_data(at)
