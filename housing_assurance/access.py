@@ -153,6 +153,21 @@ def managed_teams(extract: Extract, email: str) -> tuple[str, ...]:
     return tuple(teams["team_id"].to_list())
 
 
+def managers_without_teams(extract: Extract, users: dict[str, User]) -> list[str]:
+    """Listed managers whom no team in this extract names as manager: they would see nothing.
+
+    Not an error in the access file (teams change with each weekly extract), but worth a warning.
+    """
+    named = set(extract.query("access_team_managers")["email"].to_list())
+    return sorted(e for e, u in users.items() if u.role.name == "manager" and e not in named)
+
+
+def no_team_words(user: User) -> str:
+    """What a manager with no team in the extract is told (the app and the command line say the same)."""
+    return (f"No team in this extract names {user.email} as its manager, so there is nothing to show. "
+            "If that is wrong, ask whoever produces the extract to check the teams' manager_email.")
+
+
 def user_scope(extract: Extract, user: User) -> Scope:
     """The widest scope the user may see."""
     if user.role.whole_landlord:

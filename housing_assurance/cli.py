@@ -59,7 +59,7 @@ def user_from_args(args):
 
 def scope_from_args(extract, args):
     """--region/--team, narrowed to what --as-user may see (the narrower of the two applies)."""
-    from housing_assurance.access import narrow, user_scope
+    from housing_assurance.access import narrow, no_team_words, user_scope
     from housing_assurance.kpis import Scope
 
     known = {
@@ -72,7 +72,10 @@ def scope_from_args(extract, args):
                   file=sys.stderr)
     user = user_from_args(args)
     if user is not None:
-        return narrow(user_scope(extract, user), args.region, args.team)
+        allowed = user_scope(extract, user)
+        if allowed.teams == ():
+            print(f"note: {no_team_words(user)}", file=sys.stderr)
+        return narrow(allowed, args.region, args.team)
     return Scope(region=args.region, teams=(args.team,) if args.team is not None else None)
 
 

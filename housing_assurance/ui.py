@@ -20,7 +20,7 @@ import streamlit as st
 
 from housing_assurance import app_support as app
 from housing_assurance import audit, charts, signin
-from housing_assurance.access import VULNERABILITY_DETAIL_COLUMNS, User, user_scope
+from housing_assurance.access import VULNERABILITY_DETAIL_COLUMNS, User, no_team_words, user_scope
 from housing_assurance.breakdowns import CLOCK_NAMES, CLOCK_SHORT_NAMES, cases_behind_bar, dimensions_for, humanise
 from housing_assurance.formatting import NO_DATA, format_date, format_kpi_value
 from housing_assurance.kpis import KPIS, WHOLE_LANDLORD, Kpi, week_period
@@ -89,7 +89,12 @@ def start() -> app.View:
         weeks = app.selectable_weeks(extract)
     app.adopt_url(PAGE_KEYS)
     st.markdown(STYLE, unsafe_allow_html=True)
-    view = sidebar(key, weeks, user_scope(extract, current_user()))
+    user = current_user()
+    allowed = user_scope(extract, user)
+    if allowed.teams == ():  # a manager no team names: say so rather than show empty figures
+        st.warning(no_team_words(user))
+        st.stop()
+    view = sidebar(key, weeks, allowed)
     st.session_state["_view"] = view
     return view
 

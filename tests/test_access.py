@@ -15,6 +15,7 @@ from housing_assurance.access import (
     AccessError,
     find_user,
     load_users,
+    managers_without_teams,
     narrow,
     redact,
     user_scope,
@@ -164,6 +165,21 @@ def test_cli_shows_a_bad_access_file_as_one_error_line(tmp_path, monkeypatch, tw
                    "--as-user", "north.manager@example.org")
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.count("\n") == 1 and done.stderr.startswith(f"error: {path}: user entry 2 ")
+
+
+def test_managers_no_team_names_are_listed_and_see_nothing(tmp_path, monkeypatch, two_region_extract):
+    path = tmp_path / "access.toml"
+    path.write_text(entries('email = "north.manager@example.org"\nrole = "manager"',
+                            'email = "gone@example.org"\nrole = "manager"',
+                            'email = "chief@example.org"\nrole = "executive"'))
+    monkeypatch.setenv("HOUSING_ASSURANCE_ACCESS", str(path))
+    extract = open_extract(two_region_extract)
+    assert managers_without_teams(extract, load_users()) == ["gone@example.org"]
+    assert user_scope(extract, find_user("gone@example.org")) == Scope(teams=())
+    done = run_cli("cases", "--data", str(two_region_extract), "--as-of", "2026-11-22", "--kpi", "dm.new_cases",
+                   "--json", "--as-user", "gone@example.org")
+    assert done.returncode == 0 and json.loads(done.stdout) == []
+    assert "note: No team in this extract names gone@example.org as its manager" in done.stderr
 
 
 def test_manager_sees_their_teams_and_the_narrower_scope_applies(access_file, two_region_extract):

@@ -150,3 +150,15 @@ def test_a_bad_access_file_is_one_error_in_the_app(small_demo, tmp_path, monkeyp
     at = run_app("chief.executive@example.org")
     assert len(at.error) == 1 and "is a folder, not an access file" in at.error[0].value
     assert shows_no_data(at)
+
+
+def test_a_manager_no_team_names_signs_in_and_is_told_why_there_is_nothing(small_demo, tmp_path, monkeypatch):
+    monkeypatch.setenv(app.DATA_ENV, str(small_demo))
+    path = access(tmp_path / "access.toml", ("left.last.year@example.org", "manager"))
+    monkeypatch.setenv("HOUSING_ASSURANCE_ACCESS", str(path))
+    at = run_app("left.last.year@example.org")
+    assert not at.error
+    assert [w.value for w in at.warning] == [
+        "No team in this extract names left.last.year@example.org as its manager, so there is nothing to show. "
+        "If that is wrong, ask whoever produces the extract to check the teams' manager_email."]
+    assert not at.metric and not at.dataframe
