@@ -5,7 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
-DATA ?= data/demo
+DEMO_DATA := data/demo
+DATA ?= $(DEMO_DATA)
 SYSTEM_PACKAGES := chromium poppler-utils fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0
 
 .PHONY: run test lint bench setup system-packages
@@ -28,8 +29,15 @@ system-packages:
 $(DATA)/manifest.json: | $(VENV)/.installed
 	$(PY) -m housing_assurance demo-data --out $(DATA)
 
+# Demo mode (no sign-in; the visitor picks a demo user from the demo's own access file) only for the
+# built-in demo. Any other DATA needs sign-in: an [auth] section in .streamlit/secrets.toml and the
+# users in settings/access.toml (docs/security.md).
+ifeq ($(DATA),$(DEMO_DATA))
+RUN_ENV := HOUSING_ASSURANCE_DEMO_MODE=1 HOUSING_ASSURANCE_ACCESS=$(abspath $(DATA))/access.toml
+endif
+
 run: setup $(DATA)/manifest.json
-	HOUSING_ASSURANCE_DATA=$(DATA) $(VENV)/bin/streamlit run app.py --server.headless true \
+	$(RUN_ENV) HOUSING_ASSURANCE_DATA=$(DATA) $(VENV)/bin/streamlit run app.py --server.headless true \
 		--server.address 0.0.0.0 --server.port $(PORT) --browser.gatherUsageStats false
 
 test: setup

@@ -82,7 +82,8 @@ print(json.dumps(out))
 
 def run(data: Path) -> dict:
     env = {**os.environ, "BENCH_ROOT": str(ROOT), "HOUSING_ASSURANCE_DATA": str(data),
-           "HOUSING_ASSURANCE_PREFETCH": "1"}
+           "HOUSING_ASSURANCE_PREFETCH": "1", "HOUSING_ASSURANCE_DEMO_MODE": "1",
+           "HOUSING_ASSURANCE_ACCESS": str(data / "access.toml")}
     done = subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True, text=True, cwd=ROOT)
     if done.returncode:
         sys.exit(done.stderr[-3000:])

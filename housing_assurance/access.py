@@ -56,47 +56,116 @@ class User:
         return f"{self.email} ({self.role.name})"
 
 
-def access_file(extract_dir: Path | None = None) -> Path:
-    """HOUSING_ASSURANCE_ACCESS, else settings/access.toml, else the extract's own access.toml (the demo's)."""
+def access_file() -> Path:
+    """HOUSING_ASSURANCE_ACCESS, else settings/access.toml: the operator's choice, never the extract's.
+
+    An extract comes from outside (a weekly export); if it could name its own users, whoever writes
+    the extract would decide who reads it.
+    """
     if "HOUSING_ASSURANCE_ACCESS" in os.environ:
         return Path(os.environ["HOUSING_ASSURANCE_ACCESS"])
-    landlord_file = settings_dir() / "access.toml"
-    if landlord_file.exists() or extract_dir is None:
-        return landlord_file
-    return Path(extract_dir) / "access.toml"
+    return settings_dir() / "access.toml"
 
 
-def load_users(path: Path | None = None, extract_dir: Path | None = None) -> dict[str, User]:
-    """Users by lower-case e-mail. A malformed file is an error, never a silent 'everyone sees all'."""
-    path = path or access_file(extract_dir)
+USER_KEYS = ("email", "role")
+
+
+def _shown(path: Path) -> str:
+    """The path as the operator would type it: relative to the working folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _read_toml(path: Path) -> dict:
+    name = _shown(path)
+    if path.is_dir():
+        raise AccessError(f"{name} is a folder, not an access file: point HOUSING_ASSURANCE_ACCESS at the "
+                          "TOML file itself")
     try:
         with path.open("rb") as f:
-            raw = tomllib.load(f)
+            return tomllib.load(f)
     except FileNotFoundError:
-        raise AccessError(f"no access file at {path}: nobody may see data until it lists them") from None
+        raise AccessError(f"no access file at {name}: nobody may see data until it lists them") from None
+    except OSError as exc:
+        raise AccessError(f"{name} cannot be read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise AccessError(f"{name} is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
-        raise AccessError(f"{path} is not valid TOML ({exc})") from None
-    users = {}
-    for i, entry in enumerate(raw.get("user", []), start=1):
-        email = str(entry.get("email", "")).strip().lower()
+        raise AccessError(f"{name} is not valid TOML ({exc})") from None
+
+
+def load_users(path: Path | None = None) -> dict[str, User]:
+    """Users by lower-case e-mail. Any doubt about the file is an error, never a silent guess.
+
+    A duplicated address would otherwise let the later entry's role win unnoticed, and a misspelt
+    key (`rol`, `team`) would be ignored while its author believes it applies.
+    """
+    path = path or access_file()
+    raw = _read_toml(path)
+    name = _shown(path)
+    unknown = sorted(set(raw) - {"user"})
+    if unknown:
+        raise AccessError(f'{name}: unknown section "{unknown[0]}" (users are listed as [[user]] entries)')
+    entries = raw.get("user", [])
+    if not isinstance(entries, list):
+        raise AccessError(f"{name}: users must be [[user]] entries")
+    users: dict[str, User] = {}
+    first_entry: dict[str, int] = {}
+    for i, entry in enumerate(entries, start=1):
+        where = f"{name}: user entry {i}"
+        if not isinstance(entry, dict):
+            raise AccessError(f"{where}: not a [[user]] table")
+        email = entry.get("email")
+        if not isinstance(email, str) or not email.strip():
+            raise AccessError(f"{where}: no email")
+        email = email.strip().lower()
+        where = f"{where} ({email})"
+        if "@" not in email:
+            raise AccessError(f'{where}: "{email}" is not an e-mail address')
+        extra = sorted(set(entry) - set(USER_KEYS))
+        if extra:
+            raise AccessError(f'{where}: unknown key "{extra[0]}" (an entry has only {" and ".join(USER_KEYS)})')
         role = entry.get("role")
-        if not email or role not in ROLES:
-            raise AccessError(f"{path}: user entry {i} needs an email and a role of {', '.join(ROLES)}")
+        if role is None:
+            raise AccessError(f"{where}: no role (one of {', '.join(ROLES)})")
+        if role not in ROLES:
+            raise AccessError(f'{where}: role "{role}" is not one of {", ".join(ROLES)}')
+        if email in first_entry:
+            raise AccessError(f"{where}: the same e-mail as entry {first_entry[email]} (each person once, "
+                              "with one role)")
+        first_entry[email] = i
         users[email] = User(email, ROLES[role])
     return users
 
 
-def find_user(email: str, users: dict[str, User] | None = None, extract_dir: Path | None = None) -> User:
-    users = load_users(extract_dir=extract_dir) if users is None else users
+def find_user(email: str, users: dict[str, User] | None = None) -> User:
+    users = load_users() if users is None else users
     user = users.get(email.strip().lower())
     if user is None:
-        raise AccessError(f"{email} is not listed in {access_file(extract_dir)}; no data is shown")
+        raise AccessError(f"{email} is not listed in {_shown(access_file())}; no data is shown")
     return user
 
 
 def managed_teams(extract: Extract, email: str) -> tuple[str, ...]:
     teams = extract.query("access_managed_teams", email=email.strip().lower())
     return tuple(teams["team_id"].to_list())
+
+
+def managers_without_teams(extract: Extract, users: dict[str, User]) -> list[str]:
+    """Listed managers whom no team in this extract names as manager: they would see nothing.
+
+    Not an error in the access file (teams change with each weekly extract), but worth a warning.
+    """
+    named = set(extract.query("access_team_managers")["email"].to_list())
+    return sorted(e for e, u in users.items() if u.role.name == "manager" and e not in named)
+
+
+def no_team_words(user: User) -> str:
+    """What a manager with no team in the extract is told (the app and the command line say the same)."""
+    return (f"No team in this extract names {user.email} as its manager, so there is nothing to show. "
+            "If that is wrong, ask whoever produces the extract to check the teams' manager_email.")
 
 
 def user_scope(extract: Extract, user: User) -> Scope:

@@ -52,7 +52,7 @@ def user_from_args(args):
     from housing_assurance.access import AccessError, find_user
 
     try:
-        return find_user(args.as_user, extract_dir=args.data)
+        return find_user(args.as_user)  # from the operator's access file, never the extract's
     except AccessError as exc:
         raise UserError(str(exc)) from None
 
@@ -62,14 +62,17 @@ def scope_from_args(extract, args):
 
     An unknown region or team is noted, not refused: kpis.md gives its counts as 0 and ratios as null.
     """
-    from housing_assurance.access import user_scope
+    from housing_assurance.access import no_team_words, user_scope
     from housing_assurance.scope import Scope, narrow, unknown_names
 
     for problem in unknown_names(extract, args.region, (args.team,) if args.team is not None else None):
         print(f"note: {problem}; its figures are empty", file=sys.stderr)
     user = user_from_args(args)
     if user is not None:
-        return narrow(user_scope(extract, user), args.region, args.team)
+        allowed = user_scope(extract, user)
+        if allowed.teams == ():
+            print(f"note: {no_team_words(user)}", file=sys.stderr)
+        return narrow(allowed, args.region, args.team)
     return Scope(region=args.region, teams=(args.team,) if args.team is not None else None)
 
 
@@ -313,7 +316,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--region", help="a region as named in the extract")
         p.add_argument("--team", help="a team_id as named in the extract")
         p.add_argument("--as-user", metavar="EMAIL",
-                       help="show exactly what this user may see (users in settings/access.toml)")
+                       help="show exactly what this user may see (users in settings/access.toml, "
+                            "or the file HOUSING_ASSURANCE_ACCESS names)")
 
     p = sub.add_parser("kpis", help="every KPI for the reporting week ending on --as-of")
     scoped(p)

@@ -51,10 +51,12 @@ def demo(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session", autouse=True)
 def app_env(demo):
-    """The app serves the small demo, with no background warm-up (a quiet, repeatable CPU)."""
-    saved = {k: os.environ.get(k) for k in (data.DATA_ENV, warmup.PREFETCH_ENV)}
-    os.environ[data.DATA_ENV] = str(demo)
-    os.environ[warmup.PREFETCH_ENV] = "0"
+    """The app serves the small demo in demo mode on its own users (both chosen explicitly, as `make run`
+    does for the demo), with no background warm-up (a quiet, repeatable CPU)."""
+    env = {data.DATA_ENV: str(demo), warmup.PREFETCH_ENV: "0", "HOUSING_ASSURANCE_DEMO_MODE": "1",
+           "HOUSING_ASSURANCE_ACCESS": str(demo / "access.toml")}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
     yield
     for k, v in saved.items():
         if v is None:
@@ -396,6 +398,7 @@ def test_demo_is_generated_when_the_default_folder_is_empty(tmp_path, monkeypatc
         generate(folder, homes=200, years=1, seed=5, end=END)
 
     monkeypatch.setattr(data, "make_demo", small_demo)
+    monkeypatch.setenv("HOUSING_ASSURANCE_ACCESS", str(tmp_path / "data" / "demo" / "access.toml"))
     assert data.needs_demo(data.data_folder())
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()

@@ -49,10 +49,11 @@ def users(demo):
 
 @pytest.fixture(autouse=True)
 def app_env(demo, monkeypatch):
+    """Demo mode on the demo's own users, both chosen explicitly (as `make run` does for the demo)."""
     monkeypatch.setenv(data.DATA_ENV, str(demo))
     monkeypatch.setenv(warmup.PREFETCH_ENV, "0")
-    monkeypatch.delenv("HOUSING_ASSURANCE_ACCESS", raising=False)
-    monkeypatch.delenv("HOUSING_ASSURANCE_DEMO_MODE", raising=False)
+    monkeypatch.setenv("HOUSING_ASSURANCE_ACCESS", str(demo / "access.toml"))
+    monkeypatch.setenv("HOUSING_ASSURANCE_DEMO_MODE", "1")
 
 
 def email_of(users, role: str) -> str:

@@ -9,32 +9,20 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from datetime import date
 from pathlib import Path
 
 import pytest
+from browser_support import ARGS, CHROMIUM, WAIT, free_port, needs_chromium, stop, wait_until_up
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-quic"]
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = Path(__file__).resolve().parent / "screenshots"
 END = date(2026, 11, 23)
-WAIT = 90_000  # ms: a loaded test machine can be slow to draw the first page
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not installed at "
-                                "/usr/bin/chromium (`make test` installs it: apt-get install -y chromium)")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +32,9 @@ def server(tmp_path_factory):
 
     data = tmp_path_factory.mktemp("browser") / "demo"
     generate(data, homes=1500, years=2, seed=3, end=END)
-    port = _free_port()
-    env = {**os.environ, "HOUSING_ASSURANCE_DATA": str(data), "HOUSING_ASSURANCE_PREFETCH": "0"}
+    port = free_port()
+    env = {**os.environ, "HOUSING_ASSURANCE_DATA": str(data), "HOUSING_ASSURANCE_PREFETCH": "0",
+           "HOUSING_ASSURANCE_DEMO_MODE": "1", "HOUSING_ASSURANCE_ACCESS": str(data / "access.toml")}
     streamlit = Path(sys.executable).parent / "streamlit"
     log = (tmp_path_factory.mktemp("browser-log") / "streamlit.log").open("w")
     proc = subprocess.Popen(
@@ -54,21 +43,10 @@ def server(tmp_path_factory):
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(120):
-            try:
-                if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("the app did not start within a minute")
+        wait_until_up(f"{base}/_stcore/health", proc, "the app", expect=b"ok")
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         log.close()
 
 

@@ -386,6 +386,8 @@ def _page(monkeypatch, demo_dir: Path, **params: str):
 
     monkeypatch.setenv("HOUSING_ASSURANCE_DATA", str(demo_dir))
     monkeypatch.setenv("HOUSING_ASSURANCE_PREFETCH", "0")
+    monkeypatch.setenv("HOUSING_ASSURANCE_DEMO_MODE", "1")
+    monkeypatch.setenv("HOUSING_ASSURANCE_ACCESS", str(demo_dir / "access.toml"))
     at = AppTest.from_file(APP, default_timeout=180)
     at.query_params["as_of"] = params.get("as_of", AS_OF.isoformat())
     at.run()  # the pages are registered by the first run (st.navigation with url paths)

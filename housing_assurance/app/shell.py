@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import threading
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 import streamlit as st
 
-from housing_assurance import audit, routes, signin
-from housing_assurance.access import User, user_scope
-from housing_assurance.app import data, warmup
+from housing_assurance import audit, routes
+from housing_assurance.access import User, no_team_words, user_scope
+from housing_assurance.app import data, signin, warmup
 from housing_assurance.app.state import GLOBAL_PARAMS, WIDGET, View, adopt_url
-from housing_assurance.db import read_manifest
 from housing_assurance.scope import WHOLE_LANDLORD, Scope
 from housing_assurance.weeks import resolve
 from housing_assurance.words import date_text, scope_text, week_text
@@ -34,11 +34,22 @@ def pages(user: User) -> list:
 
 
 def sign_in() -> User:
-    """Before anything else: make sure the extract exists (the demo on first start) and who is asking.
+    """Before anything else: who is asking, and that the extract exists (the demo on first start).
 
-    Only the manifest is read here, so the menu (which depends on the role) is drawn at once.
+    Outside demo mode nobody is let past sign-in before the extract is looked at, so an anonymous
+    visitor cannot start the demo's generation. Demo mode reads its users from the demo's own access
+    file, which is written with the demo, so there the extract comes first.
     """
     folder = data.data_folder()
+    if signin.demo_mode():
+        _ensure_extract(folder)
+    user = signin.current_user()
+    _ensure_extract(folder)
+    st.session_state["_user"] = user
+    return user
+
+
+def _ensure_extract(folder: Path) -> None:
     if data.needs_demo(folder):
         with st.spinner(f"Generating the demo landlord's extract in {folder} (first start only, about "
                         "20 seconds)…"):
@@ -46,10 +57,6 @@ def sign_in() -> User:
     if not (folder / "manifest.json").exists() and not folder.is_dir():
         st.error(f"No extract found in {folder}. Set HOUSING_ASSURANCE_DATA to an extract folder.")
         st.stop()
-    manifest, _ = read_manifest(folder)
-    user = signin.current_user(folder, str(manifest.get("landlord") or folder.name))
-    st.session_state["_user"] = user
-    return user
 
 
 def start() -> View:
@@ -62,7 +69,12 @@ def start() -> View:
         weeks = data.selectable_weeks(key)
     adopt_url()
     st.markdown(STYLE, unsafe_allow_html=True)
-    view = sidebar(key, weeks, user_scope(extract, current_user()))
+    user = current_user()
+    allowed = user_scope(extract, user)
+    if allowed.teams == ():  # a manager no team names: say so rather than show empty figures
+        st.warning(no_team_words(user))
+        st.stop()
+    view = sidebar(key, weeks, allowed)
     st.session_state["_view"] = view
     return view
 

@@ -1,22 +1,23 @@
-"""Sign-in for the app: OpenID Connect in production, a clearly labelled demo mode for the demo.
+"""Sign-in for the app: OpenID Connect, or a clearly labelled demo mode the operator switches on.
 
 Production: Streamlit's `st.login` with an `[auth]` section in `.streamlit/secrets.toml` (Microsoft
-Entra ID or any OpenID Connect provider; see docs/access.md). The signed-in e-mail must be listed in
-the access file; anyone else sees a polite message and no data.
-Demo mode (the built-in demo extract, or HOUSING_ASSURANCE_DEMO_MODE=1): the visitor picks one of the
-demo's users. Outside demo mode the app never runs without a signed-in user.
+Entra ID or any OpenID Connect provider; see docs/security.md). The signed-in e-mail must be listed
+in the operator's access file; anyone else sees a polite message and no data.
+Demo mode: only when the operator sets HOUSING_ASSURANCE_DEMO_MODE=1 (`make run` does, for the
+built-in demo alone). It is never inferred from the data: an extract, or its folder, can carry any
+name, so a production extract that kept the demo's name would otherwise be open to everyone.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from typing import NoReturn
 
 import streamlit as st
 
 from housing_assurance.access import AccessError, User, load_users
 
-DEMO_LANDLORD = "Brookmere Housing (demo)"
+DEMO_MODE_ENV = "HOUSING_ASSURANCE_DEMO_MODE"
 _DEMO_USER = "_demo_user"
 
 
@@ -27,35 +28,43 @@ def auth_configured() -> bool:
         return False
 
 
-def demo_mode(landlord: str) -> bool:
-    """Demo mode is for the synthetic demo only, unless the operator switches it on explicitly."""
-    flag = os.environ.get("HOUSING_ASSURANCE_DEMO_MODE")
-    if flag is not None:
-        return flag == "1"
-    return landlord == DEMO_LANDLORD and not auth_configured()
+def demo_mode() -> bool:
+    """On only when the operator says so, whatever the extract is called."""
+    return os.environ.get(DEMO_MODE_ENV) == "1"
 
 
 def _signed_in_email() -> str | None:
+    """The e-mail of a signed-in visitor ("" when the provider sent none), None before sign-in."""
     try:
         if getattr(st.user, "is_logged_in", False):
-            return st.user.get("email")
+            return str(st.user.get("email") or "")
     except Exception:  # st.user raises when [auth] is not configured
         return None
     return None
 
 
-def current_user(extract_dir: Path, landlord: str) -> User:
-    """The signed-in (or, in demo mode, chosen) user; stops the script with a message otherwise."""
+def _users() -> dict[str, User]:
     try:
-        users = load_users(extract_dir=extract_dir)
+        return load_users()
     except AccessError as exc:
         st.error(f"Access is not set up: {exc}")
         st.stop()
-    if demo_mode(landlord):
-        return _demo_user(users)
+
+
+def _refuse(words: str) -> NoReturn:
+    st.title("Housing assurance")
+    st.info(words)
+    st.button("Sign out", on_click=st.logout)
+    st.stop()
+
+
+def current_user() -> User:
+    """The signed-in (or, in demo mode, chosen) user; stops the script with one message otherwise."""
+    if demo_mode():
+        return _demo_user(_users())
     if not auth_configured():
-        st.error("Sign-in is not configured. Add an [auth] section to .streamlit/secrets.toml "
-                 "(see docs/access.md), or set HOUSING_ASSURANCE_DEMO_MODE=1 for demonstrations.")
+        st.error("Sign-in is not configured, so no data is shown. Add an [auth] section to "
+                 ".streamlit/secrets.toml (see docs/security.md). To try the built-in demo, use `make run`.")
         st.stop()
     email = _signed_in_email()
     if email is None:
@@ -63,13 +72,14 @@ def current_user(extract_dir: Path, landlord: str) -> User:
         st.write("Please sign in with your work account to see your organisation's figures.")
         st.button("Sign in", type="primary", on_click=st.login)
         st.stop()
-    user = users.get(email.strip().lower())
+    if not email:
+        _refuse("Your sign-in did not include an e-mail address, so access cannot be checked. "
+                "Please ask your administrator.")
+    # The access file is read only once someone has signed in: its problems name staff addresses.
+    user = _users().get(email.strip().lower())
     if user is None:
-        st.title("Housing assurance")
-        st.info(f"You are signed in as {email}, but this address has not been given access. "
+        _refuse(f"You are signed in as {email}, but this address has not been given access. "
                 "Please ask your administrator to add you.")
-        st.button("Sign out", on_click=st.logout)
-        st.stop()
     with st.sidebar:
         st.caption(f"Signed in as {user.label}")
         st.button("Sign out", on_click=st.logout)
@@ -80,7 +90,7 @@ def _demo_user(users: dict[str, User]) -> User:
     """Demo mode: the executive by default (so pasted links open), any demo user on request."""
     emails = sorted(users, key=lambda e: (users[e].role.name != "executive", users[e].role.name, e))
     if not emails:
-        st.error("The demo's access file lists no users.")
+        st.error("Demo mode is on, but the access file lists no users.")
         st.stop()
     chosen = st.session_state.get(_DEMO_USER)
     if chosen not in users:
