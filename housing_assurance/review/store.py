@@ -380,11 +380,12 @@ class ReviewStore:
                 if c.figure.region == region and c.figure.team == team]
 
     def week_commentaries(self, user: User, allowed: Scope, as_of: date) -> list[Commentary]:
-        """Every commentary of the week the user may see, by KPI id then scope."""
+        """Every commentary of the week the user may see, by KPI id, then whole landlord, regions, teams."""
         with Session(self.engine) as session:
-            rows = session.scalars(select(CommentaryRow).where(CommentaryRow.as_of == as_of).order_by(
-                CommentaryRow.kpi_id, CommentaryRow.scope_region, CommentaryRow.scope_team, CommentaryRow.id))
-            return [c for c in map(_commentary_of, rows) if _within(allowed, c.figure)]
+            rows = session.scalars(select(CommentaryRow).where(CommentaryRow.as_of == as_of))
+            visible = [c for c in map(_commentary_of, rows) if _within(allowed, c.figure)]
+        return sorted(visible, key=lambda c: (c.figure.kpi_id, c.figure.team is not None, c.figure.region or "",
+                                              c.figure.team or ""))
 
     def history(self, user: User, allowed: Scope, commentary_id: int) -> list[CommentaryVersion]:
         """Every version of one commentary, oldest first."""
