@@ -96,12 +96,14 @@ def load_email_settings(path: Path | None = None) -> EmailSettings:
     def wrong(key: str, expected: str) -> None:
         problems.append(f"{path}: [email] {key} = {table[key]!r}: expected {expected}")
 
+    missing = [key for key in _KEYS if key not in table]
     for key in table:
         if key not in _KEYS:
-            near = difflib.get_close_matches(key, _KEYS, n=1)
+            near = difflib.get_close_matches(key, missing, n=1)
             hint = f"did you mean {near[0]}?" if near else f"the keys are {', '.join(_KEYS)}"
             problems.append(f"{path}: [email] {key} = {table[key]!r}: unknown key; {hint}")
-    problems += [f"{path}: [email] {key} is missing" for key in _KEYS if key not in table]
+            missing = [m for m in missing if m not in near]  # a misspelt key is one mistake, not two
+    problems += [f"{path}: [email] {key} is missing" for key in missing]
     host, port, starttls = table.get("host"), table.get("port"), table.get("starttls")
     sender, recipients = table.get("sender"), table.get("pack_recipients")
     if host is not None and not (isinstance(host, str) and host.strip() and " " not in host.strip()):
