@@ -12,6 +12,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import warnings
 from datetime import UTC, date, datetime, timedelta
@@ -30,7 +31,9 @@ from sqlalchemy.orm import Session
 from housing_assurance import audit
 from housing_assurance.access import ROLES, User
 from housing_assurance.kpis import WHOLE_LANDLORD, Scope
-from housing_assurance.review import (
+from housing_assurance.review.database import DB_ENV, alembic_config, database_url, make_engine, upgrade_to_head
+from housing_assurance.review.models import Base, CommentaryRow, SignOffRow
+from housing_assurance.review.store import (
     Action,
     Commentary,
     EditConflict,
@@ -40,13 +43,9 @@ from housing_assurance.review import (
     ReviewPermissionError,
     SignedFigure,
     SignOffRefused,
-    database_url,
     missing_commentary,
     open_store,
-    upgrade_to_head,
 )
-from housing_assurance.review.database import DB_ENV, alembic_config, make_engine
-from housing_assurance.review.models import Base, CommentaryRow, SignOffRow
 from housing_assurance.settings import PROJECT_ROOT
 
 CEO = User("chief.executive@example.org", ROLES["executive"])
@@ -162,6 +161,28 @@ def test_migrations_create_the_schema_from_empty_and_a_second_open_changes_nothi
         command.downgrade(alembic_config(conn), "base")
     assert set(inspect(engine).get_table_names()) == {"alembic_version"}
     upgrade_to_head(db_url)
+    assert set(inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
+    engine.dispose()
+
+
+def test_several_servers_opening_a_new_database_at_once_migrate_it_once(db_url):
+    """Three processes, as three app servers starting together: the migration runs once, the others wait.
+
+    Each process imports first and then waits for the word go, so the three migrations really start together.
+    """
+    code = ("import sys; from housing_assurance.review.database import upgrade_to_head; print('ready', flush=True); "
+            "sys.stdin.readline(); upgrade_to_head(sys.argv[1])")
+    servers = [subprocess.Popen([sys.executable, "-c", code, db_url], cwd=PROJECT_ROOT, stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    assert [server.stdout.readline() for server in servers] == ["ready\n"] * 3
+    for server in servers:
+        server.stdin.write("go\n")
+        server.stdin.flush()
+    errors = [server.communicate(timeout=120)[1] for server in servers]
+    assert [server.returncode for server in servers] == [0, 0, 0], errors
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").all() == [("0001",)]
     assert set(inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
     engine.dispose()
 
@@ -332,31 +353,33 @@ def test_two_first_commentaries_on_one_figure_the_second_is_a_conflict(store):
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("first_exists", [False, True])
-def test_a_save_that_loses_a_race_after_its_check_is_a_conflict_too(postgres_url, first_exists):
-    """Another server saves between this save's read and its write: the database's own check catches it.
+@pytest.mark.parametrize("save", ["first commentary", "edit", "action update"])
+def test_a_save_that_loses_a_race_after_its_check_is_a_conflict_too(postgres_url, save):
+    """Another server saves between this save's read and its write: the database's own checks catch it.
 
     (SQLite cannot get here: each write takes the database's write lock before it reads.)
     """
     server1, server2 = open_store(postgres_url), open_store(postgres_url)
-    if first_exists:
-        server1.comment(CEO, WHOLE_LANDLORD, figure(), "Version 1.")
-    statement = "UPDATE commentaries" if first_exists else "INSERT INTO commentaries"
-
+    if save != "first commentary":
+        server1.comment(CEO, WHOLE_LANDLORD, figure(), "Version 1.", action=Action("Call", CEO.email, AS_OF))
+    based_on = None if save == "first commentary" else 1
     raced = []
 
     @event.listens_for(server1.engine, "before_cursor_execute")
     def other_server_saves_first(conn, cursor, sql, params, context, executemany):
-        if sql.startswith(statement) and not raced:
+        if sql.startswith(("INSERT INTO commentaries", "UPDATE commentaries")) and not raced:
             raced.append(sql)
-            server2.comment(FD, WHOLE_LANDLORD, figure(), "The finance director's text.",
-                            based_on=1 if first_exists else None)
+            server2.comment(FD, WHOLE_LANDLORD, figure(), "The finance director's text.", based_on=based_on)
 
     with pytest.raises(EditConflict) as caught:
-        server1.comment(CEO, WHOLE_LANDLORD, figure(), "The chief executive's text.",
-                        based_on=1 if first_exists else None)
+        if save == "action update":
+            server1.update_action(CEO, WHOLE_LANDLORD, 1, 1, status="done")
+        else:
+            server1.comment(CEO, WHOLE_LANDLORD, figure(), "The chief executive's text.", based_on=based_on)
     assert raced and caught.value.current.text == "The finance director's text."
-    assert server1.commentaries(CEO, WHOLE_LANDLORD, AS_OF)[0].text == "The finance director's text."
+    [current] = server1.commentaries(CEO, WHOLE_LANDLORD, AS_OF)
+    assert (current.text, current.version) == ("The finance director's text.", 1 if based_on is None else 2)
+    assert current.action is None or current.action.status == "open"
     server1.close()
     server2.close()
 

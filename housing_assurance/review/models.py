@@ -107,7 +107,8 @@ class CommentaryRow(_ActionColumns, Base):
     scope_team: Mapped[str | None] = mapped_column(String(SCOPE_NAME))
     version: Mapped[int] = mapped_column()
     # Every UPDATE says "WHERE version = the version read", so a save that lost a race fails (StaleDataError)
-    # instead of overwriting; the service sets the numbers itself.
+    # instead of overwriting; the service sets the numbers itself. commentary_versions' unique
+    # (commentary_id, version) refuses the same version twice as well.
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     versions: Mapped[list[CommentaryVersionRow]] = relationship(

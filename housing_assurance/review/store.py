@@ -348,7 +348,7 @@ class ReviewStore:
                 audit.record(user=user.email, action="review_action_update", scope=figure.scope,
                              target=figure.kpi_id, as_of=figure.as_of.isoformat())
                 return _commentary_of(row)
-        except StaleDataError:
+        except (IntegrityError, StaleDataError):
             with Session(self.engine) as session:
                 raise EditConflict(_commentary_of(self._row(session, commentary_id)), based_on) from None
 
