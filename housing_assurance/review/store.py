@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Engine, Select, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -178,6 +178,15 @@ def _within(allowed: Scope, figure: Figure) -> bool:
             and figure.team in allowed.teams)
 
 
+def _check_write(user: User, allowed: Scope, figure: Figure) -> None:
+    """Executives write on any figure, managers on their own teams' figures; analysts and administrators read."""
+    if user.role.name not in WRITERS:
+        raise ReviewPermissionError(f"{user.label} may read the review but not write to it")
+    if not _within(allowed, figure):
+        raise ReviewPermissionError(
+            f"{user.label} may write commentary only on their own teams' figures, not on {figure.describe()}")
+
+
 def missing_commentary(red_kpi_ids: Iterable[str], commentaries: Iterable[Commentary]) -> list[str]:
     """The red KPIs with no whole-landlord commentary among those given, in the order given (once each).
 
@@ -248,7 +257,7 @@ def _set_action(row: CommentaryRow | CommentaryVersionRow, action: Action | None
     row.action_status = action.status if action else None
 
 
-def _figure_query(figure: Figure):
+def _figure_query(figure: Figure) -> Select[CommentaryRow]:
     return select(CommentaryRow).where(
         CommentaryRow.kpi_id == figure.kpi_id, CommentaryRow.as_of == figure.as_of,
         CommentaryRow.scope_region.is_(None) if figure.region is None else CommentaryRow.scope_region == figure.region,
@@ -274,13 +283,6 @@ class ReviewStore:
             lock_for_writing(session.connection())
             yield session
 
-    def _may_write(self, user: User, allowed: Scope, figure: Figure) -> None:
-        if user.role.name not in WRITERS:
-            raise ReviewPermissionError(f"{user.label} may read the review but not write to it")
-        if not _within(allowed, figure):
-            raise ReviewPermissionError(
-                f"{user.label} may write commentary only on their own teams' figures, not on {figure.describe()}")
-
     # Commentary and actions
 
     def comment(self, user: User, allowed: Scope, figure: Figure, text: str, *, based_on: int | None = None,
@@ -293,7 +295,7 @@ class ReviewStore:
         figure = _checked_figure(figure)
         text = _checked_text(text)
         action = _checked_action(action) if action is not None else None
-        self._may_write(user, allowed, figure)
+        _check_write(user, allowed, figure)
         now = datetime.now(UTC)
         try:
             with self._write() as session:
@@ -332,7 +334,7 @@ class ReviewStore:
             with self._write() as session:
                 row = self._row(session, commentary_id)
                 figure = _figure_of(row)
-                self._may_write(user, allowed, figure)
+                _check_write(user, allowed, figure)
                 action = _action_of(row)
                 if action is None:
                     raise ReviewInputError(f"the commentary on {figure.describe()} has no action to update")
