@@ -40,7 +40,8 @@ def make_engine(url: str | URL | None = None) -> Engine:
     url = make_url(url or database_url())
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
+    # SQLite: a writer waits up to 30 s for another to finish (the driver's default, 5 s, is short on a busy server).
+    engine = create_engine(url, connect_args={"timeout": 30} if url.get_backend_name() == "sqlite" else {})
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
