@@ -174,6 +174,16 @@ def test_a_misspelt_key_is_one_clear_line(tmp_path):
     assert str(caught.value) == caught.value.problems[0]
 
 
+def test_a_password_written_into_the_settings_is_refused_without_being_repeated(tmp_path):
+    path = _write(tmp_path, GOOD + 'smtp_password = "hunter2"\n')
+    with pytest.raises(MailSettingsError) as caught:
+        load_email_settings(path)
+    assert caught.value.problems == [
+        f"{path}: [email] smtp_password = (not shown): credentials are never kept in a settings file; "
+        f"set {USER_ENV} and {PASSWORD_ENV} in the environment"]
+    assert "hunter2" not in str(caught.value)
+
+
 def test_every_mistake_is_one_line_naming_file_key_and_value(tmp_path):
     body = (GOOD.replace("port = 587", 'port = "587"').replace("starttls = true", 'starttls = "yes"')
             .replace('sender = "assurance@example.org"', 'sender = "assurance"')

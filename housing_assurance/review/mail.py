@@ -29,6 +29,7 @@ PASSWORD_ENV = "HOUSING_ASSURANCE_SMTP_PASSWORD"
 DIGEST_WORKING_DAYS = 5
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _KEYS = ("host", "port", "starttls", "sender", "pack_recipients")
+_CREDENTIAL_WORDS = ("pass", "secret", "user", "login", "token")  # such a key's value is never echoed
 
 
 class MailError(Exception):
@@ -98,7 +99,10 @@ def load_email_settings(path: Path | None = None) -> EmailSettings:
 
     missing = [key for key in _KEYS if key not in table]
     for key in table:
-        if key not in _KEYS:
+        if key not in _KEYS and any(word in key.lower() for word in _CREDENTIAL_WORDS):
+            problems.append(f"{path}: [email] {key} = (not shown): credentials are never kept in a settings file; "
+                            f"set {USER_ENV} and {PASSWORD_ENV} in the environment")
+        elif key not in _KEYS:
             near = difflib.get_close_matches(key, missing, n=1)
             hint = f"did you mean {near[0]}?" if near else f"the keys are {', '.join(_KEYS)}"
             problems.append(f"{path}: [email] {key} = {table[key]!r}: unknown key; {hint}")
