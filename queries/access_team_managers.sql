@@ -1,5 +1,6 @@
 -- Every address named as a team's manager (compared without case): a listed manager whose address
 -- is not here manages no team in this extract.
+-- order by: email
 with final as (
     select distinct lower(trim(manager_email)) as email
     from teams
@@ -7,4 +8,3 @@ with final as (
 )
 
 select * from final
-order by email

@@ -1,9 +1,23 @@
-"""Every test writes its audit trail to a temporary file, never to the project's own, with a test key
-(so no key file is made next to a log)."""
+"""What every test shares: the audit trail in a temporary file with a test key (so no key file is made
+next to a log), and the suite's one demo landlord."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import shutil
+from datetime import date
+from pathlib import Path
 
 import pytest
 
 AUDIT_TEST_KEY = "test-audit-key-not-for-production"
+ROOT = Path(__file__).resolve().parent.parent
+# The suite's demo landlord: three years (homes at risk learns from a year and replays six past dates),
+# small enough to generate in a few seconds. Extracted Monday 23 Nov 2026 06:00.
+DEMO_ARGS = {"homes": 2000, "years": 3, "seed": 5, "end": date(2026, 11, 23)}
+DEMO_END = DEMO_ARGS["end"]
+DEMO_AS_OF = date(2026, 11, 22)  # the latest complete week when the extract was taken
 
 
 @pytest.fixture(autouse=True)
@@ -11,3 +25,42 @@ def _audit_to_tmp(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("HOUSING_ASSURANCE_AUDIT", str(tmp_path_factory.mktemp("audit") / "audit.jsonl"))
     monkeypatch.setenv("HOUSING_ASSURANCE_AUDIT_KEY", AUDIT_TEST_KEY)
     monkeypatch.delenv("HOUSING_ASSURANCE_AUDIT_KEY_FILE", raising=False)
+
+
+def _generator_version() -> str:
+    """A hash of everything the demo's files depend on: a changed generator means a new demo."""
+    digest = hashlib.sha256(repr(sorted(DEMO_ARGS.items())).encode())
+    package = ROOT / "housing_assurance"
+    for path in sorted([*package.glob("demo/*.py"), package / "contract.py", package / "workdays.py",
+                        package / "clocks.py"]):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@pytest.fixture(scope="session")
+def demo_dir() -> Path:
+    """The suite's one demo extract. Generated once per version of the generator into .tmp/ and shared by
+    every test process (the first one generates it under a lock; the others wait and read it). Tests only
+    read it: a test that changes an extract copies it first."""
+    from housing_assurance.demo import generate
+
+    cache = ROOT / ".tmp" / "test-demo"
+    cache.mkdir(parents=True, exist_ok=True)
+    folder = cache / _generator_version()
+    with (cache / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / "manifest.json").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            partial = cache / f"partial-{folder.name}"
+            shutil.rmtree(partial, ignore_errors=True)
+            generate(partial, **DEMO_ARGS)
+            partial.rename(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def demo_extract(demo_dir):
+    """The demo extract opened once per test process (read-only use)."""
+    from housing_assurance.db import open_extract
+
+    return open_extract(demo_dir)

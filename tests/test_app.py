@@ -21,7 +21,6 @@ from housing_assurance import breakdowns, routes
 from housing_assurance import weeks as week_rules
 from housing_assurance.app import data, state, warmup
 from housing_assurance.app.tables import CASE_URL_PATH
-from housing_assurance.db import open_extract
 from housing_assurance.figures import FigureStore
 from housing_assurance.kpis import CATALOGUE, KPIS, cases, compute
 from housing_assurance.scope import Scope
@@ -39,15 +38,8 @@ TIMEOUT = 60
 
 
 @pytest.fixture(scope="session")
-def demo(tmp_path_factory) -> Path:
-    try:
-        from housing_assurance.demo import generate
-    except ImportError:
-        pytest.skip("the demo generator (housing_assurance.demo) has not landed yet")
-    folder = tmp_path_factory.mktemp("app") / "demo"
-    generate(folder, homes=1500, years=2, seed=3, end=END)
-    return folder
-
+def demo(demo_dir) -> Path:
+    return demo_dir
 
 @pytest.fixture(scope="session", autouse=True)
 def app_env(demo):
@@ -66,9 +58,8 @@ def app_env(demo):
 
 
 @pytest.fixture(scope="session")
-def extract(demo):
-    return open_extract(demo)
-
+def extract(demo_extract):
+    return demo_extract
 
 @pytest.fixture(scope="session")
 def weeks(extract) -> dict[str, date]:
@@ -149,7 +140,7 @@ def test_selectable_weeks_run_from_the_first_complete_week_to_the_latest(extract
     assert w[0] == date(2026, 11, 22)
     assert all(d.weekday() == 6 for d in w)
     assert w == sorted(w, reverse=True) and len(set(w)) == len(w)
-    assert 95 <= len(w) <= 105  # two years
+    assert 150 <= len(w) <= 157  # three years
 
 
 def test_week_in_a_url_is_checked(extract, weeks):

@@ -18,7 +18,6 @@ from streamlit.testing.v1 import AppTest
 from housing_assurance import audit, timeline
 from housing_assurance.access import load_users, user_scope
 from housing_assurance.app import data, warmup
-from housing_assurance.db import open_extract
 from housing_assurance.kpis import CATALOGUE, cases
 from housing_assurance.scope import narrow
 
@@ -29,18 +28,12 @@ TIMEOUT = 60
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    from housing_assurance.demo import generate
-
-    folder = tmp_path_factory.mktemp("access") / "demo"
-    generate(folder, homes=1500, years=2, seed=11, end=END)
-    return folder
-
+def demo(demo_dir) -> Path:
+    return demo_dir
 
 @pytest.fixture(scope="module")
-def extract(demo):
-    return open_extract(demo)
-
+def extract(demo_extract):
+    return demo_extract
 
 @pytest.fixture(scope="module")
 def users(demo):

@@ -26,12 +26,9 @@ pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """The app on a 1,500-home demo extract, on a free port; stopped (by its process id) afterwards."""
-    from housing_assurance.demo import generate
-
-    data = tmp_path_factory.mktemp("browser") / "demo"
-    generate(data, homes=1500, years=2, seed=3, end=END)
+def server(tmp_path_factory, demo_dir):
+    """The app on the suite's demo extract, on a free port; stopped (by its process id) afterwards."""
+    data = demo_dir
     port = free_port()
     env = {**os.environ, "HOUSING_ASSURANCE_DATA": str(data), "HOUSING_ASSURANCE_PREFETCH": "0",
            "HOUSING_ASSURANCE_DEMO_MODE": "1", "HOUSING_ASSURANCE_ACCESS": str(data / "access.toml")}

@@ -16,18 +16,12 @@ END = date(2026, 11, 22)
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    from housing_assurance.demo import generate
-
-    folder = tmp_path_factory.mktemp("demo")
-    generate(folder, homes=1500, years=2, seed=7, end=END)
-    return folder
-
+def demo(demo_dir):
+    return demo_dir
 
 @pytest.fixture(scope="module")
-def extract(demo):
-    return open_extract(demo)
-
+def extract(demo_extract):
+    return demo_extract
 
 WEEKS = [END - timedelta(weeks=90), END - timedelta(weeks=40), END]
 

@@ -28,24 +28,9 @@ AS_OF = date(2026, 11, 22)
 LEAK_AS_OF = date(2026, 5, 31)  # mid-extract: half a year of later data to change
 LEAK_E = datetime(2026, 6, 1)
 
-try:
-    from housing_assurance.demo import generate
-except ImportError:  # pragma: no cover - the demo generator is another part of the project
-    generate = None
-
-
 @pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if generate is None:
-        pytest.skip("the demo generator (housing_assurance.demo) has not landed yet")
-    out = tmp_path_factory.mktemp("risk") / "demo"
-    generate(out, homes=2000, years=3, seed=5, end=END)
-    return out
-
-
-@pytest.fixture(scope="module")
-def demo(demo_dir: Path):
-    return open_extract(demo_dir)
+def demo(demo_extract):
+    return demo_extract
 
 
 @pytest.fixture(scope="module")
