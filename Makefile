@@ -7,7 +7,9 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 DEMO_DATA := data/demo
 DATA ?= $(DEMO_DATA)
-SYSTEM_PACKAGES := chromium poppler-utils fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0
+# Chromium: charts in the pack and browser tests; poppler-utils: PDF checks; Pango and DejaVu: the pack's
+# layout; postgresql: the review database's tests run against a real server they start themselves.
+SYSTEM_PACKAGES := chromium poppler-utils fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 postgresql
 
 .PHONY: run test lint bench setup system-packages
 
@@ -26,17 +28,20 @@ system-packages:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-$(DATA)/manifest.json: | $(VENV)/.installed
-	$(PY) -m housing_assurance demo-data --out $(DATA)
+$(DEMO_DATA)/manifest.json: | $(VENV)/.installed
+	$(PY) -m housing_assurance demo-data --out $(DEMO_DATA)
 
 # Demo mode (no sign-in; the visitor picks a demo user from the demo's own access file) only for the
-# built-in demo. Any other DATA needs sign-in: an [auth] section in .streamlit/secrets.toml and the
-# users in settings/access.toml (docs/security.md).
+# built-in demo. Any other DATA (an extract folder or a prepared store) needs sign-in: an [auth] section
+# in .streamlit/secrets.toml and the users in settings/access.toml (docs/security.md).
 ifeq ($(DATA),$(DEMO_DATA))
+DEMO_EXTRACT := $(DEMO_DATA)/manifest.json
 RUN_ENV := HOUSING_ASSURANCE_DEMO_MODE=1 HOUSING_ASSURANCE_ACCESS=$(abspath $(DATA))/access.toml
 endif
 
-run: setup $(DATA)/manifest.json
+# An extract folder is prepared once (a store in data/stores) before the app serves it.
+run: setup $(DEMO_EXTRACT)
+	@if [ -d "$(DATA)" ]; then $(PY) -m housing_assurance prepare "$(DATA)"; fi
 	$(RUN_ENV) HOUSING_ASSURANCE_DATA=$(DATA) $(VENV)/bin/streamlit run app.py --server.headless true \
 		--server.address 0.0.0.0 --server.port $(PORT) --browser.gatherUsageStats false
 

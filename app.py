@@ -14,9 +14,8 @@ st.set_page_config(page_title="Housing assurance", page_icon=":material/home_wor
 
 user = shell.sign_in()  # who is asking decides the menu: only administrators see the audit trail
 page = st.navigation(shell.pages(user))
-view = None
 try:
-    view = shell.start()
+    shell.start()
     page.run()
 finally:
-    shell.finish(view)
+    shell.finish()

@@ -29,7 +29,7 @@ import streamlit, polars, duckdb, plotly  # noqa: F401  (the server has these lo
 from streamlit.testing.v1 import AppTest
 imports = time.perf_counter() - t0
 sys.path.insert(0, os.environ["BENCH_ROOT"])
-from housing_assurance.app import data, warmup
+from housing_assurance.app import data
 
 out = {"imports": imports}
 at = AppTest.from_file(os.path.join(os.environ["BENCH_ROOT"], "app.py"), default_timeout=600)
@@ -70,12 +70,7 @@ regions, teams = data.regions(key), data.teams(key)
 region = regions[0]
 team = teams.filter(teams["region"] == region)["team_id"][0]
 weeks = data.selectable_weeks(key)
-changes("just started")
-t = time.perf_counter()
-warmup._warmers[key].join()
-out["warm-up finished after"] = out["first view (overview)"] + sum(
-    v for k, v in out.items() if k.startswith("just started")) + time.perf_counter() - t
-changes("warmed up")
+changes("clicks")
 print(json.dumps(out))
 '''
 

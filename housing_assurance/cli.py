@@ -38,11 +38,14 @@ def rows_as_json(frame: pl.DataFrame) -> list[dict]:
 
 
 def open_for_cli(data: Path):
-    from housing_assurance.db import open_extract
+    """--data: a prepared store, or an extract folder (prepared into the cache on first use, with progress)."""
+    from housing_assurance.progress import terminal_progress
+    from housing_assurance.store import StoreError, open_data
 
-    if not data.is_dir():
-        raise UserError(f"no extract folder at {data}")
-    return open_extract(data)
+    try:
+        return open_data(data, terminal_progress())
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
 
 
 def user_from_args(args):
@@ -92,13 +95,14 @@ def json_value(k, value: float | None) -> float | int | None:
 
 
 def cmd_kpis(args) -> int:
-    from housing_assurance.kpis import KPIS, compute
+    from housing_assurance.figures import FigureStore
+    from housing_assurance.kpis import KPIS
     from housing_assurance.weeks import week_period
 
     user_from_args(args)
     extract = open_for_cli(args.data)
     scope = scope_from_args(extract, args)
-    figures = compute(extract, [args.as_of], scope)
+    figures = FigureStore(extract).figures([args.as_of], scope)  # a prepared week's from the store's table
     start, end = week_period(args.as_of)
     if args.json:
         out = {
@@ -147,14 +151,26 @@ def cmd_cases(args) -> int:
 
 def cmd_report(args) -> int:
     """The weekly PDF pack (housing_assurance/pack/); Chromium boots while the extract loads."""
-    from housing_assurance.pack import ChartRenderer, PackError, check_request, check_scope, write_pack
+    from housing_assurance.pack import (
+        ChartRenderer,
+        PackError,
+        check_destination,
+        check_request,
+        check_scope,
+        write_pack,
+    )
     from housing_assurance.progress import terminal_progress
     from housing_assurance.scope import Scope
 
     user = user_from_args(args)
-    try:
-        check_request(args.data, args.as_of, args.out)
-    except PackError as exc:
+    from housing_assurance.store import StoreError, check_data_path
+
+    try:  # a wrong request fails at once, before Chromium starts or the extract is prepared
+        check_data_path(args.data)
+        check_destination(args.out)
+        if args.data.is_dir():
+            check_request(args.data, args.as_of)
+    except (PackError, StoreError) as exc:
         raise UserError(str(exc)) from None
     renderer = ChartRenderer()
     try:
@@ -190,11 +206,12 @@ def cmd_risk(args) -> int:
     user_from_args(args)
     extract = open_for_cli(args.data)
     scope = scope_from_args(extract, args)
+    known = risk.RiskStore(extract)  # a prepared store's latest week is read, not learned again
     try:
         if args.backtest:
-            result = risk.backtest(extract, args.as_of, scope)
+            result = risk.backtest(extract, args.as_of, scope, replays=known.replays(args.as_of))
         else:
-            listed = risk.homes_at_risk(extract, args.as_of, scope).head(args.top)
+            listed = risk.homes_at_risk(extract, args.as_of, scope, scored=known.scored(args.as_of)).head(args.top)
     except risk.RiskError as exc:
         raise UserError(str(exc)) from None
     if args.backtest:
@@ -258,6 +275,19 @@ def cmd_demo_data(args) -> int:
     return 0
 
 
+def cmd_prepare(args) -> int:
+    """Validate an extract and write its store (into the cache when no --out is given)."""
+    from housing_assurance.progress import terminal_progress
+    from housing_assurance.store import StoreError, prepare, store_for
+
+    try:
+        out = prepare(args.dir, args.out, terminal_progress()) if args.out else store_for(args.dir, terminal_progress())
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
+    print(f"store written to {out}", file=sys.stderr)
+    return 0
+
+
 def cmd_validate(args) -> int:
     from housing_assurance.validate import print_findings, validate
 
@@ -305,13 +335,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", type=_date, default=None, help="last day of the extract (default today)")
     p.set_defaults(func=cmd_demo_data)
 
+    p = sub.add_parser("prepare", help="validate an extract and write its store (one DuckDB file) for every command")
+    p.add_argument("dir", type=Path, help="the extract folder")
+    p.add_argument("--out", type=Path, help="the store to write (default: the cache, HOUSING_ASSURANCE_CACHE)")
+    p.set_defaults(func=cmd_prepare)
+
     p = sub.add_parser("validate", help="validate an extract against the contract")
     p.add_argument("dir", type=Path)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_validate)
 
     def scoped(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--data", type=Path, required=True, help="the extract folder")
+        p.add_argument("--data", type=Path, required=True, help="the extract folder, or its prepared store")
         p.add_argument("--as-of", type=_date, required=True, help="last day of the reporting week, YYYY-MM-DD")
         p.add_argument("--region", help="a region as named in the extract")
         p.add_argument("--team", help="a team_id as named in the extract")

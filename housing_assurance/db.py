@@ -296,6 +296,7 @@ class Extract:
     manifest: dict
     manifest_problem: str | None
     sources: dict[str, TableSource]
+    store: Path | None = None  # the prepared store this was read from (None: loaded from the folder)
 
     @property
     def table_errors(self) -> list[TableProblem]:
@@ -349,10 +350,12 @@ def tenure_rules() -> pl.DataFrame:
     })
 
 
-def open_extract(extract_dir: str | Path, closures: tuple[date, ...] | None = None) -> Extract:
-    """Load every contract table (usable or empty), the calendar, clocks and rules, then queries/setup."""
+def open_extract(extract_dir: str | Path, closures: tuple[date, ...] | None = None,
+                 database: str | Path = ":memory:") -> Extract:
+    """Load every contract table (usable or empty), the calendar, clocks and rules, then queries/setup,
+    into memory or (when preparing a store) into a new DuckDB file."""
     extract_dir = Path(extract_dir)
-    con = duckdb.connect()
+    con = duckdb.connect(str(database))
     # No progress bar (cursors inherit this): DuckDB draws it on stdout, which would corrupt `--json` output.
     con.execute("set enable_progress_bar = false")
     manifest, manifest_problem = read_manifest(extract_dir)

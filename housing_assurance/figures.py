@@ -22,7 +22,17 @@ import duckdb
 import polars as pl
 
 from housing_assurance.db import Extract, relation, run_query
-from housing_assurance.kpis import CATALOGUE, KPIS, QUERY_SCOPES, Kpi, aggregate, homes, query_rows, select_rows
+from housing_assurance.kpis import (
+    CATALOGUE,
+    KPIS,
+    QUERY_SCOPES,
+    Kpi,
+    aggregate,
+    compute,
+    homes,
+    query_rows,
+    select_rows,
+)
 from housing_assurance.scope import WHOLE_LANDLORD, Scope, ScopeKind
 
 # Columns a breakdown may group by, with the heading a reader sees. Vulnerability type is only ever
@@ -74,26 +84,35 @@ def keeps_one_row_per_case(query: str) -> bool:
     return any(k.kind in _VALUE_KINDS for k in QUERY_KPIS[query])
 
 
-def grouped_rows(con: duckdb.DuckDBPyConnection, query: str, weeks: list[date],
-                 source: str) -> duckdb.DuckDBPyRelation:
-    """The whole landlord's rows of a KPI query for the weeks, grouped (a relation, not yet run);
-    `source` names the view of the raw rows that the grouping reads."""
+def grouped_rows(con: duckdb.DuckDBPyConnection, query: str, weeks: list[date]) -> duckdb.DuckDBPyRelation:
+    """The whole landlord's rows of a KPI query for the weeks, grouped by the kept columns with a count
+    `n` (one row each, n = 1, for a query behind a median, mean or sum): a relation, not yet run."""
     raw = relation(con, query, {"as_of_dates": weeks, **WHOLE_LANDLORD.params()}, ordered=False)
-    raw.create_view(source)
-    return relation(con, "figure_rows_group", {"source": source, "kept": kept_columns(query, raw.columns),
-                                                "one_per_row": keeps_one_row_per_case(query)})
+    kept = [duckdb.ColumnExpression(c) for c in kept_columns(query, raw.columns)]
+    if keeps_one_row_per_case(query):
+        return raw.select(*kept, duckdb.ConstantExpression(1).cast(duckdb.sqltype("BIGINT")).alias("n"))
+    count = duckdb.FunctionExpression("count_star").cast(duckdb.sqltype("BIGINT")).alias("n")
+    return raw.aggregate([*kept, count], "all")
 
 
 class FigureStore:
-    """Whole-landlord KPI rows per query and week, kept in DuckDB and filled on demand (and by a warm-up)."""
+    """Whole-landlord KPI rows per query and week, kept in DuckDB: in a prepared store, for every week
+    and (in its figures table) every figure of every prepared scope; in memory, filled on demand."""
 
     _stores = itertools.count(1)
 
-    def __init__(self, extract: Extract):
+    def __init__(self, extract: Extract, name: str | None = None):
         self.extract = extract
-        self._name = f"figure_rows_{next(self._stores)}"  # its own tables: two stores never share one
-        self._held: dict[str, set[date]] = {q: set() for q in SQL_QUERIES}
+        # Its own tables (two stores on one connection never share one); a prepared store's are fixed.
+        self._name = name or ("figure_rows" if extract.store else f"figure_rows_{next(self._stores)}")
         self._locks: dict[str, threading.Lock] = {q: threading.Lock() for q in SQL_QUERIES}
+        self.prepared_weeks: set[date] = set()
+        self.prepared_scopes: set[str] = set()
+        if extract.store is not None:
+            prepared = run_query(extract.con, "store/prepared")
+            self.prepared_weeks = {date.fromisoformat(v) for v in prepared.filter(pl.col("kind") == "week")["value"]}
+            self.prepared_scopes = set(prepared.filter(pl.col("kind") == "scope")["value"])
+        self._held: dict[str, set[date]] = {q: set(self.prepared_weeks) for q in SQL_QUERIES}
 
     # ------------------------------------------------------------------ rows
 
@@ -114,7 +133,7 @@ class FigureStore:
                 return
             cur = self.extract.con.cursor()
             try:
-                rel = grouped_rows(cur, query, missing, f"{self._name}_{query}_source")
+                rel = grouped_rows(cur, query, missing)
                 if held:
                     rel.insert_into(self.rows_table(query))
                 else:
@@ -144,14 +163,44 @@ class FigureStore:
 
     def figures(self, weeks: Sequence[date], scope: Scope = WHOLE_LANDLORD,
                 kpi_ids: Sequence[str] | None = None) -> pl.DataFrame:
-        """One row per (as_of, kpi_id): value, numerator, denominator, as kpis.compute gives them."""
+        """One row per (as_of, kpi_id): value, numerator, denominator, as kpis.compute gives them.
+
+        From a prepared store's figures table when it holds the weeks and the scope; from the kept rows,
+        scoped in SQL, for any other scope; from the KPI queries for weeks a read-only store lacks."""
         weeks = list(weeks)
         wanted = [KPIS[i] for i in kpi_ids] if kpi_ids else list(CATALOGUE)
+        if self.extract.store is not None and not set(weeks) <= self.prepared_weeks:
+            return compute(self.extract, weeks, scope, [k.id for k in wanted])
+        if scope.key in self.prepared_scopes:
+            found = run_query(self.extract.con, "store/figures", {
+                "scope_key": scope.key, "as_of_dates": weeks, "kpi_ids": [k.id for k in wanted]})
+            order = pl.DataFrame({"kpi_id": [k.id for k in wanted]}).with_row_index("_k")
+            return (found.join(order, on="kpi_id").sort(["_k", "as_of"])
+                    .select("as_of", "kpi_id", "value", "numerator", "denominator"))
         dates = pl.DataFrame({"as_of": weeks}, schema={"as_of": pl.Date})
         rows_by_query = {q: self.rows(q, weeks, scope) for q in dict.fromkeys(k.query for k in wanted)}
         homes_by_date = homes(self.extract, weeks, scope) if any(k.kind == "per_1000_homes" for k in wanted) else None
         out = [aggregate(select_rows(rows_by_query[k.query], k), k, dates, homes_by_date) for k in wanted]
         return pl.concat(out) if out else pl.DataFrame()
+
+    def figures_for_scopes(self, scopes_table: str, weeks: Sequence[date]) -> pl.DataFrame:
+        """Every KPI for every week and every scope listed in `scopes_table` (scope_key, scope_region,
+        scope_teams): one row per scope_key, as_of, kpi_id, as figures() would give each (a store's table)."""
+        weeks = list(weeks)
+        keys = run_query(self.extract.con, "store/homes_by_scope", {"scopes_table": scopes_table, "as_of_dates": weeks})
+        dates = keys.select("scope_key", "as_of")
+        out = []
+        for query, kpis_of_query in QUERY_KPIS.items():
+            if query == "validation":
+                rows = query_rows(self.extract, query, weeks, WHOLE_LANDLORD).join(dates, on="as_of")
+            else:
+                self.ensure(query, weeks)
+                by_households = QUERY_SCOPES[query] is ScopeKind.HOUSEHOLDS
+                rows = run_query(self.extract.con, "store/scoped_rows_by_households" if by_households
+                                 else "store/scoped_rows_by_rows",
+                                 {"scopes_table": scopes_table, "rows_table": self.rows_table(query)})
+            out += [aggregate(select_rows(rows, k), k, dates, keys) for k in kpis_of_query]
+        return pl.concat(out)
 
     # ------------------------------------------------------------------ warm-up
 

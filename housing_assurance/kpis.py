@@ -225,24 +225,27 @@ def select_rows(rows: pl.DataFrame, k: Kpi) -> pl.DataFrame:
 def aggregate(rows: pl.DataFrame, k: Kpi, dates: pl.DataFrame, homes: pl.DataFrame | None) -> pl.DataFrame:
     """A KPI's figure per as_of from its rows: value, numerator, denominator as kpis.md defines them.
 
-    Rows may carry a row count `n` (the app's figure store keeps rows grouped); without it each row
-    counts once. Dates with no rows get 0 for counts and sums and null for ratios, medians and means.
+    Rows may carry a row count `n` (the figure store keeps rows grouped); without it each row counts
+    once. `dates` lists the figures wanted: one per as_of, or (when it also has a scope_key column,
+    as when a store is prepared) one per scope and as_of, `rows` and `homes` then carrying it too.
+    Dates with no rows get 0 for counts and sums and null for ratios, medians and means.
     """
+    keys = [c for c in ("scope_key", "as_of") if c in dates.columns]
     if "n" not in rows.columns:
         rows = rows.with_columns(n=pl.lit(1, pl.Int64))
+    by = rows.group_by(keys)
     if k.kind == "pct":
-        agg = rows.group_by("as_of").agg(
-            numerator=pl.col("n").filter(pl.col("meets")).sum().cast(pl.Int64),
-            denominator=pl.col("n").sum().cast(pl.Int64))
-        fig = dates.join(agg, on="as_of", how="left").with_columns(
+        agg = by.agg(numerator=pl.col("n").filter(pl.col("meets")).sum().cast(pl.Int64),
+                     denominator=pl.col("n").sum().cast(pl.Int64))
+        fig = dates.join(agg, on=keys, how="left").with_columns(
             numerator=pl.col("numerator").fill_null(0), denominator=pl.col("denominator").fill_null(0))
         fig = fig.with_columns(value=pl.when(pl.col("denominator") > 0)
                                .then(pl.col("numerator") / pl.col("denominator") * 100))
     elif k.kind == "per_1000_homes":
         if homes is None:
             raise ValueError(f"{k.id} needs the homes denominator")
-        agg = rows.group_by("as_of").agg(numerator=pl.col("n").sum().cast(pl.Int64))
-        fig = (dates.join(agg, on="as_of", how="left").join(homes, on="as_of", how="left")
+        agg = by.agg(numerator=pl.col("n").sum().cast(pl.Int64))
+        fig = (dates.join(agg, on=keys, how="left").join(homes, on=keys, how="left")
                .with_columns(numerator=pl.col("numerator").fill_null(0),
                              denominator=pl.col("homes").fill_null(0).cast(pl.Int64)))
         fig = fig.with_columns(value=pl.when(pl.col("denominator") > 0)
@@ -250,20 +253,20 @@ def aggregate(rows: pl.DataFrame, k: Kpi, dates: pl.DataFrame, homes: pl.DataFra
     else:
         fill: float | None = 0.0
         if k.kind == "count":
-            agg = rows.group_by("as_of").agg(value=pl.col("n").sum().cast(pl.Float64))
+            agg = by.agg(value=pl.col("n").sum().cast(pl.Float64))
         elif k.kind == "median":
-            agg = rows.group_by("as_of").agg(value=pl.col(k.value_column).cast(pl.Float64).median())
+            agg = by.agg(value=pl.col(k.value_column).cast(pl.Float64).median())
             fill = None
-        elif k.kind == "mean":
-            agg = rows.group_by("as_of").agg(value=pl.col(k.value_column).cast(pl.Float64).mean())
+        elif k.kind == "mean":  # values sorted first: the same figure whatever order the rows come in
+            agg = by.agg(value=pl.col(k.value_column).cast(pl.Float64).sort().mean())
             fill = None
-        else:  # sum, sum_gbp
-            agg = rows.group_by("as_of").agg(value=pl.col(k.value_column).cast(pl.Float64).fill_null(0).sum())
-        fig = dates.join(agg, on="as_of", how="left").with_columns(
+        else:  # sum, sum_gbp (sorted first, as a mean)
+            agg = by.agg(value=pl.col(k.value_column).cast(pl.Float64).fill_null(0).sort().sum())
+        fig = dates.join(agg, on=keys, how="left").with_columns(
             value=pl.col("value").fill_null(fill) if fill is not None else pl.col("value"),
             numerator=pl.lit(None, pl.Int64), denominator=pl.lit(None, pl.Int64))
     return fig.select(
-        "as_of", pl.lit(k.id).alias("kpi_id"), pl.col("value").cast(pl.Float64),
+        *keys, pl.lit(k.id).alias("kpi_id"), pl.col("value").cast(pl.Float64),
         pl.col("numerator").cast(pl.Int64), pl.col("denominator").cast(pl.Int64))
 
 

@@ -533,10 +533,35 @@ class RiskStore:
             return self._done[key]
 
     def scored(self, as_of: date) -> pl.DataFrame:
-        return self._once("scored", as_of, lambda: score_homes(self.extract, as_of))  # type: ignore[return-value]
+        def make() -> pl.DataFrame:
+            stored = _stored(self.extract, "risk_scores", as_of)
+            return stored if stored is not None else score_homes(self.extract, as_of)
+
+        return self._once("scored", as_of, make)  # type: ignore[return-value]
 
     def replays(self, as_of: date) -> list[Replay]:
-        return self._once("replays", as_of, lambda: replay(self.extract, as_of))  # type: ignore[return-value]
+        def make() -> list[Replay]:
+            stored = _stored(self.extract, "risk_replays", as_of)
+            if stored is None:
+                return replay(self.extract, as_of)
+            return [Replay(r["replay_as_of"][0], int(r["training_examples"][0]), int(r["training_reports"][0]),
+                           r.drop("for_as_of", "replay_as_of", "training_examples", "training_reports", "reported"),
+                           frozenset(r.filter(pl.col("reported"))["property_id"].to_list()))
+                    for r in stored.partition_by("replay_as_of", maintain_order=True)]
+
+        return self._once("replays", as_of, make)  # type: ignore[return-value]
+
+
+def _stored(extract: Extract, table: str, as_of: date) -> pl.DataFrame | None:
+    """A prepared store's homes-at-risk results for its latest week (None for any other week, or no store)."""
+    if extract.store is None:
+        return None
+    from housing_assurance.store import has_table
+
+    if not has_table(extract, table):
+        return None
+    found = extract.query(f"store/{table}", as_of=as_of)
+    return found if found.height else None
 
 
 def describe_backtest(bt: Backtest) -> list[str]:

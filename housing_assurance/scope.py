@@ -33,6 +33,17 @@ class Scope:
     def is_whole_landlord(self) -> bool:
         return self.region is None and self.teams is None
 
+    @property
+    def key(self) -> str:
+        """The scope as one text, as a prepared store's figures table names it: whole, region:North,
+        teams:a,b (teams sorted), or both joined by |."""
+        parts = []
+        if self.region is not None:
+            parts.append(f"region:{self.region}")
+        if self.teams is not None:
+            parts.append("teams:" + ",".join(sorted(self.teams)))
+        return "|".join(parts) or "whole"
+
 
 WHOLE_LANDLORD = Scope()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import os
 import shutil
 from datetime import date
 from pathlib import Path
@@ -18,6 +19,12 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO_ARGS = {"homes": 2000, "years": 3, "seed": 5, "end": date(2026, 11, 23)}
 DEMO_END = DEMO_ARGS["end"]
 DEMO_AS_OF = date(2026, 11, 22)  # the latest complete week when the extract was taken
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stores_in_tmp():
+    """Stores prepared by tests (and by the app under test) go to .tmp/test-stores, never data/stores."""
+    os.environ["HOUSING_ASSURANCE_CACHE"] = str(ROOT / ".tmp" / "test-stores")
 
 
 @pytest.fixture(autouse=True)
@@ -59,8 +66,16 @@ def demo_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def demo_extract(demo_dir):
-    """The demo extract opened once per test process (read-only use)."""
-    from housing_assurance.db import open_extract
+def demo_store(demo_dir) -> Path:
+    """The demo's prepared store (prepared once, like the demo, and shared by every test process)."""
+    from housing_assurance.store import store_for
 
-    return open_extract(demo_dir)
+    return store_for(demo_dir)
+
+
+@pytest.fixture(scope="session")
+def demo_extract(demo_store):
+    """The demo as every command and the app read it: its prepared store, opened read-only."""
+    from housing_assurance.store import open_store
+
+    return open_store(demo_store)

@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from housing_assurance import breakdowns, routes
 from housing_assurance import weeks as week_rules
-from housing_assurance.app import data, state, warmup
+from housing_assurance.app import data, state
 from housing_assurance.app.tables import CASE_URL_PATH
 from housing_assurance.figures import FigureStore
 from housing_assurance.kpis import CATALOGUE, KPIS, cases, compute
@@ -38,14 +38,15 @@ TIMEOUT = 60
 
 
 @pytest.fixture(scope="session")
-def demo(demo_dir) -> Path:
-    return demo_dir
+def demo(demo_dir, demo_store) -> Path:
+    return demo_dir  # served from its store, prepared once for the whole suite
+
 
 @pytest.fixture(scope="session", autouse=True)
 def app_env(demo):
-    """The app serves the small demo in demo mode on its own users (both chosen explicitly, as `make run`
-    does for the demo), with no background warm-up (a quiet, repeatable CPU)."""
-    env = {data.DATA_ENV: str(demo), warmup.PREFETCH_ENV: "0", "HOUSING_ASSURANCE_DEMO_MODE": "1",
+    """The app serves the suite's demo in demo mode on its own users (both chosen explicitly, as `make run`
+    does for the demo)."""
+    env = {data.DATA_ENV: str(demo), "HOUSING_ASSURANCE_DEMO_MODE": "1",
            "HOUSING_ASSURANCE_ACCESS": str(demo / "access.toml")}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
@@ -151,26 +152,6 @@ def test_week_in_a_url_is_checked(extract, weeks):
     assert week_rules.resolve("2031-01-05", w)[0] == weeks["last"]
     assert week_rules.resolve("2001-01-07", w)[0] == weeks["first"]
     assert week_rules.resolve("0001-01-01", w)[0] == weeks["first"]  # no date is too early to be read
-
-
-def test_store_equals_kpis_compute(extract, weeks, region_and_team):
-    region, team = region_and_team
-    other = extract.sql("select team_id from teams where region <> $r order by team_id limit 1", r=region)[0, 0]
-    store = FigureStore(extract)
-    dates = [weeks["first"], weeks["middle"], weeks["last"]]
-    for scope in (Scope(), Scope(region=region), Scope(teams=(team,)), Scope(teams=(team, other)),
-                  Scope(region=region, teams=(team,)), Scope(region=region, teams=()), Scope(region="Nowhere")):
-        mine = store.figures(dates, scope)
-        theirs = compute(extract, dates, scope)
-        joined = mine.join(theirs, on=["as_of", "kpi_id"], suffix="_c", how="full", coalesce=True)
-        assert len(joined) == len(theirs) == len(mine)
-        for r in joined.iter_rows(named=True):
-            where = (r["kpi_id"], r["as_of"], scope)
-            assert r["numerator"] == r["numerator_c"] and r["denominator"] == r["denominator_c"], where
-            if r["value_c"] is None:
-                assert r["value"] is None, where
-            else:
-                assert r["value"] == pytest.approx(r["value_c"], rel=1e-9, abs=1e-9), where
 
 
 def test_breakdown_bars_are_the_case_rows_grouped(extract, weeks, region_and_team):

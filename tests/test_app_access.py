@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from housing_assurance import audit, timeline
 from housing_assurance.access import load_users, user_scope
-from housing_assurance.app import data, warmup
+from housing_assurance.app import data
 from housing_assurance.kpis import CATALOGUE, cases
 from housing_assurance.scope import narrow
 
@@ -44,7 +44,6 @@ def users(demo):
 def app_env(demo, monkeypatch):
     """Demo mode on the demo's own users, both chosen explicitly (as `make run` does for the demo)."""
     monkeypatch.setenv(data.DATA_ENV, str(demo))
-    monkeypatch.setenv(warmup.PREFETCH_ENV, "0")
     monkeypatch.setenv("HOUSING_ASSURANCE_ACCESS", str(demo / "access.toml"))
     monkeypatch.setenv("HOUSING_ASSURANCE_DEMO_MODE", "1")
 

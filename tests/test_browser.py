@@ -30,7 +30,7 @@ def server(tmp_path_factory, demo_dir):
     """The app on the suite's demo extract, on a free port; stopped (by its process id) afterwards."""
     data = demo_dir
     port = free_port()
-    env = {**os.environ, "HOUSING_ASSURANCE_DATA": str(data), "HOUSING_ASSURANCE_PREFETCH": "0",
+    env = {**os.environ, "HOUSING_ASSURANCE_DATA": str(data),
            "HOUSING_ASSURANCE_DEMO_MODE": "1", "HOUSING_ASSURANCE_ACCESS": str(data / "access.toml")}
     streamlit = Path(sys.executable).parent / "streamlit"
     log = (tmp_path_factory.mktemp("browser-log") / "streamlit.log").open("w")

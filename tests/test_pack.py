@@ -373,7 +373,7 @@ def run_report(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--data", "/nonexistent/extract"], "no extract folder at /nonexistent/extract"),
+    (["--data", "/nonexistent/extract"], "no extract folder or store at /nonexistent/extract"),
     (["--as-of", END.isoformat()], "had not ended when the extract was taken"),
     (["--out", "/nonexistent/folder/pack.pdf"], "no folder /nonexistent/folder"),
 ])

@@ -260,9 +260,20 @@ def test_risk_store_works_each_week_out_once_for_every_caller(demo, monkeypatch)
     calls = []
     monkeypatch.setattr(risk, "score_homes", lambda extract, as_of: calls.append(as_of) or pl.DataFrame())
     store = risk.RiskStore(demo)
+    earlier = AS_OF - timedelta(weeks=1)  # not prepared in the store: worked out on demand
     with ThreadPoolExecutor(4) as pool:
-        results = list(pool.map(store.scored, [AS_OF] * 8))
-    assert calls == [AS_OF] and all(r is results[0] for r in results)
+        results = list(pool.map(store.scored, [earlier] * 8))
+    assert calls == [earlier] and all(r is results[0] for r in results)
+    assert store.scored(AS_OF).height > 1000 and calls == [earlier]  # the prepared week is read from the store
+
+
+def test_the_store_holds_the_latest_weeks_scores_and_backtest(demo, demo_dir):
+    """What prepare stored is what the model gives when learned again from the folder."""
+    from_folder = open_extract(demo_dir)
+    stored = risk.RiskStore(demo)
+    assert stored.scored(AS_OF).sort("property_id").equals(risk.score_homes(from_folder, AS_OF).sort("property_id"))
+    assert risk.backtest(demo, AS_OF, replays=stored.replays(AS_OF)).dates.equals(
+        risk.backtest(from_folder, AS_OF).dates)
 
 
 def test_every_listed_home_has_three_reasons(demo, scored):
@@ -335,7 +346,7 @@ def test_cli_json_list(capsys, demo_dir):
 
 
 def test_cli_backtest_json(capsys, demo_dir, backtest, monkeypatch):
-    monkeypatch.setattr(risk, "backtest", lambda extract, as_of, scope: backtest)  # computed once above
+    monkeypatch.setattr(risk, "backtest", lambda extract, as_of, scope, **kw: backtest)  # computed once above
     code, out, err = run(capsys, "risk", "--data", str(demo_dir), "--as-of", AS_OF.isoformat(), "--backtest",
                          "--json")
     assert code == 0, err
@@ -370,7 +381,6 @@ def _page(monkeypatch, demo_dir: Path, **params: str):
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("HOUSING_ASSURANCE_DATA", str(demo_dir))
-    monkeypatch.setenv("HOUSING_ASSURANCE_PREFETCH", "0")
     monkeypatch.setenv("HOUSING_ASSURANCE_DEMO_MODE", "1")
     monkeypatch.setenv("HOUSING_ASSURANCE_ACCESS", str(demo_dir / "access.toml"))
     at = AppTest.from_file(APP, default_timeout=180)

@@ -24,7 +24,7 @@ from browser_support import ARGS, CHROMIUM, WAIT, free_port, needs_chromium, sto
 from extract_factory import write_extract
 from streamlit.testing.v1 import AppTest
 
-from housing_assurance.app import data, signin, warmup
+from housing_assurance.app import data, signin
 from housing_assurance.demo import LANDLORD as DEMO_LANDLORD
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,7 +52,6 @@ def clean_env(tmp_path, monkeypatch):
     monkeypatch.delenv(signin.DEMO_MODE_ENV, raising=False)
     monkeypatch.delenv("HOUSING_ASSURANCE_ACCESS", raising=False)
     monkeypatch.setenv("HOUSING_ASSURANCE_SETTINGS", str(tmp_path / "settings"))
-    monkeypatch.setenv(warmup.PREFETCH_ENV, "0")
 
 
 def access(path: Path, *users: tuple[str, str]) -> Path:
@@ -243,7 +242,7 @@ def oidc_app(tmp_path_factory, small_demo, provider, oidc_settings) -> str:
         f'client_secret = "{secrets.token_hex(16)}"\n'
         f'server_metadata_url = "{provider}/.well-known/openid-configuration"\n')
     env = {k: v for k, v in os.environ.items() if k not in (signin.DEMO_MODE_ENV, "HOUSING_ASSURANCE_ACCESS")}
-    env.update({data.DATA_ENV: str(extract), warmup.PREFETCH_ENV: "0", "HOUSING_ASSURANCE_SETTINGS": str(oidc_settings),
+    env.update({data.DATA_ENV: str(extract), "HOUSING_ASSURANCE_SETTINGS": str(oidc_settings),
                 "HOUSING_ASSURANCE_AUDIT": str(here / "audit.jsonl")})
     log = (here / "streamlit.log").open("w")
     proc = subprocess.Popen(

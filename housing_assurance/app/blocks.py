@@ -14,7 +14,7 @@ import polars as pl
 import streamlit as st
 
 from housing_assurance import charts, routes
-from housing_assurance.app import data, warmup
+from housing_assurance.app import data
 from housing_assurance.app.shell import audit_export, audit_once, scope_words, sees_details
 from housing_assurance.app.state import WIDGET, View, page_param, write_url
 from housing_assurance.app.tables import MONEY, NAV, case_table, column_config, for_csv, grid
@@ -259,39 +259,17 @@ def breakdown_section(view: View, kpi_ids: list[str], page: str, default: str,
 
 
 def freshness(view: View) -> None:
-    """How fresh the data is, and whether the extract passed validation (with a link to the details).
-
-    Validation runs in the background after the first page; until it has, this line checks again
-    every two seconds and then redraws the page once."""
-    ready = data.findings_ready(view.key) or not warmup.prefetching()
-    if ready:
-        _freshness_line(view)
-        return
-
-    @st.fragment(run_every=2)
-    def waiting() -> None:
-        if data.findings_ready(view.key):
-            st.rerun(scope="app")
-        _freshness_line(view)
-
-    waiting()
-
-
-def _freshness_line(view: View) -> None:
+    """How fresh the data is, and whether the extract passed validation (with a link to the details)."""
     extract = data.load_extract(view.key)
     when = date_text(extract.extracted_at) if extract.extracted_at else "at an unknown time"
-    text = f"Data extracted {when}."
-    if data.findings_ready(view.key) or not warmup.prefetching():
-        f = data.findings(view.key)
-        errors = f.filter(pl.col("severity") == "error")
-        warnings = f.filter(pl.col("severity") == "warning")
-        text += (f" Validation: {len(errors):,} error{'s' if len(errors) != 1 else ''}, "
-                 f"{len(warnings):,} warning{'s' if len(warnings) != 1 else ''} "
-                 f"({int(warnings['rows'].sum() or 0):,} rows).")
-        if len(errors):
-            text = "✕ " + text + " Some tables could not be used: figures that need them are missing."
-    else:
-        text += " Checking the extract against the contract…"
+    f = data.findings(view.key)
+    errors = f.filter(pl.col("severity") == "error")
+    warnings = f.filter(pl.col("severity") == "warning")
+    text = (f"Data extracted {when}. Validation: {len(errors):,} error{'s' if len(errors) != 1 else ''}, "
+            f"{len(warnings):,} warning{'s' if len(warnings) != 1 else ''} "
+            f"({int(warnings['rows'].sum() or 0):,} rows).")
+    if len(errors):
+        text = "✕ " + text + " Some tables could not be used: figures that need them are missing."
     cols = st.columns([5, 1])
     cols[0].caption(text)
     with cols[1]:

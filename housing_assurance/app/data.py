@@ -1,9 +1,12 @@
-"""The app's data: the extract it serves and every figure, list and story a page shows, cached.
+"""The app's data: the store it serves and every figure, list and story a page shows, cached.
 
-- The extract folder comes from HOUSING_ASSURANCE_DATA (default data/demo, generated when missing).
-- The opened Extract, the FigureStore and the homes-at-risk scores live in st.cache_resource (one per
-  extract, shared by every session); results that depend on the week and the scope are cached with
-  st.cache_data with both in the key, because st.cache_data is shared by every user.
+- HOUSING_ASSURANCE_DATA names a prepared store or an extract folder (default data/demo, generated when
+  missing); a folder is served from its prepared store (store.py), prepared on first use.
+- The store is opened read-only, once per process (st.cache_resource, shared by every session): DuckDB
+  reads the file, the server holds no copy of the tables. A new week's store that replaces the file is
+  picked up at the next click (the key names the file's identity).
+- Results that depend on the week and the scope are cached with st.cache_data with both in the key,
+  because st.cache_data is shared by every user.
 The functions make no Streamlit call of their own; they are wrapped for caching only.
 """
 
@@ -18,11 +21,12 @@ import streamlit as st
 
 from housing_assurance import breakdowns, kpis, timeline
 from housing_assurance.app.state import View
-from housing_assurance.db import Extract, open_extract
+from housing_assurance.db import Extract
 from housing_assurance.figures import FigureStore
 from housing_assurance.scope import Scope
 from housing_assurance.scorecard import scorecard_from_history
 from housing_assurance.settings import PROJECT_ROOT
+from housing_assurance.store import cache_dir, content_key, open_store, store_for
 from housing_assurance.weeks import LONG_TREND_WEEKS, TREND_WEEKS, weeks_ending
 
 DATA_ENV = "HOUSING_ASSURANCE_DATA"
@@ -46,17 +50,42 @@ def make_demo(folder: Path) -> None:
     generate(folder)
 
 
-def data_key(folder: Path) -> str:
-    """Names one extract as loaded: a new extract in the same folder gets new caches."""
-    manifest = folder / "manifest.json"
-    stamp = manifest.stat().st_mtime_ns if manifest.exists() else 0
-    return f"{folder.resolve()}@{stamp}"
+def _fingerprint(folder: Path) -> tuple:
+    """What changes when an extract folder's files change (cheap: names, sizes and times, no reading)."""
+    return tuple(sorted((str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns)
+                        for p in folder.rglob("*") if p.is_file()))
+
+
+_prepared: dict[tuple, Path] = {}
+
+
+def store_path(data: Path) -> Path:
+    """The store that serves HOUSING_ASSURANCE_DATA: itself, or a folder's prepared store (prepared now
+    if this content has none: seconds for the demo, a minute or two for the largest landlord)."""
+    if not data.is_dir():
+        return data
+    fingerprint = (str(data.resolve()), _fingerprint(data))
+    if fingerprint not in _prepared:
+        _prepared[fingerprint] = store_for(data)
+    return _prepared[fingerprint]
+
+
+def needs_preparing(data: Path) -> bool:
+    return data.is_dir() and (str(data.resolve()), _fingerprint(data)) not in _prepared and \
+        not (cache_dir() / f"{content_key(data)}.duckdb").exists()
+
+
+def data_key(data: Path) -> str:
+    """Names one store as opened: a store file replaced by a new week's gets a new key, so new caches."""
+    path = store_path(data)
+    stat = path.stat()
+    return f"{path.resolve()}@{stat.st_ino}:{stat.st_mtime_ns}"
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def load_extract(key: str) -> Extract:
-    """The opened extract (one DuckDB connection; every query uses its own cursor)."""
-    return open_extract(Path(key.rsplit("@", 1)[0]))
+    """The opened store (one read-only DuckDB connection; every query uses its own cursor)."""
+    return open_store(Path(key.rsplit("@", 1)[0]), follow_replacements=True)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -103,7 +132,8 @@ def risk_backtest(key: str, as_of: date, region: str | None, teams: tuple[str, .
     """How the list did at past dates, for the scope's homes (risk.Backtest)."""
     from housing_assurance import risk
 
-    return risk.backtest(load_extract(key), as_of, Scope(region, teams), replays=load_risk_store(key).replays(as_of))
+    return risk.backtest(load_extract(key), as_of, Scope(region, teams),
+                         replays=load_risk_store(key).replays(as_of))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -133,11 +163,6 @@ def findings(key: str) -> pl.DataFrame:
     from housing_assurance.validate import findings_frame
 
     return findings_frame(load_extract(key))
-
-
-def findings_ready(key: str) -> bool:
-    """Whether validation has already run (so showing its counts costs nothing)."""
-    return getattr(load_extract(key), "_validation_findings", None) is not None
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -179,7 +204,7 @@ def store(key: str) -> FigureStore:
 
 
 def figures(view: View, kpi_ids: list[str], weeks: int = 1) -> pl.DataFrame:
-    """The figures for the weeks ending on the view's week (from the store: milliseconds once warm)."""
+    """The figures for the weeks ending on the view's week (from the store's figures: milliseconds)."""
     return store(view.key).figures(weeks_ending(view.as_of, weeks), view.scope, kpi_ids)
 
 

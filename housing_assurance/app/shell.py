@@ -12,9 +12,10 @@ import streamlit as st
 
 from housing_assurance import audit, routes
 from housing_assurance.access import User, no_team_words, user_scope
-from housing_assurance.app import data, signin, warmup
+from housing_assurance.app import data, signin
 from housing_assurance.app.state import GLOBAL_PARAMS, WIDGET, View, adopt_url
 from housing_assurance.scope import WHOLE_LANDLORD, Scope
+from housing_assurance.store import StoreError, is_store
 from housing_assurance.weeks import resolve
 from housing_assurance.words import date_text, scope_text, week_text
 
@@ -54,19 +55,25 @@ def _ensure_extract(folder: Path) -> None:
         with st.spinner(f"Generating the demo landlord's extract in {folder} (first start only, about "
                         "20 seconds)…"):
             data.make_demo(folder)
-    if not (folder / "manifest.json").exists() and not folder.is_dir():
-        st.error(f"No extract found in {folder}. Set HOUSING_ASSURANCE_DATA to an extract folder.")
+    if not folder.is_dir() and not is_store(folder):
+        st.error(f"No extract folder or prepared store at {folder}. Set HOUSING_ASSURANCE_DATA to one.")
         st.stop()
 
 
 def start() -> View:
-    """Open the extract, read the URL, draw the sidebar for the signed-in user's scope."""
-    st.session_state["_activity"] = warmup.ACTIVITY.begin()
+    """Open the store, read the URL, draw the sidebar for the signed-in user's scope."""
     _run.in_app = True
-    key = data.data_key(data.data_folder())
-    with st.spinner("Opening the extract…"):
+    folder = data.data_folder()
+    if data.needs_preparing(folder):
+        with st.spinner("Preparing this extract for the dashboard (once per extract)…"):
+            data.store_path(folder)
+    try:
+        key = data.data_key(folder)
         extract = data.load_extract(key)
-        weeks = data.selectable_weeks(key)
+    except StoreError as exc:
+        st.error(str(exc))
+        st.stop()
+    weeks = data.selectable_weeks(key)
     adopt_url()
     st.markdown(STYLE, unsafe_allow_html=True)
     user = current_user()
@@ -75,16 +82,23 @@ def start() -> View:
         st.warning(no_team_words(user))
         st.stop()
     view = sidebar(key, weeks, allowed)
+    _new_extract_notice(key)
     st.session_state["_view"] = view
     return view
 
 
-def finish(view: View | None) -> None:
-    """After the page is drawn: warm every week's figures in the background (once per extract)."""
+def _new_extract_notice(key: str) -> None:
+    """When a new week's store has replaced the one this session was reading, say which one it now shows."""
+    seen = st.session_state.get("_store_key")
+    st.session_state["_store_key"] = key
+    if seen is not None and seen != key:
+        extract = data.load_extract(key)
+        st.info(f"A new extract has arrived: now showing {extract.landlord}'s data extracted "
+                f"{date_text(extract.extracted_at)}.", icon=":material/update:")
+
+
+def finish() -> None:
     _run.in_app = False
-    warmup.ACTIVITY.end(st.session_state.pop("_activity", 0))
-    if view is not None:
-        warmup.start(view.key)
 
 
 def current_view() -> View:

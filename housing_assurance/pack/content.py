@@ -20,13 +20,14 @@ import polars as pl
 from housing_assurance import charts, clocks, routes
 from housing_assurance.breakdowns import breakdown_of_rows, labeller, names
 from housing_assurance.db import Extract
-from housing_assurance.kpis import CATALOGUE, KPIS, Kpi, query_rows, select_rows, trend
+from housing_assurance.figures import FigureStore
+from housing_assurance.kpis import CATALOGUE, KPIS, Kpi, query_rows, select_rows
 from housing_assurance.pack.charts import ChartRenderer, svg_uri, wrap_title
 from housing_assurance.progress import Progress
 from housing_assurance.scope import Scope
 from housing_assurance.scorecard import HEADLINE, scorecard_from_history
 from housing_assurance.targets import Target, status, targets
-from housing_assurance.weeks import TREND_WEEKS, week_period
+from housing_assurance.weeks import TREND_WEEKS, week_period, weeks_ending
 from housing_assurance.words import NO_DATA, change, date_text, ratio_text, scope_text, target_text, value_text
 
 # At most this many rows per exception table: a table that long is a finding in itself, and the
@@ -288,7 +289,8 @@ def build_context(extract: Extract, as_of: date, scope: Scope, notes: list[str],
 
     _report(progress, "Computing figures", 0.05)
     ids = [k.id for k in CATALOGUE]
-    board = scorecard_from_history(trend(extract, as_of, TREND_WEEKS, scope, ids), as_of, ids)
+    board = scorecard_from_history(FigureStore(extract).figures(weeks_ending(as_of, TREND_WEEKS), scope, ids),
+                                   as_of, ids)
     by_id = {r["kpi_id"]: r for r in board.iter_rows(named=True)}
 
     _report(progress, "Drawing trends", 0.4)
@@ -372,9 +374,10 @@ def build_context(extract: Extract, as_of: date, scope: Scope, notes: list[str],
 
 def _homes_at_risk(extract: Extract, as_of: date, scope: Scope, scored: pl.DataFrame | None, n: int = 20) -> dict:
     """The top homes at risk of a damp and mould report in the next 13 weeks, by area and property id only."""
-    from housing_assurance.risk import RiskError, top_homes_at_risk
+    from housing_assurance.risk import RiskError, RiskStore, top_homes_at_risk
 
     try:
+        scored = RiskStore(extract).scored(as_of) if scored is None else scored  # a store's, when prepared
         top = top_homes_at_risk(extract, as_of, scope, n=n, scored=scored)
     except RiskError as exc:
         return {"rows": [], "note": str(exc)}

@@ -17,9 +17,11 @@ create or replace macro scope_regions(scope_region, scope_teams) as
             [])
     end;
 
+create or replace macro in_regions(row_region, regions) as
+    regions is null or coalesce(list_contains(regions, row_region), false);
+
 create or replace macro in_scope_regions(row_region, scope_region, scope_teams) as
-    scope_regions(scope_region, scope_teams) is null
-    or coalesce(list_contains(scope_regions(scope_region, scope_teams), row_region), false);
+    in_regions(row_region, scope_regions(scope_region, scope_teams));
 
 -- A home in stock on D (kpis.md "Homes"): acquired on or before D, not yet gone on D.
 create or replace macro in_stock_on(in_stock_from, in_stock_to, d) as
