@@ -24,7 +24,6 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from housing_assurance import clocks, workdays
 from housing_assurance.contract import DUCKDB_TYPES, HOMES_TENURES, LOW_COST_RENTAL_TENURES, TABLES, TENURES, Table
 from housing_assurance.settings import PROJECT_ROOT, closure_dates
 from housing_assurance.weeks import Span
@@ -99,6 +98,24 @@ def run_query(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = N
         return relation(cur, name, params, ordered).pl()
     finally:
         cur.close()
+
+
+def fetch_rows(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None,
+               ordered: bool = True) -> list[dict]:
+    """A small query's rows as dicts, without going through Arrow (a short command then never imports it)."""
+    cur = con.cursor()
+    try:
+        rel = relation(cur, name, params, ordered)
+        columns = rel.columns
+        return [dict(zip(columns, row, strict=True)) for row in rel.fetchall()]
+    finally:
+        cur.close()
+
+
+def run_statement(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> None:
+    """Run queries/NAME.sql, a statement that returns nothing (attaching or copying a database)."""
+    q = load_query(name)
+    con.execute(q.text, q.bound(params or {}) or None)
 
 
 def query_columns(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> list[str]:
@@ -351,11 +368,13 @@ def tenure_rules() -> pl.DataFrame:
 
 
 def open_extract(extract_dir: str | Path, closures: tuple[date, ...] | None = None,
-                 database: str | Path = ":memory:") -> Extract:
+                 config: dict | None = None) -> Extract:
     """Load every contract table (usable or empty), the calendar, clocks and rules, then queries/setup,
-    into memory or (when preparing a store) into a new DuckDB file."""
+    into memory (`config`: DuckDB settings, such as a memory limit while a store is prepared)."""
+    from housing_assurance import clocks, workdays  # the calendar's imports only where one is built
+
     extract_dir = Path(extract_dir)
-    con = duckdb.connect(str(database))
+    con = duckdb.connect(config=config or {})
     # No progress bar (cursors inherit this): DuckDB draws it on stdout, which would corrupt `--json` output.
     con.execute("set enable_progress_bar = false")
     manifest, manifest_problem = read_manifest(extract_dir)

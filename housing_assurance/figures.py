@@ -21,7 +21,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from housing_assurance.db import Extract, relation, run_query
+from housing_assurance.db import Extract, fetch_rows, relation, run_query
 from housing_assurance.kpis import (
     CATALOGUE,
     KPIS,
@@ -55,6 +55,9 @@ DIMENSIONS: dict[str, str] = {
     "outcome": "Outcome",
     "vulnerability_type": "Vulnerability type",
 }
+
+FIGURE_SCHEMA = {"as_of": pl.Date, "kpi_id": pl.Utf8, "value": pl.Float64, "numerator": pl.Int64,
+                 "denominator": pl.Int64}
 
 # Queries whose rows are kept one per case (a median, mean or sum needs the values themselves).
 _VALUE_KINDS = ("median", "mean", "sum", "sum_gbp")
@@ -109,9 +112,9 @@ class FigureStore:
         self.prepared_weeks: set[date] = set()
         self.prepared_scopes: set[str] = set()
         if extract.store is not None:
-            prepared = run_query(extract.con, "store/prepared")
-            self.prepared_weeks = {date.fromisoformat(v) for v in prepared.filter(pl.col("kind") == "week")["value"]}
-            self.prepared_scopes = set(prepared.filter(pl.col("kind") == "scope")["value"])
+            prepared = fetch_rows(extract.con, "store/prepared")
+            self.prepared_weeks = {date.fromisoformat(r["value"]) for r in prepared if r["kind"] == "week"}
+            self.prepared_scopes = {r["value"] for r in prepared if r["kind"] == "scope"}
         self._held: dict[str, set[date]] = {q: set(self.prepared_weeks) for q in SQL_QUERIES}
 
     # ------------------------------------------------------------------ rows
@@ -172,11 +175,11 @@ class FigureStore:
         if self.extract.store is not None and not set(weeks) <= self.prepared_weeks:
             return compute(self.extract, weeks, scope, [k.id for k in wanted])
         if scope.key in self.prepared_scopes:
-            found = run_query(self.extract.con, "store/figures", {
+            found = fetch_rows(self.extract.con, "store/figures", {
                 "scope_key": scope.key, "as_of_dates": weeks, "kpi_ids": [k.id for k in wanted]})
-            order = pl.DataFrame({"kpi_id": [k.id for k in wanted]}).with_row_index("_k")
-            return (found.join(order, on="kpi_id").sort(["_k", "as_of"])
-                    .select("as_of", "kpi_id", "value", "numerator", "denominator"))
+            order = {k.id: i for i, k in enumerate(wanted)}
+            found.sort(key=lambda r: (order[r["kpi_id"]], r["as_of"]))
+            return pl.DataFrame(found, schema=FIGURE_SCHEMA)
         dates = pl.DataFrame({"as_of": weeks}, schema={"as_of": pl.Date})
         rows_by_query = {q: self.rows(q, weeks, scope) for q in dict.fromkeys(k.query for k in wanted)}
         homes_by_date = homes(self.extract, weeks, scope) if any(k.kind == "per_1000_homes" for k in wanted) else None
@@ -196,9 +199,11 @@ class FigureStore:
             else:
                 self.ensure(query, weeks)
                 by_households = QUERY_SCOPES[query] is ScopeKind.HOUSEHOLDS
+                needed = {"as_of"} | {c for k in kpis_of_query for c in (*k.where, k.meets, k.value_column) if c}
                 rows = run_query(self.extract.con, "store/scoped_rows_by_households" if by_households
                                  else "store/scoped_rows_by_rows",
-                                 {"scopes_table": scopes_table, "rows_table": self.rows_table(query)})
+                                 {"scopes_table": scopes_table, "rows_table": self.rows_table(query),
+                                  "columns": sorted(needed), "grouped": not keeps_one_row_per_case(query)})
             out += [aggregate(select_rows(rows, k), k, dates, keys) for k in kpis_of_query]
         return pl.concat(out)
 

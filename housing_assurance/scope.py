@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from housing_assurance.db import Extract
+from housing_assurance.db import Extract, fetch_rows
 
 
 @dataclass(frozen=True)
@@ -72,9 +72,11 @@ def unknown_names(extract: Extract, region: str | None, teams: tuple[str, ...] |
     The one answer to "is there such a region or team?": the pack refuses such a scope, the command
     line notes it (kpis.md: an unknown region gives counts of 0 and ratios of null) and the app says so.
     """
-    known = extract.query("names")
-    regions = known.filter(known["kind"] == "region")["id"].to_list()
-    team_ids = set(known.filter(known["kind"] == "team")["id"].to_list())
+    if region is None and not teams:
+        return []
+    known = fetch_rows(extract.con, "names")
+    regions = [r["id"] for r in known if r["kind"] == "region"]
+    team_ids = {r["id"] for r in known if r["kind"] == "team"}
     problems = []
     if region is not None and region not in regions:
         problems.append(f"region {region!r} does not appear in the extract (regions: {', '.join(regions) or 'none'})")

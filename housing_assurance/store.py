@@ -23,7 +23,9 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -31,12 +33,15 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from housing_assurance.db import Extract, TableSource, open_extract, read_manifest, run_query
+from housing_assurance.db import Extract, TableSource, fetch_rows, open_extract, read_manifest, run_query, run_statement
 from housing_assurance.progress import Progress
 from housing_assurance.settings import PROJECT_ROOT, closure_dates
 
 FORMAT = "1"
 CACHE_ENV = "HOUSING_ASSURANCE_CACHE"
+# DuckDB's share of memory while a store is prepared (beyond it, it spills to disk beside the store):
+# with the Python side's (homes at risk learns in memory), the whole stays under 4 GB at 120,000 homes.
+MEMORY_LIMIT = "1.5GB"
 WEEKS_PER_STEP = 26  # a query runs for this many weeks at a time when a store is prepared (memory stays flat)
 # What a store's figures depend on besides the extract: if any of these change, stores are prepared again.
 RECIPE = ("contract.py", "db.py", "kpis.py", "figures.py", "clocks.py", "workdays.py", "validate.py", "risk.py",
@@ -148,7 +153,7 @@ def open_store(path: Path, follow_replacements: bool = False) -> Extract:
     try:
         con = duckdb.connect(str(_version_path(path) if follow_replacements else path), read_only=True)
         con.execute("set enable_progress_bar = false")
-        meta = dict(run_query(con, "store/meta").iter_rows())
+        meta = {r["key"]: r["value"] for r in fetch_rows(con, "store/meta")}
     except duckdb.Error as exc:
         raise StoreError(f"{path} is not a store this app can read ({str(exc).splitlines()[0]})") from None
     if meta.get("format") != FORMAT or meta.get("recipe") != recipe_version():
@@ -158,17 +163,16 @@ def open_store(path: Path, follow_replacements: bool = False) -> Extract:
     from housing_assurance.contract import TABLES
     from housing_assurance.db import TableProblem
 
-    for r in run_query(con, "store/table_sources").iter_rows(named=True):
+    for r in fetch_rows(con, "store/table_sources"):
         src = TableSource(TABLES[r["table_name"]], r["glob"], json.loads(r["source_types"]))
         src.problems = [TableProblem(**p) for p in json.loads(r["problems"])]
         sources[r["table_name"]] = src
     extract = Extract(Path(meta["source"]), con, json.loads(meta["manifest"]), meta.get("manifest_problem") or None,
                       sources, store=path)
-    from housing_assurance.validate import FRAME_SCHEMA, Finding
+    from housing_assurance.validate import Finding
 
-    findings = run_query(con, "store/validation_findings")
     extract._validation_findings = [  # type: ignore[attr-defined]
-        Finding(**{k: v for k, v in r.items() if k != "id"}) for r in findings.cast(FRAME_SCHEMA).iter_rows(named=True)]
+        Finding(**{k: v for k, v in r.items() if k != "id"}) for r in fetch_rows(con, "store/validation_findings")]
     return extract
 
 
@@ -215,16 +219,21 @@ def prepare(folder: str | Path, out: str | Path, progress: Progress | None = Non
     tmp = Path(tmp_name)
     tmp.unlink()  # DuckDB makes the file itself
     try:
+        # Built in memory (twice as fast as writing as it goes), then copied into the file in one pass.
         _report(progress, "Reading the extract", 0.0)
-        extract = open_extract(folder, database=tmp)
+        extract = open_extract(folder, config={"memory_limit": MEMORY_LIMIT, "temp_directory": str(tmp) + ".spill"})
         _write_store(extract, folder, progress)
-        extract.con.execute("checkpoint")
+        _report(progress, "Writing the store", 0.95)
+        run_statement(extract.con, "store/attach_out", {"path": str(tmp)})
+        run_statement(extract.con, "store/copy_out")
+        run_statement(extract.con, "store/detach_out")
         extract.con.close()
         os.chmod(tmp, 0o640)  # personal data: owner and group only
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
         Path(f"{tmp}.wal").unlink(missing_ok=True)
+        shutil.rmtree(f"{tmp}.spill", ignore_errors=True)
     _report(progress, "Done", 1.0)
     return out
 
@@ -234,7 +243,7 @@ def _table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> No
 
 
 def _write_store(extract: Extract, folder: Path, progress: Progress | None) -> None:
-    from housing_assurance.figures import SQL_QUERIES, FigureStore
+    from housing_assurance import risk  # imported here, not by the thread that uses it  # noqa: F401
     from housing_assurance.validate import findings_frame
 
     con = extract.con
@@ -253,6 +262,19 @@ def _write_store(extract: Extract, folder: Path, progress: Progress | None) -> N
         schema={"table_name": pl.Utf8, "glob": pl.Utf8, "source_types": pl.Utf8, "problems": pl.Utf8}))
 
     weeks = prepared_weeks(extract)
+    # Homes at risk learns (seconds of numpy and polars) while DuckDB computes the figures.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare-risk") as pool:
+        at_risk = pool.submit(_risk_tables, extract, weeks[-1])
+        _write_figures(extract, weeks, progress)
+        _report(progress, "Homes at risk", 0.85)
+        for name, frame in at_risk.result().items():
+            _table(con, name, frame)
+
+
+def _write_figures(extract: Extract, weeks: list[date], progress: Progress | None) -> None:
+    from housing_assurance.figures import SQL_QUERIES, FigureStore
+
+    con = extract.con
     _table(con, "figure_weeks", pl.DataFrame({"as_of": weeks}, schema={"as_of": pl.Date}))
     store = FigureStore(extract, name="figure_rows")
     steps = [(q, weeks[i:i + WEEKS_PER_STEP]) for i in range(0, len(weeks), WEEKS_PER_STEP) for q in SQL_QUERIES]
@@ -268,29 +290,25 @@ def _write_store(extract: Extract, folder: Path, progress: Progress | None) -> N
         schema={"scope_key": pl.Utf8, "scope_region": pl.Utf8, "scope_teams": pl.List(pl.Utf8)}))
     _table(con, "figures", store.figures_for_scopes("figure_scopes", weeks))
 
-    _report(progress, "Homes at risk", 0.85)
-    _write_risk(extract, weeks[-1])
 
-
-def _write_risk(extract: Extract, as_of: date) -> None:
+def _risk_tables(extract: Extract, as_of: date) -> dict[str, pl.DataFrame]:
     """The latest week's homes-at-risk scores and back-test replays (when the extract is long enough)."""
     from housing_assurance import risk
 
     try:
         scored = risk.score_homes(extract, as_of)
     except risk.RiskError:
-        return
-    _table(extract.con, "risk_scores", scored)
+        return {}
     try:
         replays = risk.replay(extract, as_of)
     except risk.RiskError:
-        return
-    _table(extract.con, "risk_replays", pl.concat([
+        return {"risk_scores": scored}
+    return {"risk_scores": scored, "risk_replays": pl.concat([
         r.scored.with_columns(for_as_of=pl.lit(as_of), replay_as_of=pl.lit(r.as_of),
                               training_examples=pl.lit(r.training_examples),
                               training_reports=pl.lit(r.training_reports),
                               reported=pl.col("property_id").is_in(list(r.reported)))
-        for r in replays]))
+        for r in replays])}
 
 
 def has_table(extract: Extract, name: str) -> bool:

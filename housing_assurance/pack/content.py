@@ -24,6 +24,10 @@ from housing_assurance.figures import FigureStore
 from housing_assurance.kpis import CATALOGUE, KPIS, Kpi, query_rows, select_rows
 from housing_assurance.pack.charts import ChartRenderer, svg_uri, wrap_title
 from housing_assurance.progress import Progress
+
+# Imported here, on the caller's thread, not by the thread that reads the scores: two threads importing
+# scikit-learn and plotly's optional pandas at once can see a half-initialised module.
+from housing_assurance.risk import RiskError, RiskStore, top_homes_at_risk
 from housing_assurance.scope import Scope
 from housing_assurance.scorecard import HEADLINE, scorecard_from_history
 from housing_assurance.targets import Target, status, targets
@@ -374,8 +378,6 @@ def build_context(extract: Extract, as_of: date, scope: Scope, notes: list[str],
 
 def _homes_at_risk(extract: Extract, as_of: date, scope: Scope, scored: pl.DataFrame | None, n: int = 20) -> dict:
     """The top homes at risk of a damp and mould report in the next 13 weeks, by area and property id only."""
-    from housing_assurance.risk import RiskError, RiskStore, top_homes_at_risk
-
     try:
         scored = RiskStore(extract).scored(as_of) if scored is None else scored  # a store's, when prepared
         top = top_homes_at_risk(extract, as_of, scope, n=n, scored=scored)
