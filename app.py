@@ -17,5 +17,7 @@ page = st.navigation(shell.pages(user))
 try:
     shell.start()
     page.run()
+except Exception as exc:  # noqa: BLE001 - no traceback reaches a browser: a reference, logged with the error
+    shell.unexpected(exc)
 finally:
     shell.finish()

@@ -19,7 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from housing_assurance.db import Extract
-from housing_assurance.scope import WHOLE_LANDLORD, Scope
+from housing_assurance.scope import WHOLE_LANDLORD, Scope, ScopeKind
 from housing_assurance.settings import settings_dir
 
 
@@ -175,9 +175,30 @@ def user_scope(extract: Extract, user: User) -> Scope:
     return Scope(teams=managed_teams(extract, user.email))
 
 
-def redact(frame: pl.DataFrame, user: User | None) -> pl.DataFrame:
-    """Hide the nature of a vulnerability from roles not allowed to see it."""
-    if user is not None and user.role.sees_vulnerability_details:
+def redact(frame: pl.DataFrame, user: User | None, details_here: bool = True) -> pl.DataFrame:
+    """Leave out the nature of a vulnerability (its columns) for roles not allowed to see it, and
+    wherever it does not belong (`details_here`: the app shows it on the Vulnerability page only)."""
+    if user is not None and user.role.sees_vulnerability_details and details_here:
         return frame
-    hidden = [c for c in VULNERABILITY_DETAIL_COLUMNS if c in frame.columns]
-    return frame.with_columns(pl.lit("vulnerable household").alias(c) for c in hidden) if hidden else frame
+    return frame.drop([c for c in VULNERABILITY_DETAIL_COLUMNS if c in frame.columns])
+
+
+def households_served(extract: Extract, teams: tuple[str, ...]) -> set[str]:
+    """The households the teams serve (queries/households_served.sql)."""
+    return set(extract.query("households_served", scope_teams=list(teams))["household_id"].to_list())
+
+
+def visible_rows(extract: Extract, query_scope: ScopeKind, rows: pl.DataFrame, user: User | None,
+                 allowed: Scope, details_here: bool = True) -> tuple[pl.DataFrame, int]:
+    """The rows behind a figure as this user may see them, and how many were left out.
+
+    Household-level figures count every household of the region (kpis.md), but a user scoped to teams
+    sees record-level rows of the households their teams serve only: a vulnerability, or a household's
+    being vulnerable, is special-category data about people their teams do not deal with.
+    """
+    rows = redact(rows, user, details_here)
+    if user is None or user.role.whole_landlord or query_scope is not ScopeKind.HOUSEHOLDS or allowed.teams is None:
+        return rows, 0
+    household = "household_id" if "household_id" in rows.columns else "id"
+    shown = rows.filter(pl.col(household).is_in(list(households_served(extract, allowed.teams))))
+    return shown, rows.height - shown.height

@@ -7,7 +7,6 @@ colour-blindness can tell apart; red/amber/green is always paired with a word or
 from __future__ import annotations
 
 import html
-from datetime import date
 
 import plotly.graph_objects as go
 import polars as pl
@@ -21,8 +20,17 @@ INK = "#1f2933"
 FONT = dict(family="DejaVu Sans, Arial, sans-serif", size=12, color=INK)
 
 
+def shown(value: object) -> str:
+    """Text from the data as a chart shows it: Plotly reads a few HTML tags in labels and hover text
+    (a link, bold, a line break), so the text is escaped and shows as itself."""
+    return html.escape(str(value), quote=False)
+
+
 def _layout(fig: go.Figure, title: str | None = None, height: int = 320) -> go.Figure:
+    """The house style. The template is named, not left to the default: inside Streamlit the default is
+    Streamlit's own, which gave the app-made pack other margins and clipped axes than `report`'s."""
     fig.update_layout(
+        template="plotly",
         title=dict(text=title, x=0, font=dict(size=14)) if title else None,
         font=FONT, height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
         plot_bgcolor="white", paper_bgcolor="white", showlegend=False,
@@ -34,18 +42,6 @@ def _layout(fig: go.Figure, title: str | None = None, height: int = 320) -> go.F
 
 def _value_suffix(k: Kpi) -> str:
     return "%" if k.kind == "pct" else ""
-
-
-def sparkline(values: list[float | None], as_of: list[date] | None = None, colour: str = PALETTE[0]) -> go.Figure:
-    """A small 13-week line without axes, for the scorecard."""
-    x = as_of or list(range(len(values)))
-    fig = go.Figure(go.Scatter(x=x, y=values, mode="lines", line=dict(color=colour, width=2),
-                               connectgaps=False, hoverinfo="skip"))
-    fig.update_layout(height=60, margin=dict(l=0, r=0, t=0, b=0), plot_bgcolor="white",
-                      paper_bgcolor="white", showlegend=False)
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return fig
 
 
 def trend_chart(series: pl.DataFrame, k: Kpi, target: Target | None = None, title: str | None = None,
@@ -70,7 +66,7 @@ def trend_chart(series: pl.DataFrame, k: Kpi, target: Target | None = None, titl
 def breakdown_bar(frame: pl.DataFrame, category: str, value: str, title: str, value_suffix: str = "",
                   colour: str = PALETTE[0], height: int = 300, horizontal: bool = True) -> go.Figure:
     """Bars by region, team, contractor, category … (clickable in the app: each bar drills down)."""
-    cats = [str(c) for c in frame[category].to_list()]
+    cats = [shown(c) for c in frame[category].to_list()]
     vals = frame[value].to_list()
     text = [f"{v:,.1f}{value_suffix}" if v is not None else "—" for v in vals]
     bar = go.Bar(y=cats, x=vals, orientation="h", text=text) if horizontal else go.Bar(x=cats, y=vals, text=text)
@@ -142,7 +138,8 @@ def paired_bars(frame: pl.DataFrame, measure: str, group: str, value: str, title
 def team_comparison_chart(frame: pl.DataFrame, label: str, value: str, title: str, highlight: str | None = None,
                           value_suffix: str = "", height: int = 300) -> go.Figure:
     """One dot per team for one measure, the highlighted team (a manager's own) in orange and bold."""
-    labels = [str(v) for v in frame[label].to_list()]
+    labels = [shown(v) for v in frame[label].to_list()]
+    highlight = shown(highlight) if highlight is not None else None
     vals = frame[value].to_list()
     colours = [PALETTE[1] if lab == highlight else PALETTE[0] for lab in labels]
     sizes = [14 if lab == highlight else 9 for lab in labels]
@@ -171,12 +168,12 @@ def timeline_chart(events: pl.DataFrame, deadlines: pl.DataFrame | None = None, 
     lanes = [lane for lane in LANE_COLOURS if lane in set(events["lane"].to_list())]
     for lane in lanes:
         part = events.filter(pl.col("lane") == lane)
-        details = [d or "" for d in part["detail"].to_list()]
+        details = [shown(d or "") for d in part["detail"].to_list()]
         fig.add_trace(go.Scatter(
             x=part["event_at"].to_list(), y=[lane] * len(part), mode="markers", name=lane, showlegend=False,
             marker=dict(color=LANE_COLOURS[lane], symbol=LANE_SYMBOLS[lane], size=11,
                         line=dict(width=1, color="white")),
-            customdata=list(zip(part["event"].to_list(), details, strict=True)),
+            customdata=list(zip(map(shown, part["event"].to_list()), details, strict=True)),
             hovertemplate="%{x|%-d %b %Y %H:%M}<br>%{customdata[0]}<br>%{customdata[1]}<extra></extra>"))
     if deadlines is not None and not deadlines.is_empty():
         marks = deadlines.filter(pl.col("due_by").is_not_null())
@@ -186,7 +183,7 @@ def timeline_chart(events: pl.DataFrame, deadlines: pl.DataFrame | None = None, 
             fig.add_trace(go.Scatter(
                 x=part["due_by"].to_list(), y=["Deadlines"] * len(part), mode="markers", name=f"Deadline {word}",
                 marker=dict(color=colour, symbol=symbol, size=13, line=dict(width=2, color=colour)),
-                customdata=part["label"].to_list(),
+                customdata=[shown(v) for v in part["label"].to_list()],
                 hovertemplate="%{customdata}<br>deadline %{x|%-d %b %Y %H:%M}: " + word + "<extra></extra>"))
         lanes = ["Deadlines"] + lanes
     fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(lanes)))

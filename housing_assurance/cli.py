@@ -103,6 +103,7 @@ def cmd_kpis(args) -> int:
     extract = open_for_cli(args.data)
     scope = scope_from_args(extract, args)
     figures = FigureStore(extract).figures([args.as_of], scope)  # a prepared week's from the store's table
+    audit_cli(args, "kpis", scope, None)
     start, end = week_period(args.as_of)
     if args.json:
         out = {
@@ -136,9 +137,14 @@ def cmd_cases(args) -> int:
     scope = scope_from_args(extract, args)
     rows = cases(extract, args.as_of, args.kpi, scope)
     if user is not None:
-        from housing_assurance.access import redact
+        from housing_assurance.access import user_scope, visible_rows
+        from housing_assurance.kpis import QUERY_SCOPES
 
-        rows = redact(rows, user)
+        rows, withheld = visible_rows(extract, QUERY_SCOPES[KPIS[args.kpi].query], rows, user,
+                                      user_scope(extract, user))
+        if withheld:
+            print(f"note: {withheld:,} rows counted in this figure are of households {args.as_user}'s teams do not "
+                  "serve: they are counted but not listed", file=sys.stderr)
     audit_cli(args, "cases", scope, args.kpi)
     if args.json:
         json.dump(rows_as_json(rows), sys.stdout, indent=2)
@@ -151,6 +157,7 @@ def cmd_cases(args) -> int:
 
 def cmd_report(args) -> int:
     """The weekly PDF pack (housing_assurance/pack/); Chromium boots while the extract loads."""
+    from housing_assurance.access import user_scope
     from housing_assurance.pack import (
         ChartRenderer,
         PackError,
@@ -177,8 +184,10 @@ def cmd_report(args) -> int:
         extract = open_for_cli(args.data)
         check_scope(extract, Scope(args.region, (args.team,) if args.team is not None else None))
         scope = scope_from_args(extract, args)
+        viewer_teams = user_scope(extract, user).teams if user is not None else None
         write_pack(extract, args.as_of, scope, args.out, progress=terminal_progress(), renderer=renderer,
-                   prepared_for=f"{user.email} ({user.role.name})" if user is not None else None)
+                   prepared_for=f"{user.email} ({user.role.name})" if user is not None else None,
+                   viewer_teams=viewer_teams)
     except PackError as exc:
         raise UserError(str(exc)) from None
     finally:
@@ -203,7 +212,7 @@ def cmd_risk(args) -> int:
     from housing_assurance import risk
     from housing_assurance.words import scope_text
 
-    user_from_args(args)
+    user = user_from_args(args)
     extract = open_for_cli(args.data)
     scope = scope_from_args(extract, args)
     known = risk.RiskStore(extract)  # a prepared store's latest week is read, not learned again
@@ -212,8 +221,13 @@ def cmd_risk(args) -> int:
             result = risk.backtest(extract, args.as_of, scope, replays=known.replays(args.as_of))
         else:
             listed = risk.homes_at_risk(extract, args.as_of, scope, scored=known.scored(args.as_of)).head(args.top)
+            if user is not None:
+                from housing_assurance.access import user_scope
+
+                listed = risk.for_teams(extract, listed, user_scope(extract, user).teams)
     except risk.RiskError as exc:
         raise UserError(str(exc)) from None
+    audit_cli(args, "risk backtest" if args.backtest else "risk", scope, None)
     if args.backtest:
         if args.json:
             json.dump({"as_of": args.as_of.isoformat(), "scope": {"region": args.region, "team": args.team},
@@ -228,7 +242,6 @@ def cmd_risk(args) -> int:
                                        for k, v in result.summary().items()))
             print("\n".join(risk.describe_backtest(result)))
         return 0
-    audit_cli(args, "risk", scope, None)
     out = listed.select("rank", "property_id", "area", "region", "property_type", "score", "band",
                         pl.col("has_open_dm_case").alias("open_case"), "latest_case_id", "reasons")
     if args.json:

@@ -124,6 +124,8 @@ def _counted(name: str, column: str, word: str, when: str) -> ReasonGroup:
 _OVERCROWDED = (pl.col("is_occupied") & (
     pl.col("household_size") - pl.max_horizontal(pl.col("bedrooms").fill_null(99), pl.lit(1)) >= 1)).fill_null(False)
 
+VULNERABLE_REASON = "household recorded as vulnerable"
+
 REASON_GROUPS: tuple[ReasonGroup, ...] = (
     ReasonGroup("earlier_damp", ("dm_recent_reports", "dm_earlier_reports", "dm_recency"), _damp_words,
                 pl.col("dm_cases_1y") + pl.col("dm_cases_before_1y") > 0),
@@ -139,7 +141,7 @@ REASON_GROUPS: tuple[ReasonGroup, ...] = (
     _counted("repairs", "repairs_1y", "repair", "the last year"),
     ReasonGroup("contacts", ("contacts_1y", "repair_chases_1y"), _contacts_words, pl.col("contacts_1y") > 0),
     ReasonGroup("crowding", ("overcrowded_by_1", "overcrowded_by_2_or_more"), _crowding_words, _OVERCROWDED),
-    ReasonGroup("vulnerable", ("is_vulnerable_household",), lambda r: "household recorded as vulnerable",
+    ReasonGroup("vulnerable", ("is_vulnerable_household",), lambda r: VULNERABLE_REASON,
                 pl.col("is_vulnerable_household")),
     ReasonGroup("empty", ("is_empty",), lambda r: "empty home (no tenancy)", ~pl.col("is_occupied")),
     ReasonGroup("property_type", tuple(f"type_{t}" for t in PROPERTY_TYPES),
@@ -346,24 +348,40 @@ def score_homes(extract: Extract, as_of: date) -> pl.DataFrame:
     return score(model, features(extract, [as_of]))
 
 
-def scope_regions(extract: Extract, scope: Scope) -> list[str] | None:
-    """The regions whose homes a scope covers: R, or a team scope's teams' regions; None = all."""
-    value = extract.query("scope_region_list", **scope.params())["regions"][0]
-    return None if value is None else list(value)
-
-
-def in_scope(extract: Extract, scored: pl.DataFrame, scope: Scope) -> pl.DataFrame:
-    regions = scope_regions(extract, scope)
-    return scored if regions is None else scored.filter(pl.col("region").is_in(regions))
+def in_scope(extract: Extract, scored: pl.DataFrame, scope: Scope, as_of: date) -> pl.DataFrame:
+    """The scored homes a scope covers: a region's homes, or under a team scope the homes of the teams'
+    patch (the areas where the teams own a job, case or complaint in the two years up to D:
+    queries/team_patch.sql), within the region when one is given too."""
+    if scope.region is not None:
+        scored = scored.filter(pl.col("region") == scope.region)
+    if scope.teams is None:
+        return scored
+    patch = extract.query("team_patch", scope_teams=list(scope.teams), as_of=as_of)
+    return scored.join(patch, on=["region", "area"], how="semi")
 
 
 def homes_at_risk(extract: Extract, as_of: date, scope: Scope = WHOLE_LANDLORD,
                   scored: pl.DataFrame | None = None) -> pl.DataFrame:
     """The list for a scope: homes without an open damp and mould case first, each by score; rank 1 = first."""
     scored = score_homes(extract, as_of) if scored is None else scored
-    listed = in_scope(extract, scored, scope).sort(
+    listed = in_scope(extract, scored, scope, as_of).sort(
         ["has_open_dm_case", "score", "property_id"], descending=[False, True, False])
     return listed.with_row_index("rank", offset=1).with_columns(pl.col("rank").cast(pl.Int64))
+
+
+def for_teams(extract: Extract, listed: pl.DataFrame, teams: tuple[str, ...] | None) -> pl.DataFrame:
+    """The list as a user scoped to teams may see it: "household recorded as vulnerable" only for homes
+    whose household the teams serve, and the latest case only when it is one of the teams' own."""
+    if teams is None or listed.is_empty():
+        return listed
+    served = extract.query("households_served", scope_teams=list(teams))["property_id"].drop_nulls().to_list()
+    cases = listed["latest_case_id"].drop_nulls().to_list()
+    owners = extract.query("case_owner_teams", case_ids=cases)
+    own_cases = owners.filter(pl.col("team_id").is_in(list(teams)))["case_id"].to_list()
+    return listed.with_columns(
+        reasons=pl.when(pl.col("property_id").is_in(served)).then(pl.col("reasons"))
+        .otherwise(pl.col("reasons").list.filter(pl.element() != VULNERABLE_REASON)),
+        latest_case_id=pl.when(pl.col("latest_case_id").is_in(own_cases)).then(pl.col("latest_case_id")))
 
 
 @dataclass(frozen=True)
@@ -385,9 +403,10 @@ def summarise(listed: pl.DataFrame) -> ListSummary:
 
 
 def top_homes_at_risk(extract: Extract, as_of: date, scope: Scope = WHOLE_LANDLORD, n: int = 20,
-                      scored: pl.DataFrame | None = None) -> pl.DataFrame:
-    """The first n homes of the list for the PDF pack: no personal data, reasons joined as text."""
-    return homes_at_risk(extract, as_of, scope, scored).head(n).select(
+                      scored: pl.DataFrame | None = None, viewer_teams: tuple[str, ...] | None = None) -> pl.DataFrame:
+    """The first n homes of the list for the PDF pack (as a reader scoped to `viewer_teams` may see it):
+    no personal data, reasons joined as text."""
+    return for_teams(extract, homes_at_risk(extract, as_of, scope, scored).head(n), viewer_teams).select(
         "rank", "property_id", "area", "region", "property_type", "score", "band",
         pl.col("reasons").list.join("; ").alias("reasons"))
 
@@ -500,10 +519,9 @@ def backtest(extract: Extract, as_of: date, scope: Scope = WHOLE_LANDLORD,
              replays: list[Replay] | None = None) -> Backtest:
     """How the list did at past dates for the scope's homes (the model is always the whole landlord's)."""
     replays = replay(extract, as_of) if replays is None else replays
-    regions = scope_regions(extract, scope)
     results = []
     for r in replays:
-        scored = r.scored if regions is None else r.scored.filter(pl.col("region").is_in(regions))
+        scored = in_scope(extract, r.scored, scope, as_of)
         results.append({"as_of": r.as_of, "training_examples": r.training_examples,
                         "training_reports": r.training_reports, **evaluate(scored, set(r.reported))})
     return Backtest(as_of, scope, pl.DataFrame(results))

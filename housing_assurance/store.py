@@ -110,19 +110,32 @@ def open_data(path: str | Path, progress: Progress | None = None) -> Extract:
     return open_store(store_for(path, progress) if path.is_dir() else path)
 
 
+def cached_store(folder: Path) -> Path:
+    """Where the cache keeps the store of this folder's present content (named folder-content)."""
+    place = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:12]
+    return cache_dir() / f"{place}-{content_key(folder)}.duckdb"
+
+
 def store_for(folder: Path, progress: Progress | None = None) -> Path:
     """The cached store of an extract folder, prepared now if this content has none yet.
 
-    A lock makes a second process that asks for the same extract wait for the first one's store."""
-    cache = cache_dir()
-    cache.mkdir(parents=True, exist_ok=True)
-    target = cache / f"{content_key(folder)}.duckdb"
+    A lock makes a second process that asks for the same extract wait for the first one's store. Once a
+    folder's new content is prepared, the stores of its earlier content are removed (a reader that still
+    has one open keeps reading it)."""
+    target = cached_store(folder)
     if target.exists():
         return target
-    with (cache / f"{target.stem}.lock").open("w") as lock:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.with_suffix(".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not target.exists():
             prepare(folder, target, progress)
+            place = target.name.split("-", 1)[0]
+            for old in target.parent.glob(f"{place}-*.duckdb"):
+                if old != target:
+                    old.unlink(missing_ok=True)
+                    old.with_suffix(".lock").unlink(missing_ok=True)
+    target.with_suffix(".lock").unlink(missing_ok=True)
     return target
 
 

@@ -79,3 +79,16 @@ def demo_extract(demo_store):
     from housing_assurance.store import open_store
 
     return open_store(demo_store)
+
+
+def no_error(at) -> bool:
+    """An AppTest run drew its page: no exception, and no "Something went wrong" (the app catches an
+    unexpected error, logs it and shows only a reference, so at.exception alone would miss it)."""
+    return not at.exception and not any("Something went wrong" in e.value for e in at.error)
+
+
+def as_read(markdown: str) -> str:
+    """What a reader sees of a markdown source: backslash escapes (app/markup.py `plain`) removed."""
+    import re
+
+    return re.sub(r"\\(.)", r"\1", markdown)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import as_read, no_error
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
@@ -63,7 +64,7 @@ def run_as(email: str | None, page: str | None = None, **params: str) -> AppTest
     for k, v in params.items():
         at.query_params[k] = v
     at.run()
-    assert not at.exception, [e.message for e in at.exception]
+    assert no_error(at), [e.message for e in at.exception]
     return at
 
 
@@ -89,7 +90,7 @@ def test_manager_sees_only_their_teams(extract, users):
     # Another team's id typed into the URL is refused (with a note) and never widens the view.
     other = extract.sql("select min(team_id) as t from teams where manager_email <> $e", e=manager)["t"][0]
     at = run_as(manager, "pages/complaints.py", kpi="cx.stage1_per_1000_homes_fytd", team=other)
-    assert any(other in w.value for w in at.sidebar.warning)
+    assert any(other in as_read(w.value) for w in at.main.warning)  # said at the top of the page
     assert len(at.dataframe[0].value) == len(expected)
 
 
@@ -141,7 +142,7 @@ def test_a_managers_pack_from_the_app_is_their_scope_and_names_them(extract, use
     at = run_as(manager)
     next(b for b in at.sidebar.button if b.key == "pack_build").click()
     at.run(timeout=300)
-    assert not at.exception, [e.message for e in at.exception]
+    assert no_error(at), [e.message for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     pdf = at.session_state["_pack"][1]
     cover = PdfReader(BytesIO(pdf)).pages[0].extract_text()
@@ -227,3 +228,74 @@ def test_no_row_outside_a_users_scope(extract, users, data):
     if region is not None and "region" in rows.columns:
         assert set(rows["region"].to_list()) <= {region}
     assert team_of  # teams exist in the demo
+
+
+# ------------------------------------------------------------------- special-category data of other teams
+
+MANAGER = "dampmould.north@example.org"
+
+
+def test_a_manager_lists_household_rows_only_of_households_their_teams_serve(extract, users):
+    """vu.* counts every household of the manager's regions (kpis.md), but the rows behind it name a
+    household's vulnerability: a manager sees those of the households their teams serve only."""
+    from housing_assurance.access import households_served
+
+    kpi = "vu.adjustment_recorded_pct"
+    allowed = user_scope(extract, users[MANAGER])
+    counted = cases(extract, AS_OF, kpi, allowed)
+    served = households_served(extract, allowed.teams)
+    expected = counted.filter(pl.col("household_id").is_in(list(served)))
+    assert 0 < expected.height < counted.height  # some rows are of households the teams do not serve
+    at = run_as(MANAGER, "pages/vulnerability.py", kpi=kpi)
+    assert len(at.dataframe[0].value) == expected.height
+    withheld = counted.height - expected.height
+    assert any(f"{withheld:,} of the {counted.height:,}" in c.value for c in at.caption)
+    executive = run_as(email_of(users, "executive"), "pages/vulnerability.py", kpi=kpi)
+    assert len(executive.dataframe[0].value) == len(cases(extract, AS_OF, kpi))
+
+
+def test_cli_cases_as_a_manager_withholds_and_says_so(demo, extract, users):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from housing_assurance.access import households_served
+
+    kpi = "vu.households_flagged_pct"
+    allowed = user_scope(extract, users[MANAGER])
+    served = households_served(extract, allowed.teams)
+    env = {**os.environ, "HOUSING_ASSURANCE_ACCESS": str(demo / "access.toml")}
+    done = subprocess.run([sys.executable, "-m", "housing_assurance", "cases", "--data", str(demo),
+                           "--as-of", AS_OF.isoformat(), "--kpi", kpi, "--json", "--as-user", MANAGER],
+                          capture_output=True, text=True, env=env, check=True)
+    rows = json.loads(done.stdout)
+    assert rows and {r.get("household_id", r["id"]) for r in rows} <= served
+    assert "counted but not listed" in done.stderr
+    assert not any("vulnerability_type" in r for r in rows)  # a manager never sees the nature of it
+
+
+def test_homes_at_risk_for_a_manager_says_vulnerable_only_of_their_households(extract, users):
+    from housing_assurance import risk
+    from housing_assurance.access import households_served
+
+    allowed = user_scope(extract, users[MANAGER])
+    whole = risk.homes_at_risk(extract, AS_OF, allowed)
+    seen = risk.for_teams(extract, whole, allowed.teams)
+    served_homes = {p for h, p in extract.query("households_served", scope_teams=list(allowed.teams)).iter_rows()}
+    assert served_homes and households_served(extract, allowed.teams)
+    vulnerable = seen.filter(pl.col("reasons").list.contains(risk.VULNERABLE_REASON))
+    assert set(vulnerable["property_id"].to_list()) <= served_homes
+    assert whole.filter(pl.col("reasons").list.contains(risk.VULNERABLE_REASON)).height > vulnerable.height
+    own = extract.sql("select case_id from damp_mould_cases where team_id = any($t)", t=list(allowed.teams))
+    assert set(seen["latest_case_id"].drop_nulls().to_list()) <= set(own["case_id"].to_list())
+    # The list under a team scope is the homes of the teams' patch, not their whole region.
+    patch = extract.query("team_patch", scope_teams=list(allowed.teams), as_of=AS_OF)
+    assert whole.join(patch, on=["region", "area"], how="anti").is_empty()
+
+
+def test_about_page_gives_managers_counts_not_other_teams_records(users):
+    manager = run_as(MANAGER, "pages/about.py")
+    executive = run_as(email_of(users, "executive"), "pages/about.py")
+    assert any("Examples" in df.value.columns for df in executive.dataframe)
+    assert not any("Examples" in df.value.columns for df in manager.dataframe)

@@ -21,6 +21,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from browser_support import ARGS, CHROMIUM, WAIT, free_port, needs_chromium, stop, wait_until_up
+from conftest import no_error
 from extract_factory import write_extract
 from streamlit.testing.v1 import AppTest
 
@@ -67,7 +68,7 @@ def run_app(user: str | None = None) -> AppTest:
         at.secrets["auth"] = AUTH
         at.user = {"is_logged_in": True, "email": user}
     at.run()
-    assert not at.exception, [e.message for e in at.exception]
+    assert no_error(at), [e.message for e in at.exception]
     return at
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import DEMO_AS_OF
+from conftest import DEMO_AS_OF, no_error
 from extract_factory import write_extract
 from streamlit.testing.v1 import AppTest
 
@@ -134,11 +134,11 @@ def test_a_running_app_picks_up_a_new_weeks_store(tmp_path, monkeypatch, demo_st
     monkeypatch.setenv("HOUSING_ASSURANCE_ACCESS", str(Path(store.open_store(demo_store).path) / "access.toml"))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.run()
-    assert not at.exception and any("Data extracted 23 Nov 2026" in c.value for c in at.sidebar.caption)
+    assert no_error(at) and any("Data extracted 23 Nov 2026" in c.value for c in at.sidebar.caption)
     later = write_extract(tmp_path / "next-week", extracted_at="2026-11-30T06:00:00")
     store.prepare(later, tmp_path / "next.duckdb")
     os.replace(tmp_path / "next.duckdb", serving)  # the scheduler's new week, while the app runs
     at.run()
-    assert not at.exception
+    assert no_error(at)
     assert any("Data extracted 30 Nov 2026" in c.value for c in at.sidebar.caption)
     assert any("A new extract has arrived" in i.value for i in at.info)

@@ -8,6 +8,7 @@ import streamlit as st
 from housing_assurance import routes
 from housing_assurance.app import data
 from housing_assurance.app.case_page import fact
+from housing_assurance.app.shell import audit_export, current_user
 from housing_assurance.app.state import View, write_url
 from housing_assurance.app.tables import for_csv, grid
 from housing_assurance.kpis import KPIS
@@ -22,7 +23,7 @@ def about_page(view: View) -> None:
     a, b = st.columns(2)
     a.markdown("  \n".join([
         fact("Landlord", extract.landlord),
-        fact("Extract folder", f"`{extract.path}`"),
+        fact("Extract folder", extract.path),
         fact("Extracted", extract.extracted_at),
         fact("Contract version", extract.manifest.get("contract_version")),
     ]))
@@ -41,8 +42,9 @@ def about_page(view: View) -> None:
         "table": "Table", "rows": st.column_config.NumberColumn("Rows", format="%d"), "usable": "Status",
         "problem": "Problem"})
     st.subheader("Validation")
-    with st.spinner("Validating the extract…"):
-        findings = data.findings(view.key)
+    findings = data.findings(view.key)
+    if not current_user().role.whole_landlord:  # examples name other teams' records: counts and checks only
+        findings = findings.drop("examples", "message")
     errors = findings.filter(pl.col("severity") == "error")
     warnings = findings.filter(pl.col("severity") == "warning")
     st.markdown(f"**{len(errors):,}** error{'s' if len(errors) != 1 else ''} (a table that cannot be used) · "
@@ -55,11 +57,13 @@ def about_page(view: View) -> None:
             pl.when(pl.col("severity") == "error").then(pl.lit("✕ Error")).otherwise(pl.lit("! Warning"))
             .alias("Severity"), pl.col("table").alias("Table"), pl.col("column").alias("Column"),
             pl.col("check").alias("Check"), pl.col("rows").alias("Rows"),
-            pl.col("examples").list.join(", ").alias("Examples"), pl.col("message").alias("What is wrong"))
+            *([pl.col("examples").list.join(", ").alias("Examples"), pl.col("message").alias("What is wrong")]
+              if "examples" in findings.columns else []))
         grid(shown, hide_index=True, key="findings",
                      column_config={"Rows": st.column_config.NumberColumn(format="%d")})
         st.download_button("Download the findings (CSV)", for_csv(findings), file_name="validation_findings.csv",
-                           mime="text/csv", key="csv:findings", icon=":material/download:")
+                           mime="text/csv", key="csv:findings", icon=":material/download:",
+                           on_click=audit_export, args=(view, "validation_findings.csv"))
     st.subheader("How the figures are made")
     st.markdown(
         "Every figure is defined once in the KPI catalogue and computed from the rows its drill-down lists. "

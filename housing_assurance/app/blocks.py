@@ -14,13 +14,15 @@ import polars as pl
 import streamlit as st
 
 from housing_assurance import charts, routes
+from housing_assurance.access import visible_rows
 from housing_assurance.app import data
-from housing_assurance.app.shell import audit_export, audit_once, scope_words, sees_details
-from housing_assurance.app.state import WIDGET, View, page_param, write_url
+from housing_assurance.app.markup import plain
+from housing_assurance.app.shell import audit_export, audit_once, current_user, scope_words, sees_details
+from housing_assurance.app.state import WIDGET, View, page_param, refuse, write_url
 from housing_assurance.app.tables import MONEY, NAV, case_table, column_config, for_csv, grid
 from housing_assurance.breakdowns import cases_behind_bar, dimensions_for
 from housing_assurance.contractors import SCORECARD_COLUMNS
-from housing_assurance.kpis import KPIS, Kpi
+from housing_assurance.kpis import KPIS, QUERY_SCOPES, Kpi
 from housing_assurance.scorecard import HEADLINE
 from housing_assurance.targets import status, targets
 from housing_assurance.words import change, date_text, rows_noun, target_text, value_text, week_text
@@ -59,7 +61,7 @@ def kpi_tiles(view: View, kpi_ids: list[str] | tuple[str, ...], page: str, per_r
     groups = card.partition_by("domain", maintain_order=True) if by_domain else [card]
     for group in groups:
         if by_domain:
-            st.markdown(f"##### {group['domain'][0]}")
+            st.markdown(f"##### {plain(group['domain'][0])}")
         rows = list(group.iter_rows(named=True))
         for start in range(0, len(rows), per_row):
             cols = st.columns(per_row)
@@ -98,43 +100,56 @@ def _tile(view: View, r: dict, page: str) -> None:
                  query_params=view.params(kpi=k.id))
 
 
+def visible(view: View, k: Kpi, rows: pl.DataFrame, page: str) -> pl.DataFrame:
+    """The rows as this user may see them (access.visible_rows), saying how many are counted but not listed."""
+    shown, withheld = visible_rows(data.load_extract(view.key), QUERY_SCOPES[k.query], rows, current_user(),
+                                   view.allowed, details_here=sees_details(page))
+    if withheld:
+        st.caption(f"{withheld:,} of the {rows.height:,} {rows_noun(k)} counted in this figure are of households "
+                   "your teams do not serve: they are counted but not listed.")
+    return shown
+
+
 def drilldown(view: View, page: str) -> None:
     """The cases behind one figure (or one bar of a breakdown): exactly kpis.cases for the week and scope."""
     kpi_id = page_param("kpi")
     k = KPIS[kpi_id]
-    by, value = page_param("by"), page_param("value")
     sensitive = sees_details(page)
-    back = {"breakdown": kpi_id, "by": by} if by and value is not None else {}
+    by, value = page_param("by"), page_param("value")
+    dims = dimensions_for(data.store(view.key), kpi_id, sensitive)
+    if by is not None and by not in dims:
+        refuse("The split", by, "is not one these cases can be split by; showing them all.")
+        by = value = None
+    if by is not None and value is None:
+        by = None
+    bars = data.breakdown(view, kpi_id, by) if by is not None else None
+    if bars is not None and value not in bars["key"].to_list():
+        refuse("The bar", value, "is not a bar of this breakdown this week; showing every case.")
+        by = value = None
+    back = {"breakdown": kpi_id, "by": by} if by else {}
     back_to = "the overview" if page == "overview" else routes.PAGE[page].title
     st.page_link(routes.PAGE[page].file, label=f"← Back to {back_to}", query_params=view.params(**back))
     st.title(k.title)
-    st.markdown(f"**{scope_words(view)}** · {week_text(view.as_of)}")
+    st.markdown(f"**{plain(scope_words(view))}** · {week_text(view.as_of)}")
     fig = data.figures(view, [kpi_id]).row(0, named=True)
     rows = data.cases(view.key, view.as_of, kpi_id, *view.scope_args)
     statement = _figure_statement(k, fig, len(rows))
-    if by and value is not None:
-        if by not in rows.columns or (by == "vulnerability_type" and not sensitive):
-            st.error(f"These cases cannot be split by “{by}”.")
-            return
-        label = _bar_label(view, kpi_id, by, value)
+    if by is not None:
+        label = bars.filter(pl.col("key") == value)["label"][0]
         total = len(rows)
         rows = cases_behind_bar(rows, by, value)
-        dim = dimensions_for(data.store(view.key), kpi_id, True)[by].lower()
-        statement = (f"Only the {rows_noun(k)} whose {dim} is **{label}**: **{len(rows):,}** of the {total:,} behind "
-                     f"the figure ({value_text(k, fig['value'])} for {scope_words(view).lower()}).")
+        statement = (f"Only the {rows_noun(k)} whose {dims[by].lower()} is **{plain(label)}**: **{len(rows):,}** of "
+                     f"the {total:,} behind the figure ({value_text(k, fig['value'])} for "
+                     f"{plain(scope_words(view).lower())}).")
         if k.kind == "pct" and len(rows):
             met = int(rows["meets"].sum())
             statement += f" {met:,} of them meet it: {100 * met / len(rows):.1f}%."
     st.markdown(statement)
-    audit_once(view, "drill_down", kpi_id + (f" by {by} = {value}" if by and value is not None else ""))
-    case_table(view, rows, k, name=f"drill:{kpi_id}", file_stub=f"{kpi_id}_{view.as_of}", sensitive_allowed=sensitive,
+    audit_once(view, "drill_down", kpi_id + (f" by {by} = {value}" if by else ""))
+    rows = visible(view, k, rows, page)
+    case_table(view, rows, k, name=f"drill:{kpi_id}", file_stub=f"{kpi_id}_{view.as_of}",
                height=min(40 + 35 * max(len(rows), 1), 700))
     write_url(view, kpi=kpi_id, by=by, value=value)
-
-
-def _bar_label(view: View, kpi_id: str, by: str, key: str) -> str:
-    frame = data.breakdown(view, kpi_id, by).filter(pl.col("key") == key)
-    return frame["label"][0] if len(frame) else key
 
 
 def _figure_statement(k: Kpi, fig: dict, n: int) -> str:
@@ -169,16 +184,21 @@ def exception_table(view: View, kpi_id: str, title: str, page: str, limit: int |
     shown = rows.head(limit) if limit else rows
     if limit and len(rows) > limit:
         st.caption(f"The {limit} oldest or most overdue are shown; the full list is one click away.")
+    shown = visible(view, k, shown, page)
     case_table(view, shown, k, name=f"exc:{kpi_id}", file_stub=f"{kpi_id}_{view.as_of}",
-               sensitive_allowed=page == "vu", height=min(38 + 35 * len(shown), 420))
+               height=min(38 + 35 * len(shown), 420))
     if limit and len(rows) > limit:
         st.page_link(routes.PAGE[page].file, label=f"All {len(rows):,} →", query_params=view.params(kpi=kpi_id))
 
 
 def _choice(name: str, options: list[str], default: str) -> str:
-    """Keep a URL-backed widget's state valid before the widget is drawn."""
+    """Keep a URL-backed widget's state valid before the widget is drawn (saying so when a URL asked
+    for something the widget does not offer)."""
     key = WIDGET + name
-    if st.session_state.get(key) not in options:
+    asked = st.session_state.get(key)
+    if asked not in options:
+        if asked is not None:
+            refuse(f"The {'split' if name == 'by' else name}", asked, "is not offered here; showing the usual one.")
         st.session_state[key] = default if default in options else options[0]
     return key
 
@@ -236,7 +256,7 @@ def breakdown_section(view: View, kpi_ids: list[str], page: str, default: str,
     points = (chosen.selection.points if chosen is not None and getattr(chosen, "selection", None) else []) or []
     if points:
         label = points[0].get("customdata") or points[0].get("y") or points[0].get("x")
-        keys = dict(zip(frame["label"].to_list(), frame["key"].to_list(), strict=True))
+        keys = dict(zip(map(charts.shown, frame["label"].to_list()), frame["key"].to_list(), strict=True))
         if label in keys:
             st.session_state[NAV] = nav + 1
             st.switch_page(routes.PAGE[page].file, query_params=view.params(kpi=kpi_id, by=by, value=keys[label]))
@@ -379,11 +399,12 @@ def drilling(page: str) -> bool:
     if not kpi_id:
         return False
     if kpi_id not in KPIS:
-        st.warning(f"“{kpi_id}” is not a KPI id; showing the page instead.")
+        refuse("The figure", kpi_id, "is not a KPI id; showing the page instead.")
         return False
-    if page == "overview":
-        return kpi_id in HEADLINE
-    return routes.page_of(kpi_id).key == page
+    if (kpi_id in HEADLINE) if page == "overview" else routes.page_of(kpi_id).key == page:
+        return True
+    refuse("The figure", kpi_id, f"is not on this page; it is on {routes.page_of(kpi_id).title}.")
+    return False
 
 
 

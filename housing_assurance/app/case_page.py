@@ -10,11 +10,13 @@ import streamlit as st
 
 from housing_assurance import charts, routes
 from housing_assurance.app import data
+from housing_assurance.app.markup import plain
 from housing_assurance.app.shell import audit_export, audit_once, scope_words
-from housing_assurance.app.state import WIDGET, View, forget_url, page_param, write_url
+from housing_assurance.app.state import WIDGET, View, forget_url, page_param, refuse, write_url
 from housing_assurance.app.tables import CASE_URL_PATH, column_config, for_csv, grid
 from housing_assurance.clocks import short_names
 from housing_assurance.clocks import title as clock_title
+from housing_assurance.timeline import KINDS
 from housing_assurance.words import NO_DATA, date_text, humanise
 
 STATUS_WORDS = {"met": "✓ Met", "missed (done late)": "✕ Missed (done late)",
@@ -36,13 +38,17 @@ def case_search(view: View) -> None:
 
 def case_page(view: View) -> None:
     case_id, kind = page_param("case"), page_param("kind")
+    if kind is not None and kind not in KINDS:
+        refuse("The kind of case", kind, "is not one of damp and mould case, repair job or complaint; "
+               "looking the id up among all three.")
+        kind = None
     if not case_id:
         case_search(view)
         return
     story = data.case_story(view.key, case_id, kind, *view.scope_args, view.allowed.region, view.allowed.teams)
     if story is None:
         st.title("Case")
-        st.warning(f"No damp and mould case, repair job or complaint in this extract has the id “{case_id}”.")
+        st.warning(f"No damp and mould case, repair job or complaint in this extract has the id “{plain(case_id)}”.")
         write_url(view, case=case_id, kind=kind)
         return
     if not story.place["in_user_scope"]:
@@ -51,9 +57,9 @@ def case_page(view: View) -> None:
         audit_once(view, "refused_case", case_id)
         return
     if not story.in_scope:
-        st.title(story.title)
-        st.warning(f"This case belongs to {story.place.get('team_name') or 'another team'} in "
-                   f"{story.place.get('region') or 'no region'}, outside {scope_words(view)}.")
+        st.title(plain(story.title))
+        st.warning(f"This case belongs to {plain(story.place.get('team_name') or 'another team')} in "
+                   f"{plain(story.place.get('region') or 'no region')}, outside {plain(scope_words(view))}.")
         st.page_link(routes.PAGE["case"].file, label="Open it for the whole landlord",
                      query_params={"as_of": view.as_of.isoformat(), "case": story.id, "kind": story.kind})
         write_url(view, case=case_id, kind=kind)
@@ -69,7 +75,7 @@ def case_page(view: View) -> None:
 
 
 def _case_header(story) -> None:
-    st.title(story.title)
+    st.title(plain(story.title))
     rec, place = story.record, story.place
     badges = []
     if story.kind == "dm":
@@ -86,7 +92,7 @@ def _case_header(story) -> None:
         badges.append((f"Stage {stage} · {'responded' if done else 'open'}", "blue"))
     if place.get("vulnerable_household"):
         badges.append(("⚑ Vulnerable household", "violet"))
-    st.markdown(" ".join(f":{colour}-badge[{_badge_text(text)}]" for text, colour in badges))
+    st.markdown(" ".join(f":{colour}-badge[{plain(text)}]" for text, colour in badges))
 
 
 def _status_note(status: str | None, ended_at: object) -> str:
@@ -100,15 +106,11 @@ def _status_note(status: str | None, ended_at: object) -> str:
     return text
 
 
-def _badge_text(text: str) -> str:
-    """Text safe inside a markdown badge (square brackets would end it)."""
-    return text.replace("[", "(").replace("]", ")")
-
-
 def fact(label: str, value: object) -> str:
+    """'**Label:** value' as markdown, the value shown as text whatever it holds."""
     if isinstance(value, datetime | date):
         value = date_text(value)
-    return f"**{label}:** {value if value not in (None, '') else NO_DATA}"
+    return f"**{label}:** {plain(value, limit=300) if value not in (None, '') else NO_DATA}"
 
 
 def _case_facts(story) -> None:

@@ -26,7 +26,7 @@ from housing_assurance.figures import FigureStore
 from housing_assurance.scope import Scope
 from housing_assurance.scorecard import scorecard_from_history
 from housing_assurance.settings import PROJECT_ROOT
-from housing_assurance.store import cache_dir, content_key, open_store, store_for
+from housing_assurance.store import cached_store, open_store, store_for
 from housing_assurance.weeks import LONG_TREND_WEEKS, TREND_WEEKS, weeks_ending
 
 DATA_ENV = "HOUSING_ASSURANCE_DATA"
@@ -72,7 +72,7 @@ def store_path(data: Path) -> Path:
 
 def needs_preparing(data: Path) -> bool:
     return data.is_dir() and (str(data.resolve()), _fingerprint(data)) not in _prepared and \
-        not (cache_dir() / f"{content_key(data)}.duckdb").exists()
+        not cached_store(data).exists()
 
 
 def data_key(data: Path) -> str:
@@ -119,12 +119,16 @@ def risk_scores(key: str, as_of: date) -> pl.DataFrame | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def homes_at_risk(key: str, as_of: date, region: str | None, teams: tuple[str, ...] | None) -> pl.DataFrame:
-    """The homes-at-risk list for a scope (scores are the whole landlord's: a band is a place among all homes)."""
+def homes_at_risk(key: str, as_of: date, region: str | None, teams: tuple[str, ...] | None,
+                  viewer_teams: tuple[str, ...] | None) -> pl.DataFrame:
+    """The homes-at-risk list for a scope (scores are the whole landlord's: a band is a place among all
+    homes), as a reader scoped to `viewer_teams` may see it (risk.for_teams)."""
     from housing_assurance import risk
 
     scored = load_risk_store(key).scored(as_of)  # raises RiskError when the extract is too short: the page says so
-    return risk.homes_at_risk(load_extract(key), as_of, Scope(region, teams), scored=scored)
+    extract = load_extract(key)
+    return risk.for_teams(extract, risk.homes_at_risk(extract, as_of, Scope(region, teams), scored=scored),
+                          viewer_teams)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

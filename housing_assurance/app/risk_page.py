@@ -14,7 +14,7 @@ import streamlit as st
 from housing_assurance import risk
 from housing_assurance.app import data
 from housing_assurance.app.shell import audit_export, header
-from housing_assurance.app.state import View, page_param, write_url
+from housing_assurance.app.state import View, page_param, refuse, write_url
 from housing_assurance.app.tables import CASE_URL_PATH, for_csv
 from housing_assurance.words import date_text
 
@@ -30,12 +30,14 @@ def risk_page(view: View) -> None:
 
     asked = page_param("show")
     show = int(asked) if asked and asked.isdigit() and int(asked) in SHOW_CHOICES else 100
+    if asked is not None and str(show) != asked:
+        refuse("The number of homes", asked, f"is not one of {', '.join(map(str, SHOW_CHOICES))}; showing 100.")
     listing, judged = st.columns([2, 1], gap="large")
 
     with listing:
         try:
             with st.spinner("Learning from the year before this week and scoring every home…"):
-                homes = data.homes_at_risk(view.key, view.as_of, *view.scope_args)
+                homes = data.homes_at_risk(view.key, view.as_of, *view.scope_args, view.allowed.teams)
         except risk.RiskError as exc:
             st.warning(str(exc).capitalize())
             homes = None

@@ -3,6 +3,8 @@ bookkeeping of a run (who is asking, what they opened, the warm-up after the pag
 
 from __future__ import annotations
 
+import logging
+import secrets
 import threading
 from datetime import date
 from pathlib import Path
@@ -13,7 +15,8 @@ import streamlit as st
 from housing_assurance import audit, routes
 from housing_assurance.access import User, no_team_words, user_scope
 from housing_assurance.app import data, signin
-from housing_assurance.app.state import GLOBAL_PARAMS, WIDGET, View, adopt_url
+from housing_assurance.app.markup import plain
+from housing_assurance.app.state import GLOBAL_PARAMS, WIDGET, View, adopt_url, open_notices, refuse
 from housing_assurance.scope import WHOLE_LANDLORD, Scope
 from housing_assurance.store import StoreError, is_store
 from housing_assurance.weeks import resolve
@@ -25,6 +28,7 @@ STYLE = """<style>
 .spark {margin: 0.1rem 0 0.6rem 0; line-height: 0;}
 </style>"""
 
+log = logging.getLogger("housing_assurance.app")
 _run = threading.local()  # whether app.py is running this script run (it sets the view up)
 
 
@@ -56,7 +60,7 @@ def _ensure_extract(folder: Path) -> None:
                         "20 seconds)…"):
             data.make_demo(folder)
     if not folder.is_dir() and not is_store(folder):
-        st.error(f"No extract folder or prepared store at {folder}. Set HOUSING_ASSURANCE_DATA to one.")
+        st.error(f"No extract folder or prepared store at {plain(folder)}. Set HOUSING_ASSURANCE_DATA to one.")
         st.stop()
 
 
@@ -75,6 +79,7 @@ def start() -> View:
         st.stop()
     weeks = data.selectable_weeks(key)
     adopt_url()
+    open_notices()
     st.markdown(STYLE, unsafe_allow_html=True)
     user = current_user()
     allowed = user_scope(extract, user)
@@ -93,12 +98,21 @@ def _new_extract_notice(key: str) -> None:
     st.session_state["_store_key"] = key
     if seen is not None and seen != key:
         extract = data.load_extract(key)
-        st.info(f"A new extract has arrived: now showing {extract.landlord}'s data extracted "
+        st.info(f"A new extract has arrived: now showing {plain(extract.landlord)}'s data extracted "
                 f"{date_text(extract.extracted_at)}.", icon=":material/update:")
 
 
 def finish() -> None:
     _run.in_app = False
+
+
+def unexpected(exc: Exception) -> None:
+    """An error nobody planned for: the server log has the traceback under a short reference, and the
+    reader sees only that reference (never file paths, code or data)."""
+    reference = secrets.token_hex(4)
+    log.error("unexpected error, reference %s", reference, exc_info=exc)
+    st.error(f"Something went wrong on this page. If it happens again, please tell your administrator "
+             f"the reference {reference}.", icon=":material/error:")
 
 
 def current_view() -> View:
@@ -165,22 +179,23 @@ def sidebar(key: str, weeks: list[date], allowed: Scope = WHOLE_LANDLORD) -> Vie
         teams = teams.filter(pl.col("team_id").is_in(list(allowed.teams)))
         regions = [r for r in regions if r in set(teams["region"].to_list())]
     iso_weeks = [w.isoformat() for w in weeks]
-    notes = []
     as_of_key, region_key, team_key = (WIDGET + n for n in GLOBAL_PARAMS)
     asked = st.session_state.get(as_of_key)
     chosen, note = resolve(asked, weeks)
     if note:
-        notes.append(f"Week “{asked}”: {note}")
+        refuse("The week", asked, f"is {note}")
     st.session_state[as_of_key] = chosen.isoformat()
     region = st.session_state.get(region_key) or ""
     if region and region not in regions:
-        notes.append(f"There is no region “{region}” in this extract; showing the whole landlord.")
+        refuse("The region", region, "is not one you can see in this extract; showing "
+               + ("all your teams." if allowed.teams is not None else "the whole landlord."))
         region = ""
     st.session_state[region_key] = region
     team_ids = teams.filter(pl.col("region") == region) if region else teams
     team = st.session_state.get(team_key) or ""
     if team and team not in teams["team_id"].to_list():
-        notes.append(f"There is no team “{team}” in this extract.")
+        refuse("The team", team, "is not one you can see in this extract; showing "
+               + ("all your teams." if allowed.teams is not None else "every team."))
         team = ""
     elif team and team not in team_ids["team_id"].to_list():
         team = ""  # the team is not in the region just chosen
@@ -188,7 +203,7 @@ def sidebar(key: str, weeks: list[date], allowed: Scope = WHOLE_LANDLORD) -> Vie
     names = dict(zip(teams["team_id"].to_list(), teams["team_name"].to_list(), strict=True))
 
     with st.sidebar:
-        st.markdown(f"**{extract.landlord}**")
+        st.markdown(f"**{plain(extract.landlord)}**")
         st.selectbox("Reporting week", iso_weeks, key=as_of_key, format_func=_week_label,
                      help="Monday to Sunday. The latest is the last complete week before the extract was taken.")
         left, right = st.columns(2)
@@ -201,8 +216,6 @@ def sidebar(key: str, weeks: list[date], allowed: Scope = WHOLE_LANDLORD) -> Vie
                      format_func=lambda r: r or "All regions")
         st.selectbox("Team", [""] + team_ids["team_id"].to_list(), key=team_key,
                      format_func=lambda t: names.get(t, t) if t else "All teams")
-        for n in notes:
-            st.warning(n)
         extracted = extract.extracted_at
         st.caption(f"Data extracted {date_text(extracted)}." if extracted else "Extract date unknown.")
     view = View(key=key, as_of=date.fromisoformat(st.session_state[as_of_key]),
@@ -240,7 +253,7 @@ def pack_button(view: View) -> None:
             pdf = build_pack(data.load_extract(view.key), view.as_of, view.scope,
                              progress=lambda stage, f: bar.progress(min(max(f, 0.0), 1.0), text=stage),
                              prepared_for=f"{user.email} ({user.role.name})",
-                             risk_scores=data.risk_scores(view.key, view.as_of))
+                             risk_scores=data.risk_scores(view.key, view.as_of), viewer_teams=view.allowed.teams)
         except PackError as exc:
             bar.empty()
             st.error(str(exc))
@@ -259,7 +272,7 @@ def scope_words(view: View) -> str:
 def header(title: str, view: View, intro: str | None = None, scorecard: bool = True) -> None:
     """A page's title, scope and week, and (for pages of KPI tiles) how to read a tile."""
     st.title(title)
-    st.markdown(f"**{scope_words(view)}** · {week_text(view.as_of)}")
+    st.markdown(f"**{plain(scope_words(view))}** · {week_text(view.as_of)}")
     if intro:
         st.caption(intro)
     if scorecard:

@@ -105,3 +105,15 @@ def write_url(view: View, **page: str | None) -> None:
 def page_param(name: str) -> str | None:
     """A page's own parameter as the URL gives it (kpi, by, value, case …)."""
     return st.query_params.get(name) or None
+
+
+def open_notices() -> None:
+    """Keep a place at the top of the main area for what a URL asked and could not be given."""
+    st.session_state["_notices"] = st.container()
+
+
+def refuse(what: str, value: object, why: str) -> None:
+    """Say, at the top of the page, that a part of the URL was not used and why (the value as text)."""
+    from housing_assurance.app.markup import plain
+
+    st.session_state["_notices"].warning(f"{what} “{plain(value)}” {why}", icon=":material/link_off:")

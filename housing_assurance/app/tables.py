@@ -9,7 +9,6 @@ import polars as pl
 import streamlit as st
 
 from housing_assurance import clocks, routes
-from housing_assurance.access import VULNERABILITY_DETAIL_COLUMNS
 from housing_assurance.app import data
 from housing_assurance.app.shell import audit_export
 from housing_assurance.app.state import View
@@ -82,13 +81,6 @@ def for_csv(frame: pl.DataFrame) -> bytes:
     return frame.write_csv().encode()
 
 
-def visible_rows(rows: pl.DataFrame, sensitive_allowed: bool) -> pl.DataFrame:
-    """The rows as a reader may see them: a vulnerability's nature only on the Vulnerability page."""
-    if sensitive_allowed:
-        return rows
-    return rows.drop([c for c in VULNERABILITY_DETAIL_COLUMNS if c in rows.columns])
-
-
 def display_frame(view: View, rows: pl.DataFrame) -> pl.DataFrame:
     """The rows as people read them: team names, words for codes, "—" for nothing recorded.
     The same rows in the same order; only how values are written changes (the CSV keeps the codes)."""
@@ -115,9 +107,9 @@ def display_frame(view: View, rows: pl.DataFrame) -> pl.DataFrame:
 
 
 def case_table(view: View, rows: pl.DataFrame, k: Kpi | None, name: str, file_stub: str,
-               sensitive_allowed: bool = False, height: int | str = "auto") -> None:
-    """A list of cases: each row opens the Case page (link, or select the row), with a CSV download."""
-    rows = visible_rows(rows, sensitive_allowed)
+               height: int | str = "auto") -> None:
+    """A list of cases (as the user may see them: blocks.visible), each row opening the Case page (link,
+    or select the row), with a CSV download."""
     ref = case_ref(k) if k else None
     shown = display_frame(view, rows.drop("as_of") if "as_of" in rows.columns else rows)
     if ref is not None and ref[0] not in shown.columns and ref[0] == "complaint_id":

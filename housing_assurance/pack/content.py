@@ -281,14 +281,15 @@ def _report(progress: Progress | None, stage: str, fraction: float) -> None:
 
 def build_context(extract: Extract, as_of: date, scope: Scope, notes: list[str], progress: Progress | None,
                   renderer: ChartRenderer, prepared_for: str | None, risk_scores: pl.DataFrame | None,
-                  warm_up: Callable[[], None] | None = None) -> dict[str, Any]:
+                  warm_up: Callable[[], None] | None = None,
+                  viewer_teams: tuple[str, ...] | None = None) -> dict[str, Any]:
     """Everything the pack's template shows, worded and drawn; `warm_up` runs in a thread meanwhile."""
     goals = targets()
     if warm_up is not None:
         threading.Thread(target=warm_up, name="pack-imports", daemon=True).start()
     # The homes-at-risk model trains (seconds) while the figures are computed and the charts drawn.
     at_risk = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pack-risk")
-    homes_at_risk = at_risk.submit(_homes_at_risk, extract, as_of, scope, risk_scores)
+    homes_at_risk = at_risk.submit(_homes_at_risk, extract, as_of, scope, risk_scores, viewer_teams)
     at_risk.shutdown(wait=False)
 
     _report(progress, "Computing figures", 0.05)
@@ -376,11 +377,12 @@ def build_context(extract: Extract, as_of: date, scope: Scope, notes: list[str],
     }
 
 
-def _homes_at_risk(extract: Extract, as_of: date, scope: Scope, scored: pl.DataFrame | None, n: int = 20) -> dict:
+def _homes_at_risk(extract: Extract, as_of: date, scope: Scope, scored: pl.DataFrame | None,
+                   viewer_teams: tuple[str, ...] | None, n: int = 20) -> dict:
     """The top homes at risk of a damp and mould report in the next 13 weeks, by area and property id only."""
     try:
         scored = RiskStore(extract).scored(as_of) if scored is None else scored  # a store's, when prepared
-        top = top_homes_at_risk(extract, as_of, scope, n=n, scored=scored)
+        top = top_homes_at_risk(extract, as_of, scope, n=n, scored=scored, viewer_teams=viewer_teams)
     except RiskError as exc:
         return {"rows": [], "note": str(exc)}
     rows = [{"rank": r["rank"], "property_id": r["property_id"], "area": r["area"] or NO_DATA,

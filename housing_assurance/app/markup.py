@@ -1,0 +1,23 @@
+"""Text from the extract or a URL, shown as text: never as markdown, HTML, a link, an image or a formula.
+
+Streamlit renders its text elements (titles, captions, warnings, markdown) as markdown, with HTML,
+links, images, `$…$` formulas and `:colour[…]` directives. Every value that comes from the data or
+from a URL goes through `plain` before it joins our own markdown: each punctuation character is
+backslash-escaped (markdown then shows it as itself), line breaks become spaces, and the value is cut
+to a readable length, so a crafted link or a 500,000-character parameter reads as harmless text.
+"""
+
+from __future__ import annotations
+
+import string
+
+LIMIT = 120
+_ESCAPED = {c: "\\" + c for c in string.punctuation}
+
+
+def plain(value: object, limit: int = LIMIT) -> str:
+    """A value as literal text inside markdown (cut to `limit` characters, with … when cut)."""
+    text = " ".join(str(value).split())
+    if len(text) > limit:
+        text = text[:limit - 1] + "…"
+    return "".join(_ESCAPED.get(c, c) for c in text)

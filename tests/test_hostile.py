@@ -1,0 +1,154 @@
+"""The app tried as an attacker would: hostile values in every URL parameter of every page, and link,
+image, HTML and formula payloads in every free-text column of the data. Nothing may raise, and nothing
+from a value may be rendered as a link, an image, HTML or a formula (app/markup.py, charts.shown)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from conftest import no_error
+from extract_factory import write_extract
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from streamlit.testing.v1 import AppTest
+
+from housing_assurance import routes, store
+
+ROOT = Path(__file__).resolve().parent.parent
+LINK = "[Session expired - sign in again](http://evil.example/login)"
+IMAGE = "![x](http://evil.example/pixel.png)"
+HTML = '<img src="http://evil.example/x.png" onerror="alert(1)"><a href="http://evil.example">go</a>'
+FORMULA = "$\\frac{1}{0}$ :red[alarm] :material/warning:"
+HOSTILE = [LINK, IMAGE, HTML, FORMULA, "x" * 500_000, "0001-01-01", "9999-12-31", "2026-02-30", "\u202e\u0000é漢字🏠",
+           "'; drop table repairs; --", "../../etc/passwd", "dm.open_cases", "region", "id", "meets", "%s%n", ""]
+PARAMS = ["as_of", "region", "team", "kpi", "by", "value", "case", "kind", "trend", "breakdown", "whole_home", "show"]
+PAGES = [p for p in routes.PAGES if not p.administrators_only]
+
+
+def sources(at: AppTest) -> list[str]:
+    """Every text the app handed to Streamlit to render as markdown (titles, captions, notices, links)."""
+    out = []
+    for kind in ("markdown", "caption", "title", "header", "subheader", "warning", "error", "info", "success",
+                 "toast"):
+        out += [str(e.value) for e in at.get(kind)]
+    for container in (at.main, at.sidebar):
+        out += [str(getattr(e, "label", "")) for e in container.get("page_link")]
+    return out
+
+
+def chart_specs(at: AppTest) -> list[str]:
+    """Every chart's figure as text (decoded: the spec escapes < as \u003c)."""
+    return [str(json.loads(e.proto.spec)) for e in at.get("plotly_chart")]
+
+
+UNESCAPED = [
+    re.compile(r"(?<!\\)\]\((?:http|/)"),  # the end of a markdown link
+    re.compile(r"(?<!\\)!(?<!\\)\["),  # a markdown image
+    re.compile(r"(?<!\\)<(?:img|a|script|iframe)\b", re.IGNORECASE),  # HTML
+    re.compile(r"(?<!\\)\$\\frac"),  # a formula
+    re.compile(r"(?<!\\):red(?<!\\)\["),  # a colour directive
+]
+
+
+def assert_nothing_rendered(at: AppTest) -> None:
+    assert no_error(at), [e.message for e in at.exception] + [e.value for e in at.error]
+    for text in sources(at):
+        for pattern in UNESCAPED:
+            assert not pattern.search(text), (pattern.pattern, text[:300])
+        assert len(text) < 20_000, "a huge value reaches the page whole"
+    for spec in chart_specs(at):
+        assert "<img" not in spec and "<a href" not in spec, spec[:300]
+
+
+@pytest.fixture(scope="module")
+def app_env(demo_store, demo_dir):
+    saved = {k: os.environ.get(k) for k in ("HOUSING_ASSURANCE_DATA", "HOUSING_ASSURANCE_DEMO_MODE",
+                                             "HOUSING_ASSURANCE_ACCESS")}
+    os.environ.update({"HOUSING_ASSURANCE_DATA": str(demo_store), "HOUSING_ASSURANCE_DEMO_MODE": "1",
+                       "HOUSING_ASSURANCE_ACCESS": str(demo_dir / "access.toml")})
+    yield
+    for k, v in saved.items():
+        os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+
+
+def open_page(page: routes.Page, params: dict[str, str]) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    if page.url_path:
+        at.switch_page(page.file)
+    for k, v in params.items():
+        at.query_params[k] = v
+    return at.run()
+
+
+@settings(max_examples=45, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(page=st.sampled_from(PAGES), name=st.sampled_from(PARAMS),
+       value=st.one_of(st.sampled_from(HOSTILE), st.text(max_size=40)),
+       with_kpi=st.booleans())
+def test_no_hostile_url_value_breaks_a_page_or_is_rendered(app_env, page, name, value, with_kpi):
+    """Every page x parameter x hostile value: the page draws, and the value reads as plain text."""
+    params = {name: value}
+    if with_kpi and name in ("by", "value"):  # a drill-down, so that the split and the bar are read
+        params |= {"kpi": "dm.open_cases" if page.key != "rp" else "rp.open_jobs", "by": "region"} | params
+    assert_nothing_rendered(open_page(page, params))
+
+
+@pytest.mark.parametrize("name,value", [("as_of", "0001-01-01"), ("by", "id"), ("by", "meets"),
+                                        ("case", LINK), ("kpi", IMAGE)])
+def test_the_findings_of_the_review_each_fail_no_more(app_env, name, value):
+    """The reproduced findings: a date before time, a split by a column that is not a dimension, a link
+    planted in a case id, an image planted in a KPI id."""
+    page = routes.PAGE["dm"] if name != "case" else routes.PAGE["case"]
+    params = {name: value} | ({"kpi": "dm.open_cases"} if name == "by" else {})
+    at = open_page(page, params)
+    assert_nothing_rendered(at)
+    assert any(value[:10] in w.value.replace("\\", "") for w in at.warning), "the value is named, as text"
+
+
+# ---------------------------------------------------------------------------------------------- the data
+
+
+@pytest.fixture(scope="module")
+def hostile_store(tmp_path_factory):
+    """A small landlord whose every free-text value is a payload."""
+    when = datetime(2026, 11, 17, 9)
+    every = f"{LINK} {IMAGE} {HTML} {FORMULA}"
+    folder = write_extract(
+        tmp_path_factory.mktemp("hostile") / "extract", extracted_at="2026-11-23T06:00:00",
+        properties=[{"property_id": "P1", "address": every, "postcode": every, "region": "North", "area": every}],
+        households=[{"household_id": "H1", "property_id": "P1"}],
+        vulnerabilities=[{"household_id": "H1", "reasonable_adjustment": every}],
+        teams=[{"team_id": "T1", "team_name": every, "region": "North", "manager_email": "m@example.org"}],
+        contractors=[{"contractor_id": "C1", "contractor_name": every, "trades": every}],
+        repairs=[{"job_id": "J1", "property_id": "P1", "household_id": "H1", "reported_at": when,
+                  "target_at": datetime(2026, 11, 18, 9)}],
+        damp_mould_cases=[{"case_id": "D1", "property_id": "P1", "reported_at": when, "hazard_level": "significant"}],
+        complaints=[{"complaint_id": "CX1", "property_id": "P1", "received_at": when, "learning_action": every}])
+    manifest = json.loads((folder / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps(manifest | {"landlord": f"{LINK} {HTML}"}))
+    (folder / "access.toml").write_text('[[user]]\nemail = "exec@example.org"\nrole = "executive"\n')
+    return store.prepare(folder, tmp_path_factory.mktemp("hostile-store") / "store.duckdb"), folder
+
+
+@pytest.mark.parametrize("page,params", [
+    ("overview", {}), ("dm", {}), ("rp", {}), ("cx", {}), ("ct", {}), ("vu", {}), ("risk", {}), ("about", {}),
+    ("case", {"case": "D1"}), ("case", {"case": "J1", "whole_home": "1"}), ("case", {"case": "CX1"}),
+    ("rp", {"kpi": "rp.open_jobs", "by": "team_id", "value": "T1"}),
+    ("rp", {"kpi": "rp.open_jobs", "by": "contractor_id", "value": "C1"}),
+    ("rp", {"breakdown": "rp.open_jobs", "by": "team_id"}), ("ct", {"breakdown": "ct.in_house_on_time_pct",
+                                                               "by": "contractor_id"}),
+])
+def test_no_free_text_from_the_data_is_rendered(hostile_store, monkeypatch, page, params):
+    path, folder = hostile_store
+    monkeypatch.setenv("HOUSING_ASSURANCE_DATA", str(path))
+    monkeypatch.setenv("HOUSING_ASSURANCE_DEMO_MODE", "1")
+    monkeypatch.setenv("HOUSING_ASSURANCE_ACCESS", str(folder / "access.toml"))
+    at = open_page(routes.PAGE[page], {"as_of": "2026-11-22"} | params)
+    assert_nothing_rendered(at)
+    shown = " ".join(sources(at)).replace("\\", "")
+    assert "evil.example" in shown or page in ("dm", "cx", "ct", "vu", "risk", "overview"), \
+        "the payload is shown (as text), not dropped"
