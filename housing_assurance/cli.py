@@ -167,7 +167,7 @@ def cmd_report(args) -> int:
 
     try:  # a wrong request fails at once, before Chromium starts or the extract is prepared
         check_data_path(args.data)
-        check_destination(args.out)
+        check_destination(args.out, (args.data,))
         if args.data.is_dir():
             check_request(args.data, args.as_of)
     except (PackError, StoreError) as exc:

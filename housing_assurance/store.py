@@ -10,6 +10,9 @@ homes-at-risk scores and back-test are in it too.
 A store is written to a temporary file beside its destination and renamed into place, so a reader
 never sees half a store, and a new week's store replaces the old one under running readers (each
 keeps the file it opened). Readers open it read-only: several app processes and commands at once.
+`prepare --out` writes only a new file or replaces a store prepared here (a DuckDB file with the
+store_meta table), never another file (someone's own DuckDB database included) and never anything
+inside the extract folder (a file there would change the extract and its content key).
 
 Every command's `--data`, and the app's HOUSING_ASSURANCE_DATA, may name a store or an extract folder.
 A folder is prepared into a cache (HOUSING_ASSURANCE_CACHE, default data/stores) keyed by the content
@@ -83,6 +86,17 @@ def is_store(path: Path) -> bool:
         with path.open("rb") as f:
             return f.read(12)[8:12] == b"DUCK"
     except OSError:
+        return False
+
+
+def is_prepared_store(path: Path) -> bool:
+    """A store this app prepared (any version: an old one may be prepared again over itself)."""
+    if not is_store(path):
+        return False
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            return any(r["key"] == "format" for r in fetch_rows(con, "store/meta"))
+    except duckdb.Error:  # another program's database, or one held open for writing
         return False
 
 
@@ -210,8 +224,11 @@ def prepare(folder: str | Path, out: str | Path, progress: Progress | None = Non
     folder, out = Path(folder), Path(out)
     if not folder.is_dir():
         raise StoreError(f"no extract folder at {folder}")
-    if out.exists() and not is_store(out):
-        raise StoreError(f"{out} exists and is not a store; it is left alone (choose another --out)")
+    if out.resolve() == folder.resolve() or folder.resolve() in out.resolve().parents:
+        raise StoreError(f"{out} is inside the extract folder {folder}; write the store outside it "
+                         "(choose another --out)")
+    if out.exists() and not is_prepared_store(out):
+        raise StoreError(f"{out} exists and is not a store this app prepared; it is left alone (choose another --out)")
     if not out.parent.is_dir():
         raise StoreError(f"no folder {out.parent} to write {out.name} into")
     fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
