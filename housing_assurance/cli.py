@@ -37,6 +37,17 @@ def rows_as_json(frame: pl.DataFrame) -> list[dict]:
     return [{k: _jsonable(v) for k, v in row.items()} for row in frame.iter_rows(named=True)]
 
 
+def check_settings(args) -> None:
+    """Every settings file checked before a command reads figures (the access file when --as-user names
+    a user or the file exists): a mistake is one line naming the file, the key and the value."""
+    from housing_assurance.settings import SettingsError, check_all
+
+    try:
+        check_all(access_required=getattr(args, "as_user", None) is not None)
+    except SettingsError as exc:
+        raise UserError(str(exc)) from None
+
+
 def open_for_cli(data: Path):
     """--data: a prepared store, or an extract folder (prepared into the cache on first use, with progress)."""
     from housing_assurance.progress import terminal_progress
@@ -99,6 +110,7 @@ def cmd_kpis(args) -> int:
     from housing_assurance.kpis import KPIS
     from housing_assurance.weeks import week_period
 
+    check_settings(args)
     user_from_args(args)
     extract = open_for_cli(args.data)
     scope = scope_from_args(extract, args)
@@ -131,6 +143,7 @@ def cmd_cases(args) -> int:
 
     if args.kpi not in KPIS:
         raise UserError(f"unknown KPI id {args.kpi!r}; `kpis --json` lists the ids")
+    check_settings(args)
     user = user_from_args(args)
     extract = open_for_cli(args.data)
     scope = scope_from_args(extract, args)
@@ -161,9 +174,10 @@ def cmd_report(args) -> int:
     )
     from housing_assurance.progress import terminal_progress
     from housing_assurance.scope import Scope
-
-    user = user_from_args(args)
     from housing_assurance.store import StoreError, check_data_path
+
+    check_settings(args)
+    user = user_from_args(args)
 
     try:  # a wrong request fails at once, before Chromium starts or the extract is prepared
         check_data_path(args.data)
@@ -203,6 +217,7 @@ def cmd_risk(args) -> int:
     from housing_assurance import risk
     from housing_assurance.words import scope_text
 
+    check_settings(args)
     user_from_args(args)
     extract = open_for_cli(args.data)
     scope = scope_from_args(extract, args)
@@ -280,6 +295,7 @@ def cmd_prepare(args) -> int:
     from housing_assurance.progress import terminal_progress
     from housing_assurance.store import StoreError, prepare, store_for
 
+    check_settings(args)  # the closure dates go into the store's clocks
     try:
         out = prepare(args.dir, args.out, terminal_progress()) if args.out else store_for(args.dir, terminal_progress())
     except StoreError as exc:
