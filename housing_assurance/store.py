@@ -36,7 +36,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from housing_assurance.db import Extract, TableSource, fetch_rows, open_extract, read_manifest, run_query, run_statement
+from housing_assurance.db import Extract, TableSource, fetch_rows, open_extract, run_query, run_statement
 from housing_assurance.progress import Progress
 from housing_assurance.settings import PROJECT_ROOT, closure_dates
 
@@ -46,6 +46,9 @@ CACHE_ENV = "HOUSING_ASSURANCE_CACHE"
 # with the Python side's (homes at risk learns in memory), the whole stays under 4 GB at 120,000 homes.
 MEMORY_LIMIT = "1.5GB"
 WEEKS_PER_STEP = 26  # a query runs for this many weeks at a time when a store is prepared (memory stays flat)
+# At most ten years of weeks are prepared (a record dated 1900 must not mean 6,500 weeks); an older
+# week is still answered, from the store's tables, when asked for.
+MAX_PREPARED_WEEKS = 10 * 52
 # What a store's figures depend on besides the extract: if any of these change, stores are prepared again.
 RECIPE = ("contract.py", "db.py", "kpis.py", "figures.py", "clocks.py", "workdays.py", "validate.py", "risk.py",
           "store.py", "scope.py", "weeks.py")
@@ -200,8 +203,9 @@ def _report(progress: Progress | None, stage: str, fraction: float) -> None:
 
 def prepared_weeks(extract: Extract) -> list[date]:
     """The weeks a store holds: every Sunday from a year before the first complete week (so that the
-    first week has its 52-week trend) to the latest complete week."""
-    selectable = extract.span().selectable_weeks()
+    first week has its 52-week trend) to the latest complete week, at most MAX_PREPARED_WEEKS of them
+    (and a year before); without a usable extracted_at, to the last week before the latest record."""
+    selectable = extract.span().selectable_weeks()[:MAX_PREPARED_WEEKS]
     earliest = selectable[-1] - timedelta(weeks=51)
     return [earliest + timedelta(weeks=i) for i in range((selectable[0] - earliest).days // 7 + 1)]
 
@@ -267,10 +271,10 @@ def _write_store(extract: Extract, folder: Path, progress: Progress | None) -> N
     _report(progress, "Validating", 0.1)
     findings = findings_frame(extract)
     _table(con, "validation_findings", findings)
-    _, manifest_problem = read_manifest(folder)
     meta = {"format": FORMAT, "recipe": recipe_version(), "source": str(folder.resolve()),
-            "prepared_at": datetime.now().isoformat(timespec="seconds"), "manifest": json.dumps(extract.manifest),
-            "manifest_problem": manifest_problem or "",
+            "prepared_at": datetime.now().isoformat(timespec="seconds"),
+            "manifest": json.dumps(extract.manifest, allow_nan=False),
+            "manifest_problem": extract.manifest_problem or "",
             "closure_dates": json.dumps([d.isoformat() for d in closure_dates()])}
     _table(con, "store_meta", pl.DataFrame({"key": list(meta), "value": list(meta.values())}))
     _table(con, "table_sources", pl.DataFrame([{

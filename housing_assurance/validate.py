@@ -6,6 +6,11 @@ Warnings are rows that are used but are doubtful; they are counted here with one
 set-based query per table (plus one per reference), so a 120,000-home extract
 validates in seconds. Validation only reads: it never changes the files, and it
 never changes the loaded tables either.
+
+The manifest's extracted_at: later than the time of validation or before 2000-01-01 is an error
+naming the value (db.read_manifest; it is then not used); one earlier than some records shows as
+their `future` warnings. A NaN or infinite number in a double column is a `not_finite` warning
+counted from the files as they are (loading reads it as missing).
 """
 
 from __future__ import annotations

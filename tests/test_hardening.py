@@ -369,7 +369,7 @@ def test_without_users_configured_the_command_line_still_works(settings, odd_sto
 
 
 # ---------------------------------------------------------------------------------------------
-# 4a. extracted_at in the future, long ago, with an offset, before the records
+# 4a. extracted_at in the future, long ago, with an offset; records long ago
 
 
 @pytest.mark.parametrize(("extracted_at", "words_"), [
@@ -413,14 +413,6 @@ def test_an_extracted_at_with_an_offset_is_read_as_london_time(tmp_path):
     assert open_extract(folder).extracted_at == datetime(2026, 6, 1, 6, 0)  # British Summer Time
     pack.check_request(folder, date(2026, 5, 31))  # compared as London time, not a TypeError
     assert not [f for f in validate.validate(folder) if f.table == "manifest.json"]
-
-
-def test_an_extracted_at_before_the_latest_record_is_a_warning(tmp_path):
-    folder = write_extract(tmp_path / "extract", extracted_at="2026-03-01T06:00:00",
-                           repairs=[{"job_id": "J1"}, {"job_id": "J2", "reported_at": datetime(2026, 3, 5, 9)}])
-    about_manifest = [f for f in validate.validate(folder) if f.table == "manifest.json"]
-    assert [(f.severity, f.column) for f in about_manifest] == [("warning", "extracted_at")]
-    assert "2026-03-01" in about_manifest[0].message and "2026-03-05" in about_manifest[0].message
 
 
 def test_a_record_from_1900_does_not_make_a_century_of_weeks(tmp_path):

@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from housing_assurance import audit
-from housing_assurance.db import Extract, read_manifest
+from housing_assurance.db import Extract, parse_extracted_at, read_manifest
 from housing_assurance.pack.render import GENERATOR
 from housing_assurance.scope import Scope, unknown_names
 from housing_assurance.weeks import TREND_WEEKS, Span
@@ -46,7 +46,7 @@ def check_request(extract_dir: str | Path, as_of: date, out_path: str | Path | N
     if not extract_dir.is_dir():
         raise PackError(f"no extract folder at {extract_dir}")
     manifest, problem = read_manifest(extract_dir)
-    taken = None if problem else datetime.fromisoformat(str(manifest.get("extracted_at")))
+    taken = None if problem else parse_extracted_at(manifest.get("extracted_at"))
     _week_ended(extract_dir, problem, taken, as_of)
     if out_path is not None:
         check_destination(Path(out_path), (extract_dir,))
