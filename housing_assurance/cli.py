@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -26,15 +27,26 @@ def _date(text: str) -> date:
 
 
 def _jsonable(value):
+    """A value as strict JSON has it: dates as text, NaN and infinity (not JSON) as null."""
     if isinstance(value, datetime | date):
         return value.isoformat()
-    if isinstance(value, list):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
     return value
 
 
 def rows_as_json(frame: pl.DataFrame) -> list[dict]:
     return [{k: _jsonable(v) for k, v in row.items()} for row in frame.iter_rows(named=True)]
+
+
+def print_json(value) -> None:
+    """Strict JSON on stdout (allow_nan=False: a NaN that slipped through fails here, never in a reader)."""
+    json.dump(_jsonable(value), sys.stdout, indent=2, allow_nan=False)
+    print()
 
 
 def check_settings(args) -> None:
@@ -102,7 +114,7 @@ def audit_cli(args, action: str, scope, target: str | None) -> None:
 
 def json_value(k, value: float | None) -> float | int | None:
     """A count is a whole number in the JSON (42, not 42.0); every other value as computed, unrounded."""
-    return int(value) if k.kind == "count" and value is not None else value
+    return int(value) if k.kind == "count" and value is not None and math.isfinite(value) else value
 
 
 def cmd_kpis(args) -> int:
@@ -125,8 +137,7 @@ def cmd_kpis(args) -> int:
                                    "denominator": r["denominator"]}
                      for r in figures.iter_rows(named=True)},
         }
-        json.dump(out, sys.stdout, indent=2)
-        print()
+        print_json(out)
         return 0
     from housing_assurance.words import scope_text, value_text
 
@@ -154,8 +165,7 @@ def cmd_cases(args) -> int:
         rows = redact(rows, user)
     audit_cli(args, "cases", scope, args.kpi)
     if args.json:
-        json.dump(rows_as_json(rows), sys.stdout, indent=2)
-        print()
+        print_json(rows_as_json(rows))
     else:
         with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=200):
             print(rows)
@@ -231,10 +241,9 @@ def cmd_risk(args) -> int:
         raise UserError(str(exc)) from None
     if args.backtest:
         if args.json:
-            json.dump({"as_of": args.as_of.isoformat(), "scope": {"region": args.region, "team": args.team},
-                       "dates": rows_as_json(result.dates), "mean": result.summary(),
-                       "in_words": risk.describe_backtest(result)}, sys.stdout, indent=2)
-            print()
+            print_json({"as_of": args.as_of.isoformat(), "scope": {"region": args.region, "team": args.team},
+                        "dates": rows_as_json(result.dates), "mean": result.summary(),
+                        "in_words": risk.describe_backtest(result)})
         else:
             print(f"{extract.landlord}: homes at risk back-test before {args.as_of:%d %b %Y}, {scope_text(scope)}")
             with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=200, float_precision=3):
@@ -247,8 +256,7 @@ def cmd_risk(args) -> int:
     out = listed.select("rank", "property_id", "area", "region", "property_type", "score", "band",
                         pl.col("has_open_dm_case").alias("open_case"), "latest_case_id", "reasons")
     if args.json:
-        json.dump(rows_as_json(out), sys.stdout, indent=2)
-        print()
+        print_json(rows_as_json(out))
         return 0
     print(f"{extract.landlord}: homes at risk of damp and mould after {args.as_of:%d %b %Y}, {scope_text(scope)} "
           f"(homes without an open case first)")
@@ -331,8 +339,7 @@ def cmd_sector(args) -> int:
         raise UserError(str(exc)) from None
     figures = sector.sector_figures(data)
     if args.json:
-        json.dump({key: q.as_dict() for key, q in figures.items()}, sys.stdout, indent=2)
-        print()
+        print_json({key: q.as_dict() for key, q in figures.items()})
         print(sector.ATTRIBUTION, file=sys.stderr)
     else:
         print(sector.format_figures(data, figures))

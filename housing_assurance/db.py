@@ -9,6 +9,8 @@ half-right rows. Then queries/setup/*.sql builds the shared calendar, staging ta
 and clocks.
 
 Odd but valid values are settled here, once, so every figure, list and export agrees:
+- a NaN or infinite number in a double column (cost_gbp, compensation_*_gbp) is loaded as null,
+  i.e. missing (validation counts them from the files as a `not_finite` warning);
 - the manifest's extracted_at is naive Europe/London time (a time with an offset is converted). One
   later than now (beyond CLOCK_ALLOWANCE) or before 2000-01-01 cannot be when the extract was taken:
   it is a manifest problem (an error finding) and is not used, so no week is "complete" because of
@@ -253,13 +255,17 @@ def locate(extract_dir: Path, table: Table, con: duckdb.DuckDBPyConnection | Non
 
 
 def _cast_columns(src: TableSource) -> list[duckdb.Expression]:
-    """Each contract column cast to its type (time-zone-aware times to Europe/London local time)."""
+    """Each contract column cast to its type (time-zone-aware times to Europe/London local time; a NaN
+    or infinite double to null, so that no sum, mean or list ever shows "nan")."""
     out = []
     for col in src.table.columns:
         expr = duckdb.ColumnExpression(col.name)
         if src.source_types[col.name] == "TIMESTAMP WITH TIME ZONE":
             expr = duckdb.FunctionExpression("timezone", duckdb.ConstantExpression("Europe/London"), expr)
-        out.append(expr.cast(duckdb.sqltype(DUCKDB_TYPES[col.type])).alias(col.name))
+        expr = expr.cast(duckdb.sqltype(DUCKDB_TYPES[col.type]))
+        if col.type == "double":
+            expr = duckdb.CaseExpression(duckdb.FunctionExpression("isfinite", expr), expr)
+        out.append(expr.alias(col.name))
     return out
 
 

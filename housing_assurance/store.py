@@ -74,7 +74,7 @@ def recipe_version() -> str:
 def content_key(folder: Path) -> str:
     """The extract's files (names and bytes), the closure dates and the recipe, as one hash."""
     digest = hashlib.sha256(recipe_version().encode())
-    digest.update(json.dumps([d.isoformat() for d in closure_dates()]).encode())
+    digest.update(json.dumps([d.isoformat() for d in closure_dates()], allow_nan=False).encode())
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
         digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
         with path.open("rb") as f:
@@ -275,11 +275,12 @@ def _write_store(extract: Extract, folder: Path, progress: Progress | None) -> N
             "prepared_at": datetime.now().isoformat(timespec="seconds"),
             "manifest": json.dumps(extract.manifest, allow_nan=False),
             "manifest_problem": extract.manifest_problem or "",
-            "closure_dates": json.dumps([d.isoformat() for d in closure_dates()])}
+            "closure_dates": json.dumps([d.isoformat() for d in closure_dates()], allow_nan=False)}
     _table(con, "store_meta", pl.DataFrame({"key": list(meta), "value": list(meta.values())}))
     _table(con, "table_sources", pl.DataFrame([{
-        "table_name": name, "glob": src.glob, "source_types": json.dumps(src.source_types),
-        "problems": json.dumps([asdict(p) for p in src.problems])} for name, src in extract.sources.items()],
+        "table_name": name, "glob": src.glob, "source_types": json.dumps(src.source_types, allow_nan=False),
+        "problems": json.dumps([asdict(p) for p in src.problems], allow_nan=False)}
+        for name, src in extract.sources.items()],
         schema={"table_name": pl.Utf8, "glob": pl.Utf8, "source_types": pl.Utf8, "problems": pl.Utf8}))
 
     weeks = prepared_weeks(extract)

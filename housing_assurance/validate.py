@@ -124,7 +124,7 @@ def findings_frame(extract: Extract) -> pl.DataFrame:
 def print_findings(findings: list[Finding], as_json: bool = False) -> None:
     """Print the findings on stdout: a line each and a summary, or a JSON list."""
     if as_json:
-        json.dump([{"id": f.id, **asdict(f)} for f in findings], sys.stdout, indent=2)
+        json.dump([{"id": f.id, **asdict(f)} for f in findings], sys.stdout, indent=2, allow_nan=False)
         print()
         return
     if not findings:
@@ -149,7 +149,7 @@ def _manifest_findings(extract: Extract) -> list[Finding]:
     version = extract.manifest.get("contract_version")
     is_one = isinstance(version, int) and not isinstance(version, bool) and version == CONTRACT_VERSION
     if extract.manifest and not is_one:
-        found = "no contract_version" if version is None else f"contract_version {json.dumps(version)}"
+        found = "no contract_version" if version is None else f"contract_version {json.dumps(version, allow_nan=False)}"
         out.append(Finding(
             "error", MANIFEST, "contract_version", "contract_version", 0, [],
             f"manifest.json has {found}; this app reads extracts of contract version {CONTRACT_VERSION}"))
@@ -209,6 +209,10 @@ def _row_checks(table: Table, extracted_at: datetime | None) -> list[_Check]:
         if col.enum:
             checks.append(_Check(col.name, "enum", "enum", on | {"column": col.name, "allowed": list(col.enum)},
                                  f"have a {col.name} that is not one of {', '.join(col.enum)}", lists_values=True))
+    for col in table.columns:
+        if col.type == "double":  # counted in the files: loading has already made them null
+            checks.append(_Check(col.name, "not_finite", "not_finite", on | {"column": col.name},
+                                 f"have a {col.name} that is NaN or infinite, which is read as missing"))
     for earlier, later in table.time_order:
         checks.append(_Check(later, "time_order", "time_order", on | {"earlier": earlier, "later": later},
                              f"have {later} before {earlier}"))
@@ -260,7 +264,7 @@ def _warnings(extract: Extract) -> list[Finding]:
 def _run_check(extract: Extract, src: TableSource, c: _Check) -> Finding | None:
     """One check on one table: a finding with a count and five example keys, or None when no row fails."""
     try:
-        row = extract.query(f"validate/{c.query}", **c.params).row(0, named=True)
+        row = extract.query(f"validate/{c.query}", glob=src.glob, **c.params).row(0, named=True)
     except duckdb.Error as exc:
         return _check_failed(src, exc)
     n = int(row["rows"])

@@ -99,7 +99,7 @@ def _recipe(homes: int, years: int, seed: int, end: date) -> str:
     for path in [*sorted(_PACKAGE.glob("*.py")), package / "contract.py", package / "workdays.py"]:
         digest.update(path.read_bytes())
     return json.dumps({"homes": homes, "years": years, "seed": seed, "end": end.isoformat(),
-                       "generator": digest.hexdigest()[:16]}, indent=2) + "\n"
+                       "generator": digest.hexdigest()[:16]}, indent=2, allow_nan=False) + "\n"
 
 
 def _read_marker(folder: Path) -> str | None:
