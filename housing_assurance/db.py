@@ -15,7 +15,8 @@ Odd but valid values are settled here, once, so every figure, list and export ag
   later than now (beyond CLOCK_ALLOWANCE) or before 2000-01-01 cannot be when the extract was taken:
   it is a manifest problem (an error finding) and is not used, so no week is "complete" because of
   it and the extract's weeks are those its records show (weeks.Span); 9999-12-31 no longer means
-  400,000 weeks to prepare;
+  400,000 weeks to prepare. (A store keeps the verdict of the day it was prepared; correcting the
+  manifest changes the extract's content key, so the corrected extract is prepared again.)
 - manifest.json is read as strict JSON (NaN and Infinity are not JSON).
 
 All SQL lives in queries/: one file per query, parameters bound. A query's natural order, where it

@@ -209,8 +209,7 @@ def _row_checks(table: Table, extracted_at: datetime | None) -> list[_Check]:
         if col.enum:
             checks.append(_Check(col.name, "enum", "enum", on | {"column": col.name, "allowed": list(col.enum)},
                                  f"have a {col.name} that is not one of {', '.join(col.enum)}", lists_values=True))
-    for col in table.columns:
-        if col.type == "double":  # counted in the files: loading has already made them null
+        if col.type == "double":  # counted in the files ($glob): loading has already made them null
             checks.append(_Check(col.name, "not_finite", "not_finite", on | {"column": col.name},
                                  f"have a {col.name} that is NaN or infinite, which is read as missing"))
     for earlier, later in table.time_order:
