@@ -126,7 +126,7 @@ def _cap(value: object) -> object:
 
 
 def _canonical(entry: dict) -> str:
-    return json.dumps(entry, sort_keys=True, separators=(",", ":"))
+    return json.dumps(entry, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
 def _mac(key: str, prev: str, entry: dict) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -26,15 +27,37 @@ def _date(text: str) -> date:
 
 
 def _jsonable(value):
+    """A value as strict JSON has it: dates as text, NaN and infinity (not JSON) as null."""
     if isinstance(value, datetime | date):
         return value.isoformat()
-    if isinstance(value, list):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
     return value
 
 
 def rows_as_json(frame: pl.DataFrame) -> list[dict]:
     return [{k: _jsonable(v) for k, v in row.items()} for row in frame.iter_rows(named=True)]
+
+
+def print_json(value) -> None:
+    """Strict JSON on stdout (allow_nan=False: a NaN that slipped through fails here, never in a reader)."""
+    json.dump(_jsonable(value), sys.stdout, indent=2, allow_nan=False)
+    print()
+
+
+def check_settings(args) -> None:
+    """Every settings file checked before a command reads figures (the access file when --as-user names
+    a user or the file exists): a mistake is one line naming the file, the key and the value."""
+    from housing_assurance.settings import SettingsError, check_all
+
+    try:
+        check_all(access_required=getattr(args, "as_user", None) is not None)
+    except SettingsError as exc:
+        raise UserError(str(exc)) from None
 
 
 def open_for_cli(data: Path):
@@ -91,7 +114,7 @@ def audit_cli(args, action: str, scope, target: str | None) -> None:
 
 def json_value(k, value: float | None) -> float | int | None:
     """A count is a whole number in the JSON (42, not 42.0); every other value as computed, unrounded."""
-    return int(value) if k.kind == "count" and value is not None else value
+    return int(value) if k.kind == "count" and value is not None and math.isfinite(value) else value
 
 
 def cmd_kpis(args) -> int:
@@ -99,6 +122,7 @@ def cmd_kpis(args) -> int:
     from housing_assurance.kpis import KPIS
     from housing_assurance.weeks import week_period
 
+    check_settings(args)
     user_from_args(args)
     extract = open_for_cli(args.data)
     scope = scope_from_args(extract, args)
@@ -114,8 +138,7 @@ def cmd_kpis(args) -> int:
                                    "denominator": r["denominator"]}
                      for r in figures.iter_rows(named=True)},
         }
-        json.dump(out, sys.stdout, indent=2)
-        print()
+        print_json(out)
         return 0
     from housing_assurance.words import scope_text, value_text
 
@@ -132,6 +155,7 @@ def cmd_cases(args) -> int:
 
     if args.kpi not in KPIS:
         raise UserError(f"unknown KPI id {args.kpi!r}; `kpis --json` lists the ids")
+    check_settings(args)
     user = user_from_args(args)
     extract = open_for_cli(args.data)
     scope = scope_from_args(extract, args)
@@ -147,8 +171,7 @@ def cmd_cases(args) -> int:
                   "serve: they are counted but not listed", file=sys.stderr)
     audit_cli(args, "cases", scope, args.kpi)
     if args.json:
-        json.dump(rows_as_json(rows), sys.stdout, indent=2)
-        print()
+        print_json(rows_as_json(rows))
     else:
         with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=200):
             print(rows)
@@ -168,13 +191,14 @@ def cmd_report(args) -> int:
     )
     from housing_assurance.progress import terminal_progress
     from housing_assurance.scope import Scope
-
-    user = user_from_args(args)
     from housing_assurance.store import StoreError, check_data_path
+
+    check_settings(args)
+    user = user_from_args(args)
 
     try:  # a wrong request fails at once, before Chromium starts or the extract is prepared
         check_data_path(args.data)
-        check_destination(args.out)
+        check_destination(args.out, (args.data,))
         if args.data.is_dir():
             check_request(args.data, args.as_of)
     except (PackError, StoreError) as exc:
@@ -212,6 +236,7 @@ def cmd_risk(args) -> int:
     from housing_assurance import risk
     from housing_assurance.words import scope_text
 
+    check_settings(args)
     user = user_from_args(args)
     extract = open_for_cli(args.data)
     scope = scope_from_args(extract, args)
@@ -230,10 +255,9 @@ def cmd_risk(args) -> int:
     audit_cli(args, "risk backtest" if args.backtest else "risk", scope, None)
     if args.backtest:
         if args.json:
-            json.dump({"as_of": args.as_of.isoformat(), "scope": {"region": args.region, "team": args.team},
-                       "dates": rows_as_json(result.dates), "mean": result.summary(),
-                       "in_words": risk.describe_backtest(result)}, sys.stdout, indent=2)
-            print()
+            print_json({"as_of": args.as_of.isoformat(), "scope": {"region": args.region, "team": args.team},
+                        "dates": rows_as_json(result.dates), "mean": result.summary(),
+                        "in_words": risk.describe_backtest(result)})
         else:
             print(f"{extract.landlord}: homes at risk back-test before {args.as_of:%d %b %Y}, {scope_text(scope)}")
             with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=200, float_precision=3):
@@ -245,8 +269,7 @@ def cmd_risk(args) -> int:
     out = listed.select("rank", "property_id", "area", "region", "property_type", "score", "band",
                         pl.col("has_open_dm_case").alias("open_case"), "latest_case_id", "reasons")
     if args.json:
-        json.dump(rows_as_json(out), sys.stdout, indent=2)
-        print()
+        print_json(rows_as_json(out))
         return 0
     print(f"{extract.landlord}: homes at risk of damp and mould after {args.as_of:%d %b %Y}, {scope_text(scope)} "
           f"(homes without an open case first)")
@@ -293,6 +316,7 @@ def cmd_prepare(args) -> int:
     from housing_assurance.progress import terminal_progress
     from housing_assurance.store import StoreError, prepare, store_for
 
+    check_settings(args)  # the closure dates go into the store's clocks
     try:
         out = prepare(args.dir, args.out, terminal_progress()) if args.out else store_for(args.dir, terminal_progress())
     except StoreError as exc:
@@ -328,8 +352,7 @@ def cmd_sector(args) -> int:
         raise UserError(str(exc)) from None
     figures = sector.sector_figures(data)
     if args.json:
-        json.dump({key: q.as_dict() for key, q in figures.items()}, sys.stdout, indent=2)
-        print()
+        print_json({key: q.as_dict() for key, q in figures.items()})
         print(sector.ATTRIBUTION, file=sys.stderr)
     else:
         print(sector.format_figures(data, figures))

@@ -8,6 +8,17 @@ a type that cannot be cast safely, a duplicate primary key) is loaded empty, wit
 half-right rows. Then queries/setup/*.sql builds the shared calendar, staging tables, scope, rules
 and clocks.
 
+Odd but valid values are settled here, once, so every figure, list and export agrees:
+- a NaN or infinite number in a double column (cost_gbp, compensation_*_gbp) is loaded as null,
+  i.e. missing (validation counts them from the files as a `not_finite` warning);
+- the manifest's extracted_at is naive Europe/London time (a time with an offset is converted). One
+  later than now (beyond CLOCK_ALLOWANCE) or before 2000-01-01 cannot be when the extract was taken:
+  it is a manifest problem (an error finding) and is not used, so no week is "complete" because of
+  it and the extract's weeks are those its records show (weeks.Span); 9999-12-31 no longer means
+  400,000 weeks to prepare. (A store keeps the verdict of the day it was prepared; correcting the
+  manifest changes the extract's content key, so the corrected extract is prepared again.)
+- manifest.json is read as strict JSON (NaN and Infinity are not JSON).
+
 All SQL lives in queries/: one file per query, parameters bound. A query's natural order, where it
 has one, is declared in its header (`-- order by: …`) and applied only when rows are listed.
 """
@@ -17,9 +28,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import polars as pl
@@ -52,6 +64,11 @@ POLARS_TYPES = {
     "date": pl.Date, "timestamp": pl.Datetime("us"),
 }
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
+LONDON = ZoneInfo("Europe/London")
+# How far after now an extracted_at may lie: the hour repeated when the clocks go back, and two systems'
+# clocks a little apart. Anything later cannot be when the extract was taken.
+CLOCK_ALLOWANCE = timedelta(hours=1)
+EARLIEST_EXTRACTED_AT = datetime(2000, 1, 1)
 
 
 # ---------------------------------------------------------------------------------------------- queries
@@ -239,13 +256,17 @@ def locate(extract_dir: Path, table: Table, con: duckdb.DuckDBPyConnection | Non
 
 
 def _cast_columns(src: TableSource) -> list[duckdb.Expression]:
-    """Each contract column cast to its type (time-zone-aware times to Europe/London local time)."""
+    """Each contract column cast to its type (time-zone-aware times to Europe/London local time; a NaN
+    or infinite double to null, so that no sum, mean or list ever shows "nan")."""
     out = []
     for col in src.table.columns:
         expr = duckdb.ColumnExpression(col.name)
         if src.source_types[col.name] == "TIMESTAMP WITH TIME ZONE":
             expr = duckdb.FunctionExpression("timezone", duckdb.ConstantExpression("Europe/London"), expr)
-        out.append(expr.cast(duckdb.sqltype(DUCKDB_TYPES[col.type])).alias(col.name))
+        expr = expr.cast(duckdb.sqltype(DUCKDB_TYPES[col.type]))
+        if col.type == "double":
+            expr = duckdb.CaseExpression(duckdb.FunctionExpression("isfinite", expr), expr)
+        out.append(expr.alias(col.name))
     return out
 
 
@@ -286,22 +307,46 @@ def _load_empty(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     con.from_arrow(pl.DataFrame(schema=schema).to_arrow()).create(table.name)
 
 
+def _not_json(constant: str) -> None:
+    raise ValueError(f"{constant} is not a JSON value")
+
+
+def parse_extracted_at(value: object) -> datetime | None:
+    """extracted_at as naive Europe/London time (a time with an offset converted), None when it is not one."""
+    try:
+        taken = datetime.fromisoformat(str(value))
+        return taken.astimezone(LONDON).replace(tzinfo=None) if taken.tzinfo else taken
+    except (ValueError, OverflowError):
+        return None
+
+
+def extracted_at_problem(value: object, taken: datetime) -> str | None:
+    """Why an extracted_at cannot be when the extract was taken: later than now, or before 2000."""
+    now = datetime.now(LONDON).replace(tzinfo=None, microsecond=0)
+    if taken > now + CLOCK_ALLOWANCE:
+        return (f"manifest.json has extracted_at {value}, later than now ({now:%Y-%m-%d %H:%M} Europe/London): "
+                "an extract cannot be taken in the future; its weeks are taken from its records until it is fixed")
+    if taken < EARLIEST_EXTRACTED_AT:
+        return (f"manifest.json has extracted_at {value}, before {EARLIEST_EXTRACTED_AT:%Y-%m-%d}: not when this "
+                "extract was taken (a placeholder date?); its weeks are taken from its records until it is fixed")
+    return None
+
+
 def read_manifest(extract_dir: Path) -> tuple[dict, str | None]:
-    """The manifest, and a problem in words when it is missing or malformed."""
+    """The manifest, and a problem in words when it is missing or malformed or its extracted_at impossible."""
     path = extract_dir / "manifest.json"
     try:
-        manifest = json.loads(path.read_text())
+        manifest = json.loads(path.read_text(), parse_constant=_not_json)
     except FileNotFoundError:
         return {}, f"missing: no manifest.json in {extract_dir}"
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         return {}, f"manifest.json is not readable JSON ({exc})"
     if not isinstance(manifest, dict):
         return {}, "manifest.json is not a JSON object"
-    try:
-        datetime.fromisoformat(str(manifest.get("extracted_at")))
-    except ValueError:
+    taken = parse_extracted_at(manifest.get("extracted_at"))
+    if taken is None:
         return manifest, "manifest.json has no valid extracted_at (expected YYYY-MM-DDTHH:MM:SS)"
-    return manifest, None
+    return manifest, extracted_at_problem(manifest["extracted_at"], taken)
 
 
 @dataclass
@@ -325,10 +370,8 @@ class Extract:
 
     @property
     def extracted_at(self) -> datetime | None:
-        try:
-            return datetime.fromisoformat(str(self.manifest.get("extracted_at")))
-        except ValueError:
-            return None
+        """When the extract was taken (London time); None when the manifest has a problem with it."""
+        return None if self.manifest_problem else parse_extracted_at(self.manifest.get("extracted_at"))
 
     @property
     def landlord(self) -> str:
@@ -336,8 +379,8 @@ class Extract:
 
     def span(self) -> Span:
         """Where the extract's history starts and when it was taken: which weeks it can report."""
-        first = self.query("extract_span")["first_record_at"][0]
-        return Span(first, self.extracted_at)
+        records = self.query("extract_span").row(0, named=True)
+        return Span(records["first_record_at"], self.extracted_at, records["last_record_at"])
 
     def query(self, name: str, ordered: bool = True, **params) -> pl.DataFrame:
         """Rows of `queries/NAME.sql` with bound parameters, as a polars frame."""

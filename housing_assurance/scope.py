@@ -5,6 +5,11 @@ households), and every figure and list is scoped there. This module holds what P
 it: the Scope value that travels as bound parameters, how a user's scope narrows a request, which
 kind of scope each KPI query takes (declared here, checked against the SQL by tests/test_scope.py),
 and the one answer to "is there such a region or team?".
+
+A team with no region (teams.region is required: a not_null warning) still works everywhere: its
+scope counts its own rows, and its homes and households are none (scope_regions has no region to
+give), so its per-1,000-homes figures are "—" and its household figures 0. A home with no region is
+in the whole landlord's figures only.
 """
 
 from __future__ import annotations

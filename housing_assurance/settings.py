@@ -5,6 +5,11 @@
 - access.toml: users and roles (access.py).
 A wrong key, type or value is one clear line naming the file, the key and the value (SettingsError),
 shown by the app at start and by the command line as `error: …`, never a traceback.
+
+`check_all` reads every file once, before any figure is read: every command that reads figures
+(kpis, cases, risk, report, prepare) calls it first, so a typo stops the command instead of silently
+changing a status or a clock. The access file is checked only when it is needed (a user is named) or
+exists: a command line with no users configured still works for the operator.
 """
 
 from __future__ import annotations
@@ -75,11 +80,16 @@ def closure_dates() -> tuple[date, ...]:
     return tuple(sorted(set(out)))
 
 
-def check_all() -> None:
-    """Read and check every settings file once (at the app's start and before a command runs)."""
-    from housing_assurance.access import load_users
+def check_all(access_required: bool = False) -> None:
+    """Read and check every settings file once (at the app's start and before a command runs); the
+    access file when `access_required` or when it exists. SettingsError for any of them."""
+    from housing_assurance.access import AccessError, access_file, load_users
     from housing_assurance.targets import targets
 
     closure_dates()
     targets()
-    load_users()
+    if access_required or access_file().is_file():
+        try:
+            load_users()
+        except AccessError as exc:
+            raise SettingsError(str(exc)) from None

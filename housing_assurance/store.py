@@ -10,6 +10,9 @@ homes-at-risk scores and back-test are in it too.
 A store is written to a temporary file beside its destination and renamed into place, so a reader
 never sees half a store, and a new week's store replaces the old one under running readers (each
 keeps the file it opened). Readers open it read-only: several app processes and commands at once.
+`prepare --out` writes only a new file or replaces a store prepared here (a DuckDB file with the
+store_meta table), never another file (someone's own DuckDB database included) and never anything
+inside the extract folder (a file there would change the extract and its content key).
 
 Every command's `--data`, and the app's HOUSING_ASSURANCE_DATA, may name a store or an extract folder.
 A folder is prepared into a cache (HOUSING_ASSURANCE_CACHE, default data/stores) keyed by the content
@@ -33,7 +36,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from housing_assurance.db import Extract, TableSource, fetch_rows, open_extract, read_manifest, run_query, run_statement
+from housing_assurance.db import Extract, TableSource, fetch_rows, open_extract, run_query, run_statement
 from housing_assurance.progress import Progress
 from housing_assurance.settings import PROJECT_ROOT, closure_dates
 
@@ -43,6 +46,9 @@ CACHE_ENV = "HOUSING_ASSURANCE_CACHE"
 # with the Python side's (homes at risk learns in memory), the whole stays under 4 GB at 120,000 homes.
 MEMORY_LIMIT = "1.5GB"
 WEEKS_PER_STEP = 26  # a query runs for this many weeks at a time when a store is prepared (memory stays flat)
+# At most ten years of weeks are prepared (a record dated 1900 must not mean 6,500 weeks); an older
+# week is still answered, from the store's tables, when asked for.
+MAX_PREPARED_WEEKS = 10 * 52
 # What a store's figures depend on besides the extract: if any of these change, stores are prepared again.
 RECIPE = ("contract.py", "db.py", "kpis.py", "figures.py", "clocks.py", "workdays.py", "validate.py", "risk.py",
           "store.py", "scope.py", "weeks.py")
@@ -68,7 +74,7 @@ def recipe_version() -> str:
 def content_key(folder: Path) -> str:
     """The extract's files (names and bytes), the closure dates and the recipe, as one hash."""
     digest = hashlib.sha256(recipe_version().encode())
-    digest.update(json.dumps([d.isoformat() for d in closure_dates()]).encode())
+    digest.update(json.dumps([d.isoformat() for d in closure_dates()], allow_nan=False).encode())
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
         digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
         with path.open("rb") as f:
@@ -83,6 +89,17 @@ def is_store(path: Path) -> bool:
         with path.open("rb") as f:
             return f.read(12)[8:12] == b"DUCK"
     except OSError:
+        return False
+
+
+def is_prepared_store(path: Path) -> bool:
+    """A store this app prepared (any version: an old one may be prepared again over itself)."""
+    if not is_store(path):
+        return False
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            return any(r["key"] == "format" for r in fetch_rows(con, "store/meta"))
+    except duckdb.Error:  # another program's database, or one held open for writing
         return False
 
 
@@ -199,8 +216,9 @@ def _report(progress: Progress | None, stage: str, fraction: float) -> None:
 
 def prepared_weeks(extract: Extract) -> list[date]:
     """The weeks a store holds: every Sunday from a year before the first complete week (so that the
-    first week has its 52-week trend) to the latest complete week."""
-    selectable = extract.span().selectable_weeks()
+    first week has its 52-week trend) to the latest complete week, at most MAX_PREPARED_WEEKS of them
+    (and a year before); without a usable extracted_at, to the last week before the latest record."""
+    selectable = extract.span().selectable_weeks()[:MAX_PREPARED_WEEKS]
     earliest = selectable[-1] - timedelta(weeks=51)
     return [earliest + timedelta(weeks=i) for i in range((selectable[0] - earliest).days // 7 + 1)]
 
@@ -223,8 +241,11 @@ def prepare(folder: str | Path, out: str | Path, progress: Progress | None = Non
     folder, out = Path(folder), Path(out)
     if not folder.is_dir():
         raise StoreError(f"no extract folder at {folder}")
-    if out.exists() and not is_store(out):
-        raise StoreError(f"{out} exists and is not a store; it is left alone (choose another --out)")
+    if out.resolve() == folder.resolve() or folder.resolve() in out.resolve().parents:
+        raise StoreError(f"{out} is inside the extract folder {folder}; write the store outside it "
+                         "(choose another --out)")
+    if out.exists() and not is_prepared_store(out):
+        raise StoreError(f"{out} exists and is not a store this app prepared; it is left alone (choose another --out)")
     if not out.parent.is_dir():
         raise StoreError(f"no folder {out.parent} to write {out.name} into")
     fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
@@ -263,15 +284,16 @@ def _write_store(extract: Extract, folder: Path, progress: Progress | None) -> N
     _report(progress, "Validating", 0.1)
     findings = findings_frame(extract)
     _table(con, "validation_findings", findings)
-    _, manifest_problem = read_manifest(folder)
     meta = {"format": FORMAT, "recipe": recipe_version(), "source": str(folder.resolve()),
-            "prepared_at": datetime.now().isoformat(timespec="seconds"), "manifest": json.dumps(extract.manifest),
-            "manifest_problem": manifest_problem or "",
-            "closure_dates": json.dumps([d.isoformat() for d in closure_dates()])}
+            "prepared_at": datetime.now().isoformat(timespec="seconds"),
+            "manifest": json.dumps(extract.manifest, allow_nan=False),
+            "manifest_problem": extract.manifest_problem or "",
+            "closure_dates": json.dumps([d.isoformat() for d in closure_dates()], allow_nan=False)}
     _table(con, "store_meta", pl.DataFrame({"key": list(meta), "value": list(meta.values())}))
     _table(con, "table_sources", pl.DataFrame([{
-        "table_name": name, "glob": src.glob, "source_types": json.dumps(src.source_types),
-        "problems": json.dumps([asdict(p) for p in src.problems])} for name, src in extract.sources.items()],
+        "table_name": name, "glob": src.glob, "source_types": json.dumps(src.source_types, allow_nan=False),
+        "problems": json.dumps([asdict(p) for p in src.problems], allow_nan=False)}
+        for name, src in extract.sources.items()],
         schema={"table_name": pl.Utf8, "glob": pl.Utf8, "source_types": pl.Utf8, "problems": pl.Utf8}))
 
     weeks = prepared_weeks(extract)

@@ -6,6 +6,11 @@ Warnings are rows that are used but are doubtful; they are counted here with one
 set-based query per table (plus one per reference), so a 120,000-home extract
 validates in seconds. Validation only reads: it never changes the files, and it
 never changes the loaded tables either.
+
+The manifest's extracted_at: later than the time of validation or before 2000-01-01 is an error
+naming the value (db.read_manifest; it is then not used); one earlier than some records shows as
+their `future` warnings. A NaN or infinite number in a double column is a `not_finite` warning
+counted from the files as they are (loading reads it as missing).
 """
 
 from __future__ import annotations
@@ -119,7 +124,7 @@ def findings_frame(extract: Extract) -> pl.DataFrame:
 def print_findings(findings: list[Finding], as_json: bool = False) -> None:
     """Print the findings on stdout: a line each and a summary, or a JSON list."""
     if as_json:
-        json.dump([{"id": f.id, **asdict(f)} for f in findings], sys.stdout, indent=2)
+        json.dump([{"id": f.id, **asdict(f)} for f in findings], sys.stdout, indent=2, allow_nan=False)
         print()
         return
     if not findings:
@@ -144,7 +149,7 @@ def _manifest_findings(extract: Extract) -> list[Finding]:
     version = extract.manifest.get("contract_version")
     is_one = isinstance(version, int) and not isinstance(version, bool) and version == CONTRACT_VERSION
     if extract.manifest and not is_one:
-        found = "no contract_version" if version is None else f"contract_version {json.dumps(version)}"
+        found = "no contract_version" if version is None else f"contract_version {json.dumps(version, allow_nan=False)}"
         out.append(Finding(
             "error", MANIFEST, "contract_version", "contract_version", 0, [],
             f"manifest.json has {found}; this app reads extracts of contract version {CONTRACT_VERSION}"))
@@ -204,6 +209,9 @@ def _row_checks(table: Table, extracted_at: datetime | None) -> list[_Check]:
         if col.enum:
             checks.append(_Check(col.name, "enum", "enum", on | {"column": col.name, "allowed": list(col.enum)},
                                  f"have a {col.name} that is not one of {', '.join(col.enum)}", lists_values=True))
+        if col.type == "double":  # counted in the files ($glob): loading has already made them null
+            checks.append(_Check(col.name, "not_finite", "not_finite", on | {"column": col.name},
+                                 f"have a {col.name} that is NaN or infinite, which is read as missing"))
     for earlier, later in table.time_order:
         checks.append(_Check(later, "time_order", "time_order", on | {"earlier": earlier, "later": later},
                              f"have {later} before {earlier}"))
@@ -255,7 +263,7 @@ def _warnings(extract: Extract) -> list[Finding]:
 def _run_check(extract: Extract, src: TableSource, c: _Check) -> Finding | None:
     """One check on one table: a finding with a count and five example keys, or None when no row fails."""
     try:
-        row = extract.query(f"validate/{c.query}", **c.params).row(0, named=True)
+        row = extract.query(f"validate/{c.query}", glob=src.glob, **c.params).row(0, named=True)
     except duckdb.Error as exc:
         return _check_failed(src, exc)
     n = int(row["rows"])

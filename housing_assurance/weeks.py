@@ -5,6 +5,9 @@ of the week. The command line takes any D, as the spec allows; the app, the pack
 weekly review use Monday-to-Sunday weeks, and every default is the latest complete week: the last
 Sunday whose week had ended when the extract was taken. A week can be reported when it had ended by
 then and starts on or after the extract's first record (an earlier week would undercount).
+When extracted_at is missing or impossible (db.read_manifest: in the future, before 2000) no week can
+be reported, and the weeks offered run to the last week that ended before the extract's latest record,
+so that the extract's data, not a wrong date, bounds them.
 No Streamlit here: the app, the pack, the command line and the review all read these rules.
 """
 
@@ -52,10 +55,12 @@ def has_ended(as_of: date, extracted_at: datetime) -> bool:
 
 @dataclass(frozen=True)
 class Span:
-    """What an extract can report: its first record (None when it holds none) and when it was taken."""
+    """What an extract can report: its first and latest records (None when it holds none) and when it
+    was taken (None when not known)."""
 
     first_record: datetime | None
     extracted_at: datetime | None
+    last_record: datetime | None = None
 
     @property
     def latest_week(self) -> date | None:
@@ -97,8 +102,8 @@ class Span:
         """The Monday-to-Sunday weeks a user can pick, newest first (at least the latest, even when the
         extract is too short for a complete week: the pages then say what is missing)."""
         latest = self.latest_week
-        if latest is None:
-            latest = sunday_on_or_before(self.first_record.date() if self.first_record else date.today())
+        if latest is None:  # no usable extracted_at: the weeks the records show
+            latest = latest_complete_week(self.last_record or self.first_record or datetime.now())
         earliest = min(self.first_week or latest, latest)
         return [latest - timedelta(weeks=i) for i in range((latest - earliest).days // 7 + 1)]
 

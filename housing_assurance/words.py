@@ -1,10 +1,12 @@
 """How figures, changes, targets, scopes and weeks are written for people, once for the app, the PDF
 pack and the command line: UK dates (23 Nov 2026), £, thousands separators, one decimal place for
-percentages, "—" for nothing to measure, and codes turned into words.
+percentages, "—" for nothing to measure, and codes turned into words. A NaN or infinite number is
+nothing to measure too: a reader never sees "nan", "£nan" or "inf".
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -41,13 +43,18 @@ def date_text(value: date | datetime | None) -> str:
     return value.strftime("%-d %b %Y")
 
 
+def missing(value: float | None) -> bool:
+    """Nothing to show: no value, or NaN or infinity (which no figure should be, but must never be shown)."""
+    return value is None or not math.isfinite(value)
+
+
 def number(value: float | None, decimals: int = 0) -> str:
-    return NO_DATA if value is None else f"{value:,.{decimals}f}"
+    return NO_DATA if missing(value) else f"{value:,.{decimals}f}"
 
 
 def value_text(k: Kpi, value: float | None) -> str:
     """A KPI's figure as a reader sees it: 87.5%, £1,234.00, 1,204, 12.3 days."""
-    if value is None:
+    if missing(value):
         return NO_DATA
     if k.kind == "pct":
         return f"{value:.1f}%"
@@ -80,7 +87,7 @@ def change(k: Kpi, delta: float | None, higher_is_better: bool | None, minus: st
     Exactly no change reads "no change"; a change too small to show reads "under 0.1" rather than a
     puzzling "−0.0".
     """
-    if delta is None:
+    if missing(delta):
         return Change(NO_DATA, "none")
     if delta == 0:
         return Change("no change", "same")

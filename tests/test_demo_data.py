@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from housing_assurance.contract import CONTRACT_VERSION, TABLES
-from housing_assurance.demo import LANDLORD, access_toml, generate
+from housing_assurance.demo import LANDLORD, MARKER, access_toml, generate
 from housing_assurance.demo.calendar import Calendar
 from housing_assurance.demo.quality import PROBLEMS, UNKNOWN_CATEGORY
 from housing_assurance.workdays import add_working_days
@@ -64,11 +64,13 @@ def one(con: duckdb.DuckDBPyConnection, sql: str) -> object:
 
 def test_folder_holds_exactly_the_contract(extract: Path) -> None:
     names = sorted(p.name for p in extract.iterdir())
-    assert names == sorted(["manifest.json", "access.toml"] + [f"{t}.parquet" for t in TABLES])
+    assert names == sorted(["manifest.json", "access.toml", MARKER] + [f"{t}.parquet" for t in TABLES])
     manifest = json.loads((extract / "manifest.json").read_text())
     assert manifest == {"contract_version": CONTRACT_VERSION, "landlord": LANDLORD,
                         "extracted_at": "2026-11-22T06:00:00"}
-    assert not list(extract.parent.glob(".extract.*")), "temporary folders are cleaned up"
+    assert json.loads((extract / MARKER).read_text())["seed"] == ARGS["seed"]  # hidden: not in the content key
+    left = [p.name for p in extract.parent.glob(".extract.*")]
+    assert left == [".extract.lock"], "temporary folders are cleaned up; the lock file stays"
 
 
 def test_demo_ships_its_users(extract: Path) -> None:
@@ -430,7 +432,7 @@ def test_refuses_to_overwrite_a_folder_that_is_not_a_demo_extract(tmp_path: Path
     a_file.write_text("x")
     with pytest.raises(ValueError, match="not a folder"):
         generate(a_file, homes=200, years=1, end=END)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "notes", "real"]
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")) == ["file", "notes", "real"]
 
 
 def test_replaces_an_earlier_demo_extract_or_empty_folder(tmp_path: Path) -> None:
@@ -443,7 +445,7 @@ def test_replaces_an_earlier_demo_extract_or_empty_folder(tmp_path: Path) -> Non
     (out / "mine.txt").write_text("a file the demo did not write")
     with pytest.raises(ValueError, match="mine.txt"):
         generate(out, homes=200, years=1, end=END)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".demo.lock", "demo"]
 
 
 # ------------------------------------------------------------------ helpers

@@ -298,31 +298,37 @@ def test_failed_build_leaves_no_file(tmp_path, monkeypatch, extract):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_failed_build_keeps_the_existing_file(tmp_path, monkeypatch, extract):
+@pytest.fixture(scope="module")
+def last_weeks_pack() -> bytes:
+    """A small PDF as the pack's renderer makes it: a pack of ours, which a new pack may replace."""
+    return pack.render.pdf_from_html("<p>Last week's pack</p>")
+
+
+def test_failed_build_keeps_the_existing_file(tmp_path, monkeypatch, extract, last_weeks_pack):
     monkeypatch.setattr(pack, "build_pack", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom")))
     out = tmp_path / "pack.pdf"
-    out.write_bytes(b"last week's pack")
+    out.write_bytes(last_weeks_pack)
     with pytest.raises(RuntimeError):
         pack.write_pack(extract, AS_OF, Scope(), out)
-    assert out.read_bytes() == b"last week's pack"
+    assert out.read_bytes() == last_weeks_pack
     assert [p.name for p in tmp_path.iterdir()] == ["pack.pdf"]
 
 
-def test_failed_rename_leaves_no_temporary_file(tmp_path, monkeypatch, extract):
+def test_failed_rename_leaves_no_temporary_file(tmp_path, monkeypatch, extract, last_weeks_pack):
     monkeypatch.setattr(pack, "build_pack", lambda *a, **k: b"%PDF-new")
     monkeypatch.setattr(pack.render.os, "replace", lambda *a: (_ for _ in ()).throw(OSError("disk full")))
     out = tmp_path / "pack.pdf"
-    out.write_bytes(b"old")
+    out.write_bytes(last_weeks_pack)
     with pytest.raises(OSError):
         pack.write_pack(extract, AS_OF, Scope(), out)
-    assert out.read_bytes() == b"old"
+    assert out.read_bytes() == last_weeks_pack
     assert [p.name for p in tmp_path.iterdir()] == ["pack.pdf"]
 
 
-def test_write_replaces_the_file_and_keeps_its_permissions(tmp_path, monkeypatch, extract):
+def test_write_replaces_the_file_and_keeps_its_permissions(tmp_path, monkeypatch, extract, last_weeks_pack):
     monkeypatch.setattr(pack, "build_pack", lambda *a, **k: b"%PDF-new")
     out = tmp_path / "pack.pdf"
-    out.write_bytes(b"old")
+    out.write_bytes(last_weeks_pack)
     out.chmod(0o644)
     assert pack.write_pack(extract, AS_OF, Scope(), out) == out
     assert out.read_bytes() == b"%PDF-new"
@@ -411,6 +417,13 @@ def test_report_exits_2_on_bad_arguments(args, capsys):
     with pytest.raises(SystemExit) as stop:
         cli.main(["report", *args])
     assert stop.value.code == 2
+
+
+def test_a_pack_is_known_as_ours_and_may_be_replaced(landlord_pdf):
+    from housing_assurance.pack.checks import check_destination, is_own_pack
+
+    assert is_own_pack(landlord_pdf)
+    check_destination(landlord_pdf)  # next week's run replaces it
 
 
 def test_report_is_audited(landlord_run):

@@ -21,7 +21,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from browser_support import ARGS, CHROMIUM, WAIT, free_port, needs_chromium, stop, wait_until_up
-from conftest import no_error
+from conftest import as_read, no_error
 from extract_factory import write_extract
 from streamlit.testing.v1 import AppTest
 
@@ -135,13 +135,13 @@ def intruders_extract(tmp_path) -> Path:
 def test_an_extracts_own_access_file_lets_nobody_in(intruders_extract, monkeypatch):
     monkeypatch.setenv(data.DATA_ENV, str(intruders_extract))
     at = run_app("intruder@example.org")
-    assert [e.value for e in at.error] == [
+    assert [as_read(e.value) for e in at.error] == [
         f"Access is not set up: no access file at {os.environ['HOUSING_ASSURANCE_SETTINGS']}/access.toml: "
         "nobody may see data until it lists them"]
     assert shows_no_data(at)
     monkeypatch.setenv(signin.DEMO_MODE_ENV, "1")  # demo mode does not read the extract's users either
     at = run_app()
-    assert len(at.error) == 1 and "no access file" in at.error[0].value
+    assert len(at.error) == 1 and "no access file" in as_read(at.error[0].value)
     assert shows_no_data(at)
 
 
@@ -151,13 +151,13 @@ def test_a_bad_access_file_is_one_error_in_the_app(small_demo, tmp_path, monkeyp
                   ("Chief.Executive@example.org", "executive"))
     monkeypatch.setenv("HOUSING_ASSURANCE_ACCESS", str(path))
     at = run_app("chief.executive@example.org")
-    assert [e.value for e in at.error] == [
+    assert [as_read(e.value) for e in at.error] == [
         f"Access is not set up: {path}: user entry 2 (chief.executive@example.org): the same e-mail as entry 1 "
         "(each person once, with one role)"]
     assert shows_no_data(at)
     monkeypatch.setenv("HOUSING_ASSURANCE_ACCESS", str(tmp_path))  # a folder, not a file
     at = run_app("chief.executive@example.org")
-    assert len(at.error) == 1 and "is a folder, not an access file" in at.error[0].value
+    assert len(at.error) == 1 and "is a folder, not an access file" in as_read(at.error[0].value)
     assert shows_no_data(at)
 
 
@@ -167,7 +167,7 @@ def test_a_manager_no_team_names_signs_in_and_is_told_why_there_is_nothing(small
     monkeypatch.setenv("HOUSING_ASSURANCE_ACCESS", str(path))
     at = run_app("left.last.year@example.org")
     assert not at.error
-    assert [w.value for w in at.warning] == [
+    assert [as_read(w.value) for w in at.warning] == [
         "No team in this extract names left.last.year@example.org as its manager, so there is nothing to show. "
         "If that is wrong, ask whoever produces the extract to check the teams' manager_email."]
     assert not at.metric and not at.dataframe

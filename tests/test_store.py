@@ -90,7 +90,7 @@ def test_what_is_not_a_store_is_refused_in_one_line(tmp_path):
     text.write_text("not a store")
     with pytest.raises(store.StoreError, match="neither an extract folder nor a prepared store"):
         store.open_data(text)
-    with pytest.raises(store.StoreError, match="is not a store; it is left alone"):
+    with pytest.raises(store.StoreError, match="is not a store this app prepared; it is left alone"):
         store.prepare(write_extract(tmp_path / "extract"), text)
     assert text.read_text() == "not a store"
     done = _cli("kpis", "--data", str(text), "--as-of", "2026-01-04")

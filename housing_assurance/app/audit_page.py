@@ -6,6 +6,7 @@ import polars as pl
 import streamlit as st
 
 from housing_assurance import audit
+from housing_assurance.app.markup import MESSAGE, plain
 from housing_assurance.app.shell import current_user
 from housing_assurance.app.state import View
 
@@ -40,8 +41,8 @@ def audit_page(view: View) -> None:
     broken = [e for e in entries if not e.get("chain_ok")]
     if broken:
         problem = next(e["problem"] for e in entries if "problem" in e)
-        st.error(f"The audit file has been altered outside the app ({problem}): {len(broken):,} entries from "
-                 "there onwards cannot be trusted. See docs/audit.md.")
+        st.error(f"The audit file has been altered outside the app ({plain(problem, MESSAGE)}): "
+                 f"{len(broken):,} entries from there onwards cannot be trusted. See docs/audit.md.")
     else:
         st.success(f"{len(entries):,} entries; the keyed chain is intact (no entry removed, moved or changed).",
                    icon=":material/verified:")

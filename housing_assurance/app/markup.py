@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import string
 
-LIMIT = 120
+LIMIT = 120  # a value: a name, a title, a URL part
+MESSAGE = 600  # one of our messages quoting a file, a value or a path
 _ESCAPED = {c: "\\" + c for c in string.punctuation}
 
 

@@ -13,6 +13,7 @@ import streamlit as st
 
 from housing_assurance import risk
 from housing_assurance.app import data
+from housing_assurance.app.markup import MESSAGE, plain
 from housing_assurance.app.shell import audit_export, header
 from housing_assurance.app.state import View, page_param, refuse, write_url
 from housing_assurance.app.tables import CASE_URL_PATH, for_csv
@@ -39,7 +40,7 @@ def risk_page(view: View) -> None:
             with st.spinner("Learning from the year before this week and scoring every home…"):
                 homes = data.homes_at_risk(view.key, view.as_of, *view.scope_args, view.allowed.teams)
         except risk.RiskError as exc:
-            st.warning(str(exc).capitalize())
+            st.warning(plain(str(exc).capitalize(), MESSAGE))
             homes = None
         if homes is not None and homes.is_empty():
             st.info("No homes in stock in this scope.")

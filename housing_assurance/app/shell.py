@@ -15,9 +15,10 @@ import streamlit as st
 from housing_assurance import audit, routes
 from housing_assurance.access import User, no_team_words, user_scope
 from housing_assurance.app import data, signin
-from housing_assurance.app.markup import plain
+from housing_assurance.app.markup import MESSAGE, plain
 from housing_assurance.app.state import GLOBAL_PARAMS, WIDGET, View, adopt_url, open_notices, refuse
 from housing_assurance.scope import WHOLE_LANDLORD, Scope
+from housing_assurance.settings import SettingsError, check_all
 from housing_assurance.store import StoreError, is_store
 from housing_assurance.weeks import resolve
 from housing_assurance.words import date_text, scope_text, week_text
@@ -67,6 +68,11 @@ def _ensure_extract(folder: Path) -> None:
 def start() -> View:
     """Open the store, read the URL, draw the sidebar for the signed-in user's scope."""
     _run.in_app = True
+    try:  # a mistake in a settings file stops every page in one line, before any figure is read
+        check_all(access_required=not signin.demo_mode())
+    except SettingsError as exc:
+        st.error(plain(exc, MESSAGE))
+        st.stop()
     folder = data.data_folder()
     if data.needs_preparing(folder):
         with st.spinner("Preparing this extract for the dashboard (once per extract)…"):
@@ -75,7 +81,7 @@ def start() -> View:
         key = data.data_key(folder)
         extract = data.load_extract(key)
     except StoreError as exc:
-        st.error(str(exc))
+        st.error(plain(exc, MESSAGE))
         st.stop()
     weeks = data.selectable_weeks(key)
     adopt_url()
@@ -84,7 +90,7 @@ def start() -> View:
     user = current_user()
     allowed = user_scope(extract, user)
     if allowed.teams == ():  # a manager no team names: say so rather than show empty figures
-        st.warning(no_team_words(user))
+        st.warning(plain(no_team_words(user), MESSAGE))
         st.stop()
     view = sidebar(key, weeks, allowed)
     _new_extract_notice(key)
@@ -217,7 +223,11 @@ def sidebar(key: str, weeks: list[date], allowed: Scope = WHOLE_LANDLORD) -> Vie
         st.selectbox("Team", [""] + team_ids["team_id"].to_list(), key=team_key,
                      format_func=lambda t: names.get(t, t) if t else "All teams")
         extracted = extract.extracted_at
-        st.caption(f"Data extracted {date_text(extracted)}." if extracted else "Extract date unknown.")
+        if extracted:
+            st.caption(f"Data extracted {date_text(extracted)}.")
+        else:  # why the weeks end where they do
+            st.warning(plain(extract.manifest_problem or "The manifest gives no extract date: the weeks end "
+                             "at the last week before the latest record.", MESSAGE))
     view = View(key=key, as_of=date.fromisoformat(st.session_state[as_of_key]),
                 region=st.session_state[region_key] or None, team=st.session_state[team_key] or None,
                 allowed=allowed, weeks=tuple(weeks))
@@ -256,7 +266,7 @@ def pack_button(view: View) -> None:
                              risk_scores=data.risk_scores(view.key, view.as_of), viewer_teams=view.allowed.teams)
         except PackError as exc:
             bar.empty()
-            st.error(str(exc))
+            st.error(plain(exc, MESSAGE))
             return
         bar.empty()
         name = f"assurance_pack_{view.as_of}{'_' + view.region if view.region else ''}" \

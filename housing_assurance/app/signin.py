@@ -16,6 +16,7 @@ from typing import NoReturn
 import streamlit as st
 
 from housing_assurance.access import AccessError, User, load_users
+from housing_assurance.app.markup import MESSAGE, plain
 
 DEMO_MODE_ENV = "HOUSING_ASSURANCE_DEMO_MODE"
 _DEMO_USER = "_demo_user"
@@ -47,7 +48,7 @@ def _users() -> dict[str, User]:
     try:
         return load_users()
     except AccessError as exc:
-        st.error(f"Access is not set up: {exc}")
+        st.error(f"Access is not set up: {plain(exc, MESSAGE)}")
         st.stop()
 
 

@@ -1,19 +1,30 @@
 """A synthetic demo landlord's weekly extract, written exactly to the extract contract.
 
-``generate()`` is what ``python -m housing_assurance demo-data`` calls. Same
-arguments give byte-identical files. The folder is written beside ``out_dir``
-and swapped in at the end, and only an empty folder or an earlier demo
-extract is ever replaced, so a landlord's real extract cannot be lost by
-pointing the command at the wrong place. docs/demo-data.md describes what the
-data contains and the deliberate data-quality problems.
+``generate()`` is what ``python -m housing_assurance demo-data`` calls (and the app, for its first
+visitor). Same arguments give byte-identical files. docs/demo-data.md describes what the data
+contains and the deliberate data-quality problems.
+
+Safe however many processes and threads ask at once (two first visitors, two terminals):
+- an exclusive lock (fcntl.flock on ``.NAME.lock`` beside the folder) is held from the first look at
+  the folder to the end, so one generator works at a time and the others then find its demo;
+- the files go into a fresh temporary folder beside it (tempfile.mkdtemp): a marker naming the
+  arguments first, the tables, then manifest.json last, and the folder is renamed into place;
+- a demo is complete iff it has manifest.json and every table (``is_complete``): a complete demo of the
+  same arguments and generator is kept as it is (nothing is swapped under its readers), a partial one
+  (a demo marker or the demo landlord's manifest, but no manifest or a table missing) is made again.
+Only a missing or empty folder, or a demo's own files, are ever replaced: a landlord's extract named
+by mistake (no demo marker, no demo manifest, or files the demo does not write) is refused in one line.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
-import os
 import shutil
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -24,10 +35,13 @@ from housing_assurance.contract import CONTRACT_VERSION, TABLES
 from .build import build
 from .reference import LANDLORD, teams
 
-__all__ = ["LANDLORD", "access_toml", "generate"]
+__all__ = ["LANDLORD", "MARKER", "access_toml", "generate", "is_complete"]
 
-# Names an earlier demo extract may hold besides its tables (the app may add an access file).
-_OWN_NAMES = {"manifest.json", "access.toml"} | {f"{t}.parquet" for t in TABLES} | set(TABLES)
+# Written first into every demo: the arguments and generator that made it (hidden: not part of the extract).
+MARKER = ".housing-assurance-demo.json"
+# Names a demo extract may hold besides its tables (the app may add an access file).
+_OWN_NAMES = {"manifest.json", "access.toml", MARKER} | {f"{t}.parquet" for t in TABLES} | set(TABLES)
+_PACKAGE = Path(__file__).resolve().parent
 
 
 def generate(
@@ -38,39 +52,82 @@ def generate(
     end: date | None = None,
     progress: Callable[[str, float], None] | None = None,
 ) -> None:
-    """Write the demo extract for ``years`` years ending on ``end`` (default today) into ``out_dir``.
+    """Write the demo extract for ``years`` years ending on ``end`` (default today) into ``out_dir``,
+    unless it already holds that complete demo.
 
-    Raises ValueError when ``out_dir`` holds anything but an earlier demo extract.
+    Raises ValueError (one line) when ``out_dir`` holds anything but a demo extract.
     """
     out_dir = Path(out_dir)
     end = end or date.today()
     report = progress or (lambda stage, fraction: None)
-    _check_replaceable(out_dir)
-    tables = build(homes, years, seed, end, report)
-
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir.parent / f".{out_dir.name}.writing-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    try:
-        for i, (name, table) in enumerate(tables.items()):
-            report(f"writing {name}", 0.75 + 0.24 * i / len(tables))
-            pq.write_table(table, tmp / f"{name}.parquet", compression="zstd", row_group_size=1 << 20)
-        manifest = {"contract_version": CONTRACT_VERSION, "landlord": LANDLORD,
-                    "extracted_at": f"{end.isoformat()}T06:00:00"}
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        # The demo ships with its users (interfaces.md "Users and scope"), read when no access file is set.
-        (tmp / "access.toml").write_text(access_toml(), encoding="utf-8")
-        _swap_in(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    recipe = _recipe(homes, years, seed, end)
+    with _lock(out_dir):
+        if is_complete(out_dir) and _read_marker(out_dir) == recipe:
+            report("done", 1.0)
+            return
+        _check_replaceable(out_dir)
+        _remove_leftovers(out_dir)
+        tables = build(homes, years, seed, end, report)
+        tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.writing-"))
+        try:
+            (tmp / MARKER).write_text(recipe, encoding="utf-8")
+            for i, (name, table) in enumerate(tables.items()):
+                report(f"writing {name}", 0.75 + 0.24 * i / len(tables))
+                pq.write_table(table, tmp / f"{name}.parquet", compression="zstd", row_group_size=1 << 20)
+            # The demo ships with its users (interfaces.md "Users and scope"), read when no access file is set.
+            (tmp / "access.toml").write_text(access_toml(), encoding="utf-8")
+            manifest = {"contract_version": CONTRACT_VERSION, "landlord": LANDLORD,
+                        "extracted_at": f"{end.isoformat()}T06:00:00"}
+            (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, allow_nan=False) + "\n",
+                                               encoding="utf-8")  # last: a demo with a manifest is whole
+            _swap_in(tmp, out_dir)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     report("done", 1.0)
 
 
+def is_complete(folder: Path) -> bool:
+    """A whole extract: manifest.json (written last) and every table."""
+    return (folder / "manifest.json").is_file() and all((folder / f"{t}.parquet").is_file() for t in TABLES)
+
+
+def _recipe(homes: int, years: int, seed: int, end: date) -> str:
+    """The arguments and this version of the generator (its code and the contract it writes)."""
+    digest = hashlib.sha256()
+    package = _PACKAGE.parent
+    for path in [*sorted(_PACKAGE.glob("*.py")), package / "contract.py", package / "workdays.py"]:
+        digest.update(path.read_bytes())
+    return json.dumps({"homes": homes, "years": years, "seed": seed, "end": end.isoformat(),
+                       "generator": digest.hexdigest()[:16]}, indent=2, allow_nan=False) + "\n"
+
+
+def _read_marker(folder: Path) -> str | None:
+    try:
+        return (folder / MARKER).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+@contextmanager
+def _lock(out_dir: Path) -> Iterator[None]:
+    """Exclusive for the whole generation, across processes and threads (each opens the file anew, and
+    flock locks belong to an open file), released when the file closes, even if the process dies."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    with (out_dir.parent / f".{out_dir.name}.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _remove_leftovers(out_dir: Path) -> None:
+    """Temporary folders of a generator that died: made only under the lock, so none is in use now."""
+    for kind in ("writing", "old"):
+        for leftover in out_dir.parent.glob(f".{out_dir.name}.{kind}-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
 def _check_replaceable(out_dir: Path) -> None:
-    """Refuse to touch anything that is not missing, empty, or an earlier demo extract."""
+    """Refuse to touch anything that is not missing, empty, or a demo extract (whole or partial)."""
     if not out_dir.exists():
         return
     if not out_dir.is_dir():
@@ -78,16 +135,9 @@ def _check_replaceable(out_dir: Path) -> None:
     entries = sorted(p.name for p in out_dir.iterdir())
     if not entries:
         return
-    manifest = out_dir / "manifest.json"
-    landlord = None
-    if manifest.is_file():
-        try:
-            landlord = json.loads(manifest.read_text(encoding="utf-8")).get("landlord")
-        except (OSError, ValueError, AttributeError):
-            landlord = None
-    if landlord != LANDLORD:
+    if _read_marker(out_dir) is None and _manifest_landlord(out_dir) != LANDLORD:
         raise ValueError(
-            f"{out_dir} is not empty and is not a demo extract (it has no manifest.json naming "
+            f"{out_dir} is not empty and is not a demo extract (no demo marker, and no manifest.json naming "
             f"{LANDLORD!r}); refusing to overwrite it. Choose another --out folder.")
     unexpected = [name for name in entries if name not in _OWN_NAMES]
     if unexpected:
@@ -96,15 +146,19 @@ def _check_replaceable(out_dir: Path) -> None:
             "refusing to delete files the demo did not write. Move them or choose another --out folder.")
 
 
+def _manifest_landlord(folder: Path) -> object:
+    try:
+        return json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("landlord")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def _swap_in(tmp: Path, out_dir: Path) -> None:
     """Put the new extract in place with renames, then remove the old demo extract."""
-    _check_replaceable(out_dir)
     old = None
     if out_dir.exists():
-        old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
-        if old.exists():
-            shutil.rmtree(old)
-        out_dir.rename(old)
+        old = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.old-"))
+        out_dir.rename(old)  # over the empty folder just made
     try:
         tmp.rename(out_dir)
     except BaseException:

@@ -58,8 +58,8 @@ def write_pack(extract: Extract, as_of: date, scope: Scope, out_path: str | Path
                renderer: ChartRenderer | None = None, prepared_for: str | None = None,
                viewer_teams: tuple[str, ...] | None = None) -> Path:
     """Build the pack and write it atomically; nothing is written until the whole pack is built."""
-    out_path = Path(out_path)
-    check_destination(out_path)  # before a quarter of a minute's work, not after
+    out_path, data = Path(out_path), (extract.path, extract.store)
+    check_destination(out_path, data)  # before a quarter of a minute's work, not after
     pdf = build_pack(extract, as_of, scope, progress, renderer, prepared_for, viewer_teams=viewer_teams)
-    check_destination(out_path)
+    check_destination(out_path, data)
     return write_atomically(pdf, out_path)

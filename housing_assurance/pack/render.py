@@ -1,5 +1,9 @@
 """Laying the pack out: HTML + CSS (templates/) rendered by WeasyPrint, which keeps the SVG charts vector
-and numbers the pages with `@page` rules; and writing the file atomically."""
+and numbers the pages with `@page` rules; and writing the file atomically.
+
+Every pack says it is ours: its PDF Creator entry is GENERATOR, which checks.is_own_pack reads, so
+that a new pack replaces last week's but never someone else's file.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+GENERATOR = "housing-assurance weekly assurance pack"
 
 
 def warm_up() -> None:
@@ -18,12 +23,19 @@ def warm_up() -> None:
 
 def render_pdf(context: dict) -> bytes:
     import jinja2
-    from weasyprint import CSS, HTML
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    html = env.get_template("pack.html.j2").render(**context)
-    return HTML(string=html, base_url=str(TEMPLATES)).write_pdf(stylesheets=[CSS(filename=TEMPLATES / "pack.css")])
+    return pdf_from_html(env.get_template("pack.html.j2").render(**context))
+
+
+def pdf_from_html(html: str) -> bytes:
+    """The pack's HTML laid out as a PDF whose Creator entry is GENERATOR (how a pack is known as ours)."""
+    from weasyprint import CSS, HTML
+
+    document = HTML(string=html, base_url=str(TEMPLATES)).render(stylesheets=[CSS(filename=TEMPLATES / "pack.css")])
+    document.metadata.generator = GENERATOR
+    return document.write_pdf()
 
 
 def write_atomically(pdf: bytes, out_path: Path) -> Path:
