@@ -235,12 +235,15 @@ def sector_position_chart(groups: pl.DataFrame, landlords: pl.DataFrame, ours: p
                             strict=True)),
         hovertemplate=(f"Lower quartile %{{customdata[0]:,.1f}}{suffix}, median %{{x:,.1f}}{suffix}, "
                        f"upper quartile %{{customdata[1]:,.1f}}{suffix}<extra></extra>")))
-    for label in ours["label"].unique(maintain_order=True).to_list():
+    # The same year's diamonds first, so that an open one on the same value stays visible on top.
+    for label in ours.sort("like_for_like", descending=True, maintain_order=True)["label"].unique(
+            maintain_order=True).to_list():
         part = ours.filter(pl.col("label") == label)
         same = bool(part["like_for_like"][0])
         fig.add_trace(go.Scatter(
             x=part["value"].to_list(), y=[y_of[r] for r in part["row"].to_list()], mode="markers", name=label,
-            marker=dict(symbol="diamond" if same else "diamond-open", size=15, color=PALETTE[1] if same else PALETTE[0],
+            marker=dict(symbol="diamond" if same else "diamond-open", size=14 if same else 19,
+                        color=PALETTE[1] if same else PALETTE[0],
                         line=dict(width=2, color=INK if same else PALETTE[0])),
             hovertemplate=html.escape(label) + ": %{x:,.1f}" + suffix + "<extra></extra>"))
     fig.update_yaxes(tickvals=list(y_of.values()), ticktext=groups["label"].to_list(), range=[-0.6, n - 0.4],

@@ -396,13 +396,18 @@ def test_page_shows_every_measure_and_the_attribution(page_env, section):
     assert plain(compare.NO_REGION) in captions
     tables = [t.value for t in at.dataframe]
     assert len(tables) == len(sector.MEASURES)
-    first = section.measures[0]
+    first = section.measures[0]  # emergency repairs: "n of N"
     assert tables[0]["Our figure"].tolist() == [p.period for p in first.placings]
-    assert tables[0]["Numerator"].tolist() == [p.numerator for p in first.placings]
-    positions = tables[0]["Among all landlords"].tolist()
-    assert positions[0] == "would sit at the " + percentile_text(first.placings[0].position)  # not the same year
-    assert positions[1] == "—"  # not published yet
-    assert positions[2] == percentile_text(first.placings[2].position)
+    assert tables[0]["Cases"].tolist() == [f"{p.numerator:,} of {p.denominator:,}" for p in first.placings]
+    assert tables[0]["Compared with"].tolist() == ["2024-25, not the same year", "Not yet published",
+                                                   "2024-25, same year"]
+    assert tables[0]["Among all landlords"].tolist() == [percentile_text(p.position) for p in first.placings]
+    assert tables[0]["Among peers"].tolist() == [percentile_text(p.peer_position) for p in first.placings]
+    assert tables[0]["Among all landlords"].tolist()[1] == "—"  # not published yet
+    stage1 = section.measures[2]  # complaints per 1,000 homes: "n in N homes"
+    assert tables[2]["Cases"].tolist() == [f"{p.numerator:,} in {p.denominator:,} homes" for p in stage1.placings]
+    assert (f"{first.placings[0].period} is set beside 2024-25, the latest published year: not the same year, so its "
+            "positions show where it would sit, never a ranking.") in captions
 
 
 def test_page_without_the_regulators_files_says_so_once(page_env, monkeypatch):

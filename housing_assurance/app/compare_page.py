@@ -18,7 +18,7 @@ from housing_assurance import compare, sector, tsm
 from housing_assurance.app import data
 from housing_assurance.app.state import View, write_url
 from housing_assurance.app.tables import grid
-from housing_assurance.words import NO_DATA, date_text, percentile_text, value_text
+from housing_assurance.words import NO_DATA, date_text, percentile_text, ratio_text, value_text
 
 INTRO = ("The six management-information Tenant Satisfaction Measures we report to the Regulator of Social "
          "Housing, worked out from the extract for each reporting year (1 April to 31 March), beside every large "
@@ -80,9 +80,10 @@ def compare_page(view: View) -> None:
                          f"with: {exc}."))
         ours_alone(view)
     else:
+        notes(result)
         for m in result.measures:
             measure_section(m)
-        notes(result)
+        st.caption(plain(result.attribution))
     write_url(view)
 
 
@@ -92,29 +93,33 @@ def measure_section(m: compare.MeasureComparison) -> None:
     st.subheader(m.title)
     rows = []
     for p in m.placings:
-        q, peers = p.sector, p.peers
+        q = p.sector
         if p.sector_year is None:
-            against = "Not yet published by the regulator"
-        elif p.like_for_like:
-            against = f"{p.sector_year}: the same year"
+            against = "Not yet published"
         else:
-            against = f"{p.sector_year}, the latest published: not the same year, so not a ranking"
-        sits = "" if p.like_for_like else "would sit at the "
+            against = f"{p.sector_year}, {'same year' if p.like_for_like else 'not the same year'}"
         rows.append({
-            "Our figure": p.period, "Value": value_text(k, p.value), "Numerator": p.numerator,
-            "Denominator": p.denominator, "Compared with": against,
-            "Lower quartile": value_text(k, q.lower_quartile) if q else NO_DATA,
-            "Median": value_text(k, q.median) if q else NO_DATA,
-            "Upper quartile": value_text(k, q.upper_quartile) if q else NO_DATA,
-            "Among all landlords": sits + percentile_text(p.position) if p.position is not None else NO_DATA,
-            "Among peers": (f"{sits}{percentile_text(p.peer_position)} of {peers.landlords:,} with {p.size_band} homes"
-                            if p.peer_position is not None and peers else NO_DATA),
+            "Our figure": p.period, "Value": value_text(k, p.value), "Cases": ratio_text(k, p.numerator, p.denominator),
+            "Compared with": against,
+            "Sector quartiles": " · ".join(value_text(k, v) for v in (q.lower_quartile, q.median, q.upper_quartile))
+            if q else NO_DATA,
+            "Among all landlords": percentile_text(p.position), "Among peers": percentile_text(p.peer_position),
         })
     grid(pl.DataFrame(rows), hide_index=True, width="stretch", key=f"compare:{m.key}", column_config={
-        "Numerator": st.column_config.NumberColumn(format="localized"),
-        "Denominator": st.column_config.NumberColumn(
-            format="localized", help="Rented homes in stock at the year's end (or on the date, for a year to date)"
-            if m.unit != "%" else None)})
+        "Cases": st.column_config.TextColumn(
+            help="Numerator of denominator" if m.unit == "%" else
+            "Complaints in the rented homes in stock at the year's end (or on the date, for a year to date)"),
+        "Sector quartiles": st.column_config.TextColumn(
+            help="Lower quartile · median · upper quartile of every landlord with a published figure"),
+        "Among peers": st.column_config.TextColumn(help="Among the landlords of our size band")})
+    for p in m.placings:
+        if p.sector_year is not None and not p.like_for_like:
+            st.caption(f"{p.period} is set beside {p.sector_year}, the latest published year: not the same year, so "
+                       "its positions show where it would sit, never a ranking.")
+    peers = {(p.size_band, p.sector_year): p.peers.landlords for p in m.placings if p.peers is not None}
+    if peers:
+        st.caption("Peers: " + "; ".join(f"the {n:,} landlords with {band} homes in {year}"
+                                          for (band, year), n in peers.items()) + ".")
     st.plotly_chart(m.chart, config={"displayModeBar": False}, key=f"compare-chart:{m.key}")
 
 
@@ -125,7 +130,6 @@ def notes(result: compare.HowWeCompare) -> None:
                    f"homes (rented and shared ownership) in stock on {date_text(newest.as_of)}.")
     for note in result.notes:
         st.caption(plain(note))
-    st.caption(plain(result.attribution))
 
 
 def ours_alone(view: View) -> None:
