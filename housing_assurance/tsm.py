@@ -35,7 +35,7 @@ from housing_assurance import kpis, sector
 from housing_assurance.db import Extract
 from housing_assurance.kpis import Kpi
 from housing_assurance.scope import WHOLE_LANDLORD
-from housing_assurance.weeks import ReportingYear
+from housing_assurance.weeks import ReportingYear, Span
 from housing_assurance.words import date_text, value_text
 
 
@@ -102,18 +102,21 @@ def reporting_year(text: str) -> ReportingYear:
         raise TsmError(str(exc)) from None
 
 
-def latest_week(extract: Extract) -> date:
-    """The Sunday of the extract's latest complete week: D of the year still running."""
-    span = extract.span()
+def _latest(span: Span) -> date:
     if span.latest_week is None:
         raise TsmError("the extract's manifest gives no valid extracted_at, so no week is known to be complete")
     return span.latest_week
 
 
+def latest_week(extract: Extract) -> date:
+    """The Sunday of the extract's latest complete week: D of the year still running."""
+    return _latest(extract.span())
+
+
 def as_of_for(extract: Extract, year: ReportingYear) -> tuple[date, bool]:
     """(D, year to date?) for the year, or a TsmError saying why the extract cannot give it."""
-    latest = latest_week(extract)
     span = extract.span()
+    latest = _latest(span)
     if year.start > latest:
         raise TsmError(f"the {year.label} reporting year starts on {date_text(year.start)}, after the extract's latest "
                        f"complete week (ending {date_text(latest)})")

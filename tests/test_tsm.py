@@ -254,6 +254,12 @@ def test_a_year_the_extract_cannot_give_is_one_line(extract, year, message):
     assert str(caught.value) == message
 
 
+def test_an_extract_with_no_date_taken_has_no_year(tmp_path):
+    undated = open_extract(make(tmp_path, extracted_at="yesterday"), closures=())
+    with pytest.raises(tsm.TsmError, match="^the extract's manifest gives no valid extracted_at"):
+        tsm.our_figures(undated, "2025-26")
+
+
 # --- the command -----------------------------------------------------------------------------------------
 
 
