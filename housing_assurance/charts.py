@@ -197,6 +197,61 @@ def timeline_chart(events: pl.DataFrame, deadlines: pl.DataFrame | None = None, 
     return fig
 
 
+def sector_position_chart(groups: pl.DataFrame, landlords: pl.DataFrame, ours: pl.DataFrame, unit: str,
+                          title: str | None = None) -> go.Figure:
+    """Where our figures stand among landlords ("How we compare"): a row per published year and group of
+    landlords (columns row, label, lower_quartile, median, upper_quartile; row 0 at the top), every
+    landlord's published value a grey dot (landlords: row, value), the middle half of landlords a box with
+    a line at the median, and our figures (ours: row, label, value, like_for_like) a diamond each:
+    filled orange for the same whole year, open blue for a year set beside another year's landlords.
+    unit: "%" or "per 1,000 homes"."""
+    suffix = "%" if unit == "%" else ""
+    n = groups.height
+    y_of = {r: n - 1 - r for r in groups["row"].to_list()}
+    fig = go.Figure()
+    golden = 0.6180339887  # a spread that looks random but is the same every time
+    fig.add_trace(go.Scatter(
+        x=landlords["value"].to_list(),
+        y=[y_of[r] + ((i * golden) % 1 - 0.5) * 0.5 for i, r in enumerate(landlords["row"].to_list())],
+        mode="markers", name="Each landlord", marker=dict(color=PALETTE[7], size=4, opacity=0.5),
+        hovertemplate="A landlord: %{x:,.1f}" + suffix + "<extra></extra>"))
+    for g in groups.iter_rows(named=True):
+        if g["median"] is None:
+            continue
+        y = y_of[g["row"]]
+        fig.add_shape(type="rect", x0=g["lower_quartile"], x1=g["upper_quartile"], y0=y - 0.3, y1=y + 0.3,
+                      line=dict(color=PALETTE[0], width=2), fillcolor="rgba(0, 114, 178, 0.12)", layer="below")
+        fig.add_shape(type="line", x0=g["median"], x1=g["median"], y0=y - 0.3, y1=y + 0.3,
+                      line=dict(color=PALETTE[0], width=3))
+    quartiles = groups.filter(pl.col("median").is_not_null())
+    fig.add_trace(go.Scatter(
+        x=quartiles["median"].to_list(), y=[y_of[r] for r in quartiles["row"].to_list()], mode="markers",
+        name="Middle half of landlords, line at the median", marker=dict(symbol="line-ns", size=16, color=PALETTE[0],
+                                                                          line=dict(width=3, color=PALETTE[0])),
+        customdata=list(zip(quartiles["lower_quartile"].to_list(), quartiles["upper_quartile"].to_list(),
+                            strict=True)),
+        hovertemplate=(f"Lower quartile %{{customdata[0]:,.1f}}{suffix}, median %{{x:,.1f}}{suffix}, "
+                       f"upper quartile %{{customdata[1]:,.1f}}{suffix}<extra></extra>")))
+    # The same year's diamonds first, so that an open one on the same value stays visible on top.
+    for label in ours.sort("like_for_like", descending=True, maintain_order=True)["label"].unique(
+            maintain_order=True).to_list():
+        part = ours.filter(pl.col("label") == label)
+        same = bool(part["like_for_like"][0])
+        fig.add_trace(go.Scatter(
+            x=part["value"].to_list(), y=[y_of[r] for r in part["row"].to_list()], mode="markers", name=label,
+            marker=dict(symbol="diamond" if same else "diamond-open", size=14 if same else 19,
+                        color=PALETTE[1] if same else PALETTE[0],
+                        line=dict(width=2, color=INK if same else PALETTE[0])),
+            hovertemplate=html.escape(label) + ": %{x:,.1f}" + suffix + "<extra></extra>"))
+    fig.update_yaxes(tickvals=list(y_of.values()), ticktext=groups["label"].to_list(), range=[-0.6, n - 0.4],
+                     showgrid=False)
+    fig.update_xaxes(ticksuffix=suffix, rangemode="tozero", showgrid=True, gridcolor="#e4e7eb",
+                     title=dict(text=None if suffix else unit, font=dict(size=11)))
+    fig = _layout(fig, title, 110 + 46 * n)
+    fig.update_layout(showlegend=True, legend=dict(orientation="h", y=-0.25 if suffix else -0.35, x=0))
+    return fig
+
+
 def sparkline_svg(values: list[float | None], colour: str = PALETTE[0], width: int = 240, height: int = 48,
                   label: str = "trend over the last weeks") -> str:
     """A small line of the weekly figures as inline SVG: light enough for a page of tiles (a Plotly

@@ -336,10 +336,12 @@ def cmd_validate(args) -> int:
 
 
 def _tsm_year(text: str) -> str:
-    start, _, end = text.partition("-")
-    if not (len(start) == 4 and start.isdigit() and end == f"{(int(start) + 1) % 100:02d}"):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a TSM reporting year in the form YYYY-YY, e.g. 2024-25")
-    return text
+    from housing_assurance.weeks import ReportingYear
+
+    try:
+        return ReportingYear.parse(text).label
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def cmd_sector(args) -> int:
@@ -356,6 +358,23 @@ def cmd_sector(args) -> int:
         print(sector.ATTRIBUTION, file=sys.stderr)
     else:
         print(sector.format_figures(data, figures))
+    return 0
+
+
+def cmd_tsm(args) -> int:
+    """Our own TSM figures for a reporting year (housing_assurance/tsm.py), whole landlord."""
+    from housing_assurance import tsm
+
+    extract = open_for_cli(args.data)
+    try:
+        ours = tsm.our_figures(extract, args.year)
+    except tsm.TsmError as exc:
+        raise UserError(str(exc)) from None
+    if args.json:
+        json.dump(ours.as_json(), sys.stdout, indent=2)
+        print()
+    else:
+        print(tsm.format_return(ours, extract.landlord))
     return 0
 
 
@@ -418,6 +437,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--year", type=_tsm_year, required=True, help="TSM reporting year, e.g. 2024-25")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_sector)
+
+    p = sub.add_parser("tsm", help="our own TSM figures for a reporting year (1 April to 31 March, or to date)")
+    p.add_argument("--data", type=Path, required=True, help="the extract folder, or its prepared store")
+    p.add_argument("--year", type=_tsm_year, required=True, help="TSM reporting year, e.g. 2024-25")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_tsm)
 
     p = sub.add_parser("audit", help="check the audit trail (HOUSING_ASSURANCE_AUDIT)")
     checks = p.add_subparsers(dest="audit_command", required=True, metavar="SUBCOMMAND")

@@ -87,10 +87,31 @@ def keeps_one_row_per_case(query: str) -> bool:
     return any(k.kind in _VALUE_KINDS for k in QUERY_KPIS[query])
 
 
+def counted_by_a_kpi(query: str) -> duckdb.Expression | None:
+    """The rows at least one KPI of the query counts (its `where`), None when one counts every row: a
+    query may list rows only other readers use (rp_completed_jobs' year to date, for the TSM return),
+    and the store keeps none of them."""
+    either = None
+    for k in QUERY_KPIS[query]:
+        if not k.where:
+            return None
+        every = None
+        for column, value in k.where.items():
+            values = value if isinstance(value, tuple) else (value,)
+            test = duckdb.ColumnExpression(column).isin(*(duckdb.ConstantExpression(v) for v in values))
+            every = test if every is None else every & test
+        either = every if either is None else either | every
+    return either
+
+
 def grouped_rows(con: duckdb.DuckDBPyConnection, query: str, weeks: list[date]) -> duckdb.DuckDBPyRelation:
-    """The whole landlord's rows of a KPI query for the weeks, grouped by the kept columns with a count
-    `n` (one row each, n = 1, for a query behind a median, mean or sum): a relation, not yet run."""
+    """The whole landlord's rows of a KPI query for the weeks that a KPI counts, grouped by the kept
+    columns with a count `n` (one row each, n = 1, for a query behind a median, mean or sum): a
+    relation, not yet run."""
     raw = relation(con, query, {"as_of_dates": weeks, **WHOLE_LANDLORD.params()}, ordered=False)
+    counted = counted_by_a_kpi(query)
+    if counted is not None:
+        raw = raw.filter(counted)
     kept = [duckdb.ColumnExpression(c) for c in kept_columns(query, raw.columns)]
     if keeps_one_row_per_case(query):
         return raw.select(*kept, duckdb.ConstantExpression(1).cast(duckdb.sqltype("BIGINT")).alias("n"))

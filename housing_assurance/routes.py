@@ -33,6 +33,7 @@ PAGES: tuple[Page, ...] = (
     Page("rp", "Repairs", "pages/repairs.py", "repairs", ":material/build:"),
     Page("cx", "Complaints", "pages/complaints.py", "complaints", ":material/forum:"),
     Page("ct", "Contractors", "pages/contractors.py", "contractors", ":material/engineering:"),
+    Page("compare", "How we compare", "pages/how_we_compare.py", "how-we-compare", ":material/leaderboard:"),
     Page("vu", "Vulnerability and records", "pages/vulnerability.py", "vulnerability", ":material/diversity_3:"),
     Page("case", "Case", "pages/case.py", "case", ":material/search:"),
     Page("about", "About the data", "pages/about.py", "about", ":material/info:"),

@@ -110,9 +110,11 @@ class SectorYear:
     landlords: pl.DataFrame
     has_region: bool
 
-    def values(self, key: str) -> list[float]:
-        """The landlords' published values of a measure, missing ones left out."""
-        return self.landlords[key].drop_nulls().to_list()
+    def values(self, key: str, size_band: str | None = None) -> list[float]:
+        """The landlords' published values of a measure (of one size band, when given: peers by size),
+        missing ones left out."""
+        rows = self.landlords if size_band is None else self.landlords.filter(pl.col("size_band") == size_band)
+        return rows[key].drop_nulls().to_list()
 
     def size_bands(self) -> list[str]:
         present = set(self.landlords["size_band"].drop_nulls())

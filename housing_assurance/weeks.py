@@ -40,6 +40,37 @@ def financial_year_start(as_of: date) -> date:
     return date(as_of.year if as_of.month >= 4 else as_of.year - 1, 4, 1)
 
 
+@dataclass(frozen=True)
+class ReportingYear:
+    """A TSM reporting year, a financial year: "2024-25" runs from 1 April 2024 to 31 March 2025."""
+
+    start: date
+
+    @classmethod
+    def parse(cls, text: str) -> ReportingYear:
+        """"2024-25"; anything else (2024-2025, 2024-26, 2024) is a ValueError saying how to write it."""
+        first, _, second = text.partition("-")
+        if not (len(first) == 4 and first.isdigit() and 0 < int(first) < 9999
+                and second == f"{(int(first) + 1) % 100:02d}"):
+            raise ValueError(f"{text!r} is not a TSM reporting year in the form YYYY-YY, e.g. 2024-25")
+        return cls(date(int(first), 4, 1))
+
+    @classmethod
+    def containing(cls, day: date) -> ReportingYear:
+        return cls(financial_year_start(day))
+
+    @property
+    def end(self) -> date:
+        return date(self.start.year + 1, 3, 31)
+
+    @property
+    def label(self) -> str:
+        return f"{self.start.year}-{(self.start.year + 1) % 100:02d}"
+
+    def before(self) -> ReportingYear:
+        return ReportingYear(date(self.start.year - 1, 4, 1))
+
+
 def sunday_on_or_before(day: date) -> date:
     return day - timedelta(days=(day.weekday() + 1) % 7)
 

@@ -24,6 +24,15 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n:,} {word if n == 1 else (many or word + 's')}"
 
 
+def percentile_text(position: float | None) -> str:
+    """Where a figure stands among landlords (sector.percentile_position): '61st percentile'."""
+    if position is None:
+        return NO_DATA
+    n = round(position)
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix} percentile"
+
+
 def humanise(value: object) -> str:
     """An enum value as words: penetrating_damp -> Penetrating damp."""
     if value is None:

@@ -1,9 +1,12 @@
 -- One row per responsive repair job (emergency, urgent, routine; planned excluded) whose
--- completed_at is in the reporting week, per as-of date, in scope (the job's property's
--- region, the job's team). Completion is read from completed_at, never the status column.
--- Behind: rp.emergency_on_time_pct and rp.non_emergency_on_time_pct (RP02: filtered on
+-- completed_at is in the reporting week or the financial year to date, per as-of date, in scope
+-- (the job's property's region, the job's team). Completion is read from completed_at, never the
+-- status column.
+-- Window: completed_at in [least(week start, FY start), E); in_week / in_fytd say which.
+-- Behind (in_week): rp.emergency_on_time_pct and rp.non_emergency_on_time_pct (RP02: filtered on
 -- priority and is_rented_home), rp.avg_days_to_complete, rp.first_time_fix_pct,
 -- rp.unverified_completion_pct and the ct.* on-time and first-time-fix splits (is_in_house).
+-- Behind (in_fytd): the TSM return's RP02 for the reporting year (housing_assurance/tsm.py).
 -- Appointments and follow-on jobs are searched in the whole extract, up to E only.
 -- Choices where kpis.md is silent:
 --   - a job counts as completed in the week by its completed_at alone, whatever its status or
@@ -25,14 +28,16 @@ jobs as (
       and in_scope(j.region, j.team_id, $scope_region, cast($scope_teams as varchar[]))
 ),
 
-completed_in_week as (
+completed as (
     select
         w.as_of,
+        w.week_start,
         w.week_end,
+        w.fy_start,
         j.*
     from weeks as w
     inner join jobs as j
-        on j.completed_at >= w.week_start
+        on j.completed_at >= least(w.week_start, w.fy_start)
         and j.completed_at < w.week_end
 ),
 
@@ -42,7 +47,7 @@ known_at_week_end as (
         c.*,
         attended_appointments_known(c.job_id, c.week_end) as attended_appointments,
         follow_on_jobs_known(c.job_id, c.week_end) as follow_on_jobs
-    from completed_in_week as c
+    from completed as c
 ),
 
 final as (
@@ -69,6 +74,8 @@ final as (
         c.source_system,
         c.cost_gbp,
         c.is_rented_home,
+        c.completed_at >= c.week_start as in_week,
+        c.completed_at >= c.fy_start as in_fytd,
         coalesce(c.completed_at <= c.target_at, false) as is_on_time,
         is_first_time_fix(c.attended_appointments, c.follow_on_jobs) as is_first_time_fix,
         c.completion_verified is distinct from true as is_unverified,

@@ -1,0 +1,152 @@
+"""How we compare: our Tenant Satisfaction Measures beside every large landlord's published figures.
+
+The figures come from compare.py (ours from tsm.py, the sector's from sector.py); this module caches
+them, with st.cache_data shared by every user: our figures by the store's key and the reporting year,
+the regulator's files by their names, sizes and times, so a new week's store or a new year's file is
+read again. The figures are the whole landlord's, so the page is for users who see the whole landlord.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import polars as pl
+import streamlit as st
+
+from housing_assurance import compare, sector, tsm
+from housing_assurance.app import data
+from housing_assurance.app.state import View, write_url
+from housing_assurance.app.tables import grid
+from housing_assurance.words import NO_DATA, date_text, percentile_text, ratio_text, value_text
+
+INTRO = ("The six management-information Tenant Satisfaction Measures we report to the Regulator of Social "
+         "Housing, worked out from the extract for each reporting year (1 April to 31 March), beside every large "
+         "landlord's published figures. A position is the share of landlords with a lower figure (ties counted "
+         "half): high is good for repairs and complaints answered on time; for complaints per 1,000 homes it is "
+         "not a verdict on its own.")
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def our_year(key: str, year: str) -> tsm.OurReturn | str:
+    """Our figures for one reporting year, or the one line saying why the extract cannot give them."""
+    return compare.our_years(data.load_extract(key), [year])[year]
+
+
+def tsm_files(folder: Path) -> tuple:
+    """What changes when the regulator's folder changes (names, sizes and times; no reading)."""
+    if not folder.is_dir():
+        return ()
+    return tuple(sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir()
+                        if p.suffix.lower() == ".xlsx"))
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def published(folder: str, files: tuple) -> dict[str, sector.SectorYear]:
+    """The regulator's published years (raises sector.SectorError: not cached, so a fixed file is read)."""
+    return compare.published_years(Path(folder))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def comparison(key: str, folder: str, files: tuple) -> compare.HowWeCompare:
+    extract = data.load_extract(key)
+    found = published(folder, files)
+    wanted = compare.years_wanted(tsm.latest_week(extract), found)
+    return compare.build(extract.landlord, {year: our_year(key, year) for year in wanted}, found)
+
+
+def plain(text: str) -> str:
+    """Text shown as itself where Streamlit reads markdown (file names have underscores, messages dots)."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])", r"\\\1", text)
+
+
+def compare_page(view: View) -> None:
+    st.title("How we compare")
+    st.markdown("**Whole landlord** · Tenant Satisfaction Measures by reporting year")
+    st.caption(INTRO)
+    if not view.allowed.is_whole_landlord:
+        st.info("These are the whole landlord's figures, and your access covers your own teams, so they are not "
+                "shown to you.")
+        write_url(view)
+        return
+    folder = sector.tsm_folder()
+    try:
+        with st.spinner("Working out our figures for each reporting year and reading the regulator's files…"):
+            result = comparison(view.key, str(folder), tsm_files(folder))
+    except tsm.TsmError as exc:
+        st.warning(plain(f"Our TSM figures cannot be worked out from this extract: {exc}."))
+    except sector.SectorError as exc:
+        st.warning(plain(f"The regulator's published TSM figures cannot be read, so there is nothing to compare "
+                         f"with: {exc}."))
+        ours_alone(view)
+    else:
+        notes(result)
+        for m in result.measures:
+            measure_section(m)
+        st.caption(plain(result.attribution))
+    write_url(view)
+
+
+def measure_section(m: compare.MeasureComparison) -> None:
+    """One measure: our figures and where each stands (a table), and the landlords' spread (a chart)."""
+    k = tsm.MEASURES[m.key]
+    st.subheader(m.title)
+    rows = []
+    for p in m.placings:
+        q = p.sector
+        if p.sector_year is None:
+            against = "Not yet published"
+        else:
+            against = f"{p.sector_year}, {'same year' if p.like_for_like else 'not the same year'}"
+        rows.append({
+            "Our figure": p.period, "Value": value_text(k, p.value), "Cases": ratio_text(k, p.numerator, p.denominator),
+            "Compared with": against,
+            "Sector quartiles": " · ".join(value_text(k, v) for v in (q.lower_quartile, q.median, q.upper_quartile))
+            if q else NO_DATA,
+            "Among all landlords": percentile_text(p.position), "Among peers": percentile_text(p.peer_position),
+        })
+    grid(pl.DataFrame(rows), hide_index=True, width="stretch", key=f"compare:{m.key}", column_config={
+        "Cases": st.column_config.TextColumn(
+            help="Numerator of denominator" if m.unit == "%" else
+            "Complaints in the rented homes in stock at the year's end (or on the date, for a year to date)"),
+        "Sector quartiles": st.column_config.TextColumn(
+            help="Lower quartile · median · upper quartile of every landlord with a published figure"),
+        "Among peers": st.column_config.TextColumn(help="Among the landlords of our size band")})
+    for p in m.placings:
+        if p.sector_year is not None and not p.like_for_like:
+            st.caption(f"{p.period} is set beside {p.sector_year}, the latest published year: not the same year, so "
+                       "its positions show where it would sit, never a ranking.")
+    peers = {(p.size_band, p.sector_year): p.peers.landlords for p in m.placings if p.peers is not None}
+    if peers:
+        st.caption("Peers: " + "; ".join(f"the {n:,} landlords with {band} homes in {year}"
+                                          for (band, year), n in peers.items()) + ".")
+    st.plotly_chart(m.chart, config={"displayModeBar": False}, key=f"compare-chart:{m.key}")
+
+
+def notes(result: compare.HowWeCompare) -> None:
+    newest = result.ours[0] if result.ours else None
+    if newest is not None:
+        st.caption(f"Peers are the landlords of our size band as the regulator groups them: we had {newest.homes:,} "
+                   f"homes (rented and shared ownership) in stock on {date_text(newest.as_of)}.")
+    for note in result.notes:
+        st.caption(plain(note))
+
+
+def ours_alone(view: View) -> None:
+    """Our own figures for the year to date and the last whole year, when there is nothing to compare with."""
+    extract = data.load_extract(view.key)
+    try:
+        wanted = compare.years_wanted(tsm.latest_week(extract), ())
+    except tsm.TsmError:
+        return
+    titles = {m.key: m.title for m in sector.MEASURES}
+    for year in wanted:
+        ours = our_year(view.key, year)
+        if isinstance(ours, str):
+            st.caption(plain(f"{ours[:1].upper()}{ours[1:]}."))
+            continue
+        st.subheader(f"Our figures, {ours.period}")
+        grid(pl.DataFrame([{"Measure": titles[key], "Value": value_text(tsm.MEASURES[key], f.value),
+                            "Numerator": f.numerator, "Denominator": f.denominator}
+                           for key, f in ours.figures.items()]), hide_index=True, width="stretch",
+             key=f"ours:{year}")
