@@ -365,14 +365,14 @@ def cmd_tsm(args) -> int:
     """Our own TSM figures for a reporting year (housing_assurance/tsm.py), whole landlord."""
     from housing_assurance import tsm
 
+    check_settings(args)
     extract = open_for_cli(args.data)
     try:
         ours = tsm.our_figures(extract, args.year)
     except tsm.TsmError as exc:
         raise UserError(str(exc)) from None
     if args.json:
-        json.dump(ours.as_json(), sys.stdout, indent=2)
-        print()
+        print_json(ours.as_json())
     else:
         print(tsm.format_return(ours, extract.landlord))
     return 0

@@ -21,11 +21,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import as_read
 from extract_factory import write_extract
 from streamlit.testing.v1 import AppTest
 
 from housing_assurance import compare, sector, tsm
-from housing_assurance.app.compare_page import plain
 from housing_assurance.db import open_extract
 from housing_assurance.figures import FigureStore
 from housing_assurance.kpis import compute, query_rows
@@ -397,9 +397,9 @@ def test_page_shows_every_measure_and_the_attribution(page_env, section):
     assert at.title[0].value == "How we compare"
     assert [s.value for s in at.subheader] == [m.title for m in sector.MEASURES]
     assert len(at.get("plotly_chart")) == len(sector.MEASURES)
-    captions = [c.value for c in at.caption]
-    assert plain(sector.ATTRIBUTION) in captions
-    assert plain(compare.NO_REGION) in captions
+    captions = [as_read(c.value) for c in at.caption]
+    assert sector.ATTRIBUTION in captions
+    assert compare.NO_REGION in captions
     tables = [t.value for t in at.dataframe]
     assert len(tables) == len(sector.MEASURES)
     first = section.measures[0]  # emergency repairs: "n of N"
@@ -419,10 +419,10 @@ def test_page_shows_every_measure_and_the_attribution(page_env, section):
 def test_page_without_the_regulators_files_says_so_once(page_env, monkeypatch):
     monkeypatch.setenv("HOUSING_ASSURANCE_TSM", "/nonexistent")
     at = open_page()
-    about_tsm = [w.value for w in at.warning if "TSM" in w.value]
-    assert about_tsm == [plain("The regulator's published TSM figures cannot be read, so there is nothing to "
-                               "compare with: no TSM folder at /nonexistent (HOUSING_ASSURANCE_TSM names another).")]
-    assert plain(sector.ATTRIBUTION) not in [c.value for c in at.caption]
+    about_tsm = [as_read(w.value) for w in at.warning if "TSM" in w.value]
+    assert about_tsm == ["The regulator's published TSM figures cannot be read, so there is nothing to "
+                         "compare with: no TSM folder at /nonexistent (HOUSING_ASSURANCE_TSM names another)."]
+    assert sector.ATTRIBUTION not in [as_read(c.value) for c in at.caption]
     assert not at.get("plotly_chart")
     assert [s.value for s in at.subheader] == ["Our figures, 2026-27 to 22 Nov 2026", "Our figures, 2025-26"]
     at.switch_page("pages/repairs.py")

@@ -8,7 +8,6 @@ read again. The figures are the whole landlord's, so the page is for users who s
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import polars as pl
@@ -16,6 +15,7 @@ import streamlit as st
 
 from housing_assurance import compare, sector, tsm
 from housing_assurance.app import data
+from housing_assurance.app.markup import MESSAGE, plain
 from housing_assurance.app.state import View, write_url
 from housing_assurance.app.tables import grid
 from housing_assurance.words import NO_DATA, date_text, percentile_text, ratio_text, value_text
@@ -55,11 +55,6 @@ def comparison(key: str, folder: str, files: tuple) -> compare.HowWeCompare:
     return compare.build(extract.landlord, {year: our_year(key, year) for year in wanted}, found)
 
 
-def plain(text: str) -> str:
-    """Text shown as itself where Streamlit reads markdown (file names have underscores, messages dots)."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])", r"\\\1", text)
-
-
 def compare_page(view: View) -> None:
     st.title("How we compare")
     st.markdown("**Whole landlord** · Tenant Satisfaction Measures by reporting year")
@@ -74,16 +69,16 @@ def compare_page(view: View) -> None:
         with st.spinner("Working out our figures for each reporting year and reading the regulator's files…"):
             result = comparison(view.key, str(folder), tsm_files(folder))
     except tsm.TsmError as exc:
-        st.warning(plain(f"Our TSM figures cannot be worked out from this extract: {exc}."))
+        st.warning(plain(f"Our TSM figures cannot be worked out from this extract: {exc}.", MESSAGE))
     except sector.SectorError as exc:
         st.warning(plain(f"The regulator's published TSM figures cannot be read, so there is nothing to compare "
-                         f"with: {exc}."))
+                         f"with: {exc}.", MESSAGE))
         ours_alone(view)
     else:
         notes(result)
         for m in result.measures:
             measure_section(m)
-        st.caption(plain(result.attribution))
+        st.caption(plain(result.attribution, MESSAGE))
     write_url(view)
 
 
@@ -129,7 +124,7 @@ def notes(result: compare.HowWeCompare) -> None:
         st.caption(f"Peers are the landlords of our size band as the regulator groups them: we had {newest.homes:,} "
                    f"homes (rented and shared ownership) in stock on {date_text(newest.as_of)}.")
     for note in result.notes:
-        st.caption(plain(note))
+        st.caption(plain(note, MESSAGE))
 
 
 def ours_alone(view: View) -> None:
@@ -143,7 +138,7 @@ def ours_alone(view: View) -> None:
     for year in wanted:
         ours = our_year(view.key, year)
         if isinstance(ours, str):
-            st.caption(plain(f"{ours[:1].upper()}{ours[1:]}."))
+            st.caption(plain(f"{ours[:1].upper()}{ours[1:]}.", MESSAGE))
             continue
         st.subheader(f"Our figures, {ours.period}")
         grid(pl.DataFrame([{"Measure": titles[key], "Value": value_text(tsm.MEASURES[key], f.value),
