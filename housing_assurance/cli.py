@@ -150,6 +150,30 @@ def cmd_kpis(args) -> int:
     return 0
 
 
+def cmd_due(args) -> int:
+    """The "Due soon" list (housing_assurance/due.py): open clocks falling due in the next 5 working days."""
+    from housing_assurance import clocks, due
+    from housing_assurance.words import scope_text
+
+    check_settings(args)
+    user_from_args(args)
+    extract = open_for_cli(args.data)
+    scope = scope_from_args(extract, args)
+    rows = due.due_soon(extract, args.as_of, scope)
+    audit_cli(args, "due", scope, None)
+    if args.json:
+        print_json(due.as_json(rows))
+        return 0
+    last = due.window_last_day(args.as_of)
+    print(f"{extract.landlord}: due by the end of {last:%a %d %b %Y} and not yet met, at {args.as_of:%d %b %Y}, "
+          f"{scope_text(scope)}: {rows.height:,}")
+    for r in rows.iter_rows(named=True):
+        flag = "  vulnerable household" if r["is_vulnerable_household"] else ""
+        print(f"{r['due_by']:%a %d %b %H:%M}  {r['id']:14} {clocks.CLOCKS[r['clock']].short_name:34} "
+              f"{r['team_id'] or '—'}{flag}")
+    return 0
+
+
 def cmd_cases(args) -> int:
     from housing_assurance.kpis import KPIS, cases
 
@@ -427,6 +451,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kpi", required=True, help="a KPI id, e.g. dm.investigated_10wd_pct")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_cases)
+
+    p = sub.add_parser("due", help='the "Due soon" list: open clocks falling due in the next 5 working days')
+    scoped(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_due)
 
     p = sub.add_parser("report", help="write the weekly PDF pack for the week ending --as-of")
     scoped(p)

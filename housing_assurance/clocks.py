@@ -58,7 +58,12 @@ COMPLAINT_CLOCKS: tuple[Clock, ...] = (
           20, "working_days", "chc"),
 )
 
-CLOCKS: dict[str, Clock] = {c.code: c for c in AWAAB_CLOCKS + COMPLAINT_CLOCKS}
+# The "Due soon" list (kpis.md) looks ahead to the end of the fifth working day after D. It is not a
+# clock of the Awaab's Law or the Complaint Handling Code, so it counts plain working days (weekends and
+# bank holidays; the landlord's closure dates extend the complaint clocks only).
+DUE_SOON_WINDOW = Clock("due_soon_window", "Due in the next 5 working days", "due soon", 5, "working_days", "awaab")
+
+CLOCKS: dict[str, Clock] = {c.code: c for c in AWAAB_CLOCKS + COMPLAINT_CLOCKS + (DUE_SOON_WINDOW,)}
 
 
 def clock(code: str) -> Clock:

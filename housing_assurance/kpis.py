@@ -188,6 +188,7 @@ QUERY_SCOPES: dict[str, ScopeKind] = {
     "vu_vulnerability_records": ScopeKind.HOUSEHOLDS,
     "homes": ScopeKind.HOUSEHOLDS,
     "validation": ScopeKind.WHOLE_EXTRACT,
+    "due_soon": ScopeKind.ROWS,  # not a KPI's: the "Due soon" list (due.py), scoped like its clocks' KPIs
 }
 
 

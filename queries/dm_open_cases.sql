@@ -1,26 +1,11 @@
 -- One row per damp and mould case open at the end of the week (E), per as-of date, in scope.
--- Open at E: reported before E and not closed before E (timestamps, never the status column).
+-- Open at E: dm_cases_open_at (setup/6_open_at.sql).
 -- Flags: the open-case KPIs (emergency, unassessed, vulnerable household, overdue, no job) filter on them.
 -- order by: as_of, first_breached_due_by nulls last, reported_at, id
-with weeks as (
-    select * from reporting_weeks($as_of_dates)
-),
-
-cases_in_scope as (
+with open_at_week_end as (
     select *
-    from stg_damp_mould_cases as c
+    from dm_cases_open_at($as_of_dates) as c
     where in_scope(c.region, c.team_id, $scope_region, cast($scope_teams as varchar[]))
-),
-
-open_at_week_end as (
-    select
-        w.as_of,
-        w.week_end,
-        c.*
-    from weeks as w
-    inner join cases_in_scope as c
-        on c.reported_at < w.week_end
-        and (c.closed_at is null or c.closed_at >= w.week_end)
 ),
 
 -- Breaches still running at E: a clock whose deadline has passed by E and whose action is not done by E.

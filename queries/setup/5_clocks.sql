@@ -3,13 +3,15 @@
 
 -- Awaab's Law clocks, one row per case and clock that applies to it. due_by is the last instant that
 -- meets the clock: reported_at + 24h for the hour clock, the end of the deadline date for the
--- working-day and 12-week clocks. action_at is when the clock's action happened (for the emergency
--- clock, the later of the two actions, and null until both are done).
+-- working-day and 12-week clocks. started_at is the event that starts the clock (a clock that has not
+-- started before E is not running at E). action_at is when the clock's action happened (for the
+-- emergency clock, the later of the two actions, and null until both are done).
 create or replace table dm_case_clocks as
 with emergency as (
     select
         case_id,
         'emergency_made_safe_24h' as clock,
+        reported_at as started_at,
         cast(reported_at + to_hours(clock_length('emergency_made_safe_24h')) as date) as due_on,
         reported_at + to_hours(clock_length('emergency_made_safe_24h')) as due_by,
         case
@@ -24,6 +26,7 @@ investigated as (
     select
         case_id,
         'investigated_10wd' as clock,
+        reported_at as started_at,
         working_day_deadline('investigated_10wd', reported_at) as due_on,
         end_of_day(working_day_deadline('investigated_10wd', reported_at)) as due_by,
         investigation_completed_at as action_at
@@ -35,6 +38,7 @@ summary as (
     select
         case_id,
         'summary_3wd' as clock,
+        investigation_completed_at as started_at,
         working_day_deadline('summary_3wd', investigation_completed_at) as due_on,
         end_of_day(working_day_deadline('summary_3wd', investigation_completed_at)) as due_by,
         summary_sent_at as action_at
@@ -46,6 +50,7 @@ safety_work as (
     select
         case_id,
         'safety_work_5wd' as clock,
+        investigation_completed_at as started_at,
         working_day_deadline('safety_work_5wd', investigation_completed_at) as due_on,
         end_of_day(working_day_deadline('safety_work_5wd', investigation_completed_at)) as due_by,
         safety_work_completed_at as action_at
@@ -57,6 +62,7 @@ further_work as (
     select
         case_id,
         'further_work_12wk' as clock,
+        investigation_completed_at as started_at,
         cast(investigation_completed_at as date) + clock_length('further_work_12wk') as due_on,
         end_of_day(cast(investigation_completed_at as date) + clock_length('further_work_12wk')) as due_by,
         further_work_started_at as action_at
