@@ -100,9 +100,19 @@ def parse_targets(raw: dict, path: str, kpi_ids: set[str]) -> dict[str, Target]:
     return out
 
 
+def legal_defaults() -> dict[str, Target]:
+    """The legal clocks' targets when targets.toml leaves them out (kpis.md "Targets"): every Awaab's
+    Law clock on time (100%) and no case in breach of one, with no amber band, so any breach is red."""
+    from housing_assurance.clocks import AWAAB_CLOCKS
+
+    on_time = {c.kpi_id: Target(c.kpi_id, True, 100.0, 0.0) for c in AWAAB_CLOCKS if c.kpi_id}
+    return {**on_time, "dm.overdue_open_cases": Target("dm.overdue_open_cases", False, 0.0, 0.0)}
+
+
 def targets() -> dict[str, Target]:
-    """Every KPI's target from settings/targets.toml (checked; SettingsError on a mistake)."""
+    """Every KPI's target from settings/targets.toml (checked; SettingsError on a mistake), the legal
+    clocks' defaults where the file leaves them out."""
     from housing_assurance.kpis import KPIS
 
     path = settings_dir() / "targets.toml"
-    return parse_targets(read_settings(path), str(path), set(KPIS))
+    return {**legal_defaults(), **parse_targets(read_settings(path), str(path), set(KPIS))}

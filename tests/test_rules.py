@@ -228,3 +228,31 @@ def test_a_wrong_target_is_one_line_naming_file_kpi_and_value(entry, message):
 def test_an_unknown_kpi_in_targets_is_named():
     with pytest.raises(SettingsError, match=r'\[kpi."rp.no_such"\] is not a KPI id'):
         parse_targets({"kpi": {"rp.no_such": {"direction": "none"}}}, "t.toml", set(KPIS))
+
+
+LEGAL = ["dm.emergency_made_safe_24h_pct", "dm.investigated_10wd_pct", "dm.summary_3wd_pct",
+         "dm.safety_work_5wd_pct", "dm.further_work_12wk_pct"]
+
+
+def test_any_legal_breach_is_red_with_the_shipped_targets():
+    from housing_assurance.targets import targets
+
+    shipped = targets()
+    for kpi_id in LEGAL:
+        assert shipped[kpi_id].rag(100.0) == "green" and shipped[kpi_id].rag(99.9) == "red", kpi_id
+    assert shipped["dm.overdue_open_cases"].rag(0) == "green" and shipped["dm.overdue_open_cases"].rag(1) == "red"
+
+
+def test_legal_clocks_keep_their_default_when_left_out_and_a_landlord_may_choose_a_band(tmp_path, monkeypatch):
+    from housing_assurance.settings import read_settings
+    from housing_assurance.targets import targets
+
+    (tmp_path / "targets.toml").write_text('[kpi."dm.investigated_10wd_pct"]\ndirection = "higher"\n'
+                                           'target = 100\namber_margin = 5\n')
+    monkeypatch.setenv("HOUSING_ASSURANCE_SETTINGS", str(tmp_path))
+    read_settings.cache_clear()
+    chosen = targets()
+    assert chosen["dm.investigated_10wd_pct"].rag(96.0) == "amber"  # the landlord's choice
+    assert chosen["dm.summary_3wd_pct"].rag(96.0) == "red"  # left out: the legal default
+    assert chosen["dm.overdue_open_cases"].rag(2) == "red"
+    assert "rp.open_overdue_jobs" not in chosen  # no default for what is not a legal clock
