@@ -16,6 +16,7 @@ from housing_assurance.targets import Target
 
 # Okabe-Ito: blue, orange, bluish green, vermillion, sky blue, reddish purple, yellow, grey.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#999999"]
+GREY = "#999999"  # targets and reference lines
 INK = "#1f2933"
 FONT = dict(family="DejaVu Sans, Arial, sans-serif", size=12, color=INK)
 
@@ -253,22 +254,28 @@ def sector_position_chart(groups: pl.DataFrame, landlords: pl.DataFrame, ours: p
 
 
 def sparkline_svg(values: list[float | None], colour: str = PALETTE[0], width: int = 240, height: int = 48,
-                  label: str = "trend over the last weeks") -> str:
+                  label: str = "trend over the last weeks", point_labels: list[str] | None = None,
+                  target: float | None = None) -> str:
     """A small line of the weekly figures as inline SVG: light enough for a page of tiles (a Plotly
     chart per tile would make the browser's work the slowest part of the page), and fit for HTML.
-    Gaps (weeks with no figure) break the line; the latest week is marked with a dot."""
+    Gaps (weeks with no figure) break the line; the latest week is marked with a dot. With
+    `point_labels` each week shows its figure on hover (an SVG title); `target` draws a dashed line."""
     pad = 4
     known = [v for v in values if v is not None]
     if not known or len(values) < 2:
         return (f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="no figures to draw">'
                 "</svg>")
-    lo, hi = min(known), max(known)
+    lo, hi = min(known + ([target] if target is not None else [])), max(known + ([target] if target is not None
+                                                                              else []))
     if hi - lo < 1e-9:
         lo, hi = lo - 1, hi + 1
     step = (width - 2 * pad) / (len(values) - 1)
 
+    def y_of(v: float) -> float:
+        return height - pad - (v - lo) / (hi - lo) * (height - 2 * pad)
+
     def point(i: int, v: float) -> tuple[float, float]:
-        return pad + i * step, height - pad - (v - lo) / (hi - lo) * (height - 2 * pad)
+        return pad + i * step, y_of(v)
 
     runs, run = [], []
     for i, v in enumerate(values):
@@ -285,10 +292,20 @@ def sparkline_svg(values: list[float | None], colour: str = PALETTE[0], width: i
         f'points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in r)}"/>' if len(r) > 1 else
         f'<circle cx="{r[0][0]:.1f}" cy="{r[0][1]:.1f}" r="1.8" fill="{colour}"/>'
         for r in runs)
+    goal = ""
+    if target is not None:
+        goal = (f'<line x1="{pad}" x2="{width - pad}" y1="{y_of(target):.1f}" y2="{y_of(target):.1f}" '
+                f'stroke="{GREY}" stroke-width="1" stroke-dasharray="4 3"><title>Target</title></line>')
     dot = ""
     if values[-1] is not None:
         x, y = point(len(values) - 1, values[-1])
         dot = f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>'
+    hover = ""
+    if point_labels:  # a wide invisible target per week, so the figure shows wherever the pointer is
+        hover = "".join(
+            f'<rect x="{pad + i * step - step / 2:.1f}" y="0" width="{step:.1f}" height="{height}" '
+            f'fill="transparent"><title>{html.escape(text)}</title></rect>'
+            for i, text in enumerate(point_labels))
     words = html.escape(label, quote=True)
     return (f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{words}" '
-            f'xmlns="http://www.w3.org/2000/svg">{lines}{dot}</svg>')
+            f'xmlns="http://www.w3.org/2000/svg">{goal}{lines}{dot}{hover}</svg>')

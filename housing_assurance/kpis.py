@@ -10,7 +10,7 @@ The same functions serve the app, the PDF pack and the command line.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Literal
 
@@ -21,6 +21,25 @@ from housing_assurance.scope import WHOLE_LANDLORD, Scope, ScopeKind
 from housing_assurance.weeks import weeks_ending
 
 Kind = Literal["pct", "count", "per_1000_homes", "median", "mean", "sum", "sum_gbp"]
+Period = Literal["week", "end of week", "financial year", "30 days", "on D", "extract"]
+
+# What period a KPI's rows come from, in a reader's words (kpis.md "Common rules").
+PERIOD_WORDS: dict[str, str] = {
+    "week": "the reporting week (Monday to Sunday)",
+    "end of week": "as things stood at the end of the week (Sunday midnight)",
+    "financial year": "the financial year to date (from 1 April)",
+    "30 days": "the 30 days up to the end of the week",
+    "on D": "on the week's last day",
+    "extract": "the extract as a whole (not scoped)",
+}
+# The period of each query whose rows are not marked in_week or in_fytd by the KPI's filter.
+QUERY_PERIODS: dict[str, Period] = {
+    "dm_open_cases": "end of week", "rp_open_jobs": "end of week", "cx_open": "end of week",
+    "dm_clocks_due": "week", "dm_resolved": "week", "rp_reported_jobs": "week", "rp_appointments": "week",
+    "rp_job_surveys": "week", "cx_acknowledgements_due": "week", "cx_final_responses": "week",
+    "rp_suspected_not_fixed": "30 days", "cx_ombudsman_maladministration": "financial year",
+    "vu_households": "on D", "vu_vulnerability_records": "on D", "validation": "extract",
+}
 
 
 @dataclass(frozen=True)
@@ -33,10 +52,25 @@ class Kpi:
     meets: str | None = None  # pct: the boolean column that puts a row in the numerator
     value_column: str | None = None  # median, mean, sum: the column aggregated
     unit: str = ""
+    counts: str = ""  # what is counted, in words (for a percentage: its denominator)
+    meets_words: str | None = None  # a percentage's numerator among them, in words
 
     @property
     def domain(self) -> str:
         return self.id.split(".")[0]
+
+    @property
+    def period(self) -> Period:
+        if self.where.get("in_week"):
+            return "week"
+        if self.where.get("in_fytd"):
+            return "financial year"
+        return QUERY_PERIODS[self.query]
+
+    @property
+    def is_weekly_flow(self) -> bool:
+        """Counted from the week's events (not a state at the end of the week): weeks can be added up."""
+        return self.period == "week"
 
 
 def _k(id_, title, kind, query, where=None, meets=None, value=None, unit=""):
@@ -161,6 +195,103 @@ CATALOGUE: tuple[Kpi, ...] = (
     _k("dq.validation_warning_rows", "Rows with data-quality warnings", "sum", "validation",
        {"severity": "warning"}, value="rows"),
 )
+# Each KPI in words (kpis.md, for a reader): `rows` is what is counted (for a percentage, its denominator),
+# `meets` the numerator among them (percentages only).
+DEFINITIONS: dict[str, tuple[str, str | None]] = {
+    "dm.new_cases": ("damp and mould cases reported in the week", None),
+    "dm.open_cases": ("damp and mould cases open at the end of the week (reported and not closed)", None),
+    "dm.open_cases_per_1000_homes": ("damp and mould cases open at the end of the week", None),
+    "dm.open_emergency_cases": ("open damp and mould cases whose hazard is an emergency", None),
+    "dm.open_unassessed_cases": ("open damp and mould cases not yet investigated", None),
+    "dm.open_cases_vulnerable": ("open damp and mould cases at households with a vulnerability recorded", None),
+    "dm.emergency_made_safe_24h_pct": ("emergency hazard cases whose 24-hour deadline fell in the week",
+                                       "both investigated and made safe within 24 hours of the report"),
+    "dm.investigated_10wd_pct": ("cases (not emergencies) whose 10-working-day investigation deadline fell in "
+                                 "the week", "investigated by the deadline"),
+    "dm.summary_3wd_pct": ("investigated cases whose written-summary deadline (3 working days after the "
+                           "investigation) fell in the week", "sent the summary by the deadline"),
+    "dm.safety_work_5wd_pct": ("significant hazards whose safety-work deadline (5 working days after the "
+                               "investigation) fell in the week", "had the safety work done by the deadline"),
+    "dm.further_work_12wk_pct": ("cases needing further work whose 12-week deadline fell in the week",
+                                 "had the further work started by the deadline"),
+    "dm.overdue_open_cases": ("open damp and mould cases with an Awaab's Law deadline passed and its action not "
+                              "done (breaches still running)", None),
+    "dm.resolved_median_days": ("the median days from report to resolution, over cases resolved in the week",
+                                None),
+    "dm.repeat_cases_pct": ("damp and mould cases reported in the week",
+                            "at a home with another case in the year before, or reopening a case"),
+    "dm.cases_fytd_per_1000_homes": ("damp and mould cases reported this financial year", None),
+    "rp.emergency_on_time_pct": ("emergency repairs at rented homes completed in the week",
+                                 "completed by their target time"),
+    "rp.non_emergency_on_time_pct": ("urgent and routine repairs at rented homes completed in the week",
+                                     "completed by their target time"),
+    "rp.open_jobs": ("responsive repairs open at the end of the week (not completed or cancelled)", None),
+    "rp.open_overdue_jobs": ("open responsive repairs past their target time", None),
+    "rp.avg_days_to_complete": ("the average days from report to completion, over responsive repairs "
+                                "completed in the week", None),
+    "rp.first_time_fix_pct": ("responsive repairs completed in the week",
+                              "done in exactly one attended visit with no follow-on job"),
+    "rp.repeat_repairs_pct": ("responsive repairs reported in the week",
+                              "at a home with a repair of the same kind completed in the 30 days before"),
+    "rp.suspected_not_fixed": ("responsive repairs completed in the last 30 days followed within 14 days by a "
+                               "chase or a new repair of the same kind at the home", None),
+    "rp.repeat_contact_open_jobs": ("open responsive repairs the resident has chased three or more times", None),
+    "rp.no_access_pct": ("appointments due in the week with an outcome recorded", "where we could not get in"),
+    "rp.landlord_missed_pct": ("appointments due in the week with an outcome recorded",
+                               "cancelled by us or missed by the operative"),
+    "rp.satisfaction_pct": ("repair satisfaction surveys answered in the week", "satisfied"),
+    "rp.unverified_completion_pct": ("responsive repairs completed in the week",
+                                     "whose completion was not verified"),
+    "rp.offline_record_pct": ("repairs reported in the week", "recorded on a spreadsheet, not the housing system"),
+    "cx.stage1_received": ("complaints received in the week", None),
+    "cx.stage2_received": ("complaints escalated to stage 2 in the week", None),
+    "cx.stage1_per_1000_homes_fytd": ("stage 1 complaints received this financial year", None),
+    "cx.stage2_per_1000_homes_fytd": ("stage 2 escalations this financial year", None),
+    "cx.stage1_on_time_pct": ("stage 1 responses sent in the week",
+                              "sent by the deadline (10 working days after acknowledging, or an agreed extension)"),
+    "cx.stage2_on_time_pct": ("stage 2 responses sent in the week",
+                              "sent by the deadline (20 working days after acknowledging, or an agreed extension)"),
+    "cx.stage1_on_time_fytd_pct": ("stage 1 responses sent this financial year", "sent by the deadline"),
+    "cx.stage2_on_time_fytd_pct": ("stage 2 responses sent this financial year", "sent by the deadline"),
+    "cx.acknowledged_on_time_pct": ("acknowledgements (both stages) due in the week",
+                                    "acknowledged within 5 working days"),
+    "cx.open_complaints": ("complaints open at the end of the week (a stage awaiting its response)", None),
+    "cx.open_overdue": ("open complaints past their current stage's response deadline", None),
+    "cx.escalation_rate_fytd_pct": ("stage 1 responses sent this financial year", "escalated to stage 2"),
+    "cx.upheld_pct": ("complaints given their final response in the week with an outcome recorded",
+                      "upheld or partly upheld"),
+    "cx.compensation_offered_gbp": ("compensation offered on complaints given their final response in the week",
+                                    None),
+    "cx.ombudsman_maladministration_fytd": ("Housing Ombudsman findings of maladministration or severe "
+                                            "maladministration this financial year", None),
+    "ct.in_house_on_time_pct": ("responsive repairs by our own workforce completed in the week",
+                                "completed by their target time"),
+    "ct.external_on_time_pct": ("responsive repairs by contractors completed in the week",
+                                "completed by their target time"),
+    "ct.in_house_first_time_fix_pct": ("responsive repairs by our own workforce completed in the week",
+                                       "fixed first time"),
+    "ct.external_first_time_fix_pct": ("responsive repairs by contractors completed in the week",
+                                       "fixed first time"),
+    "ct.in_house_satisfaction_pct": ("satisfaction surveys answered in the week on our own workforce's repairs",
+                                     "satisfied"),
+    "ct.external_satisfaction_pct": ("satisfaction surveys answered in the week on contractors' repairs",
+                                     "satisfied"),
+    "vu.households_flagged_pct": ("households whose tenancy covers the week's last day",
+                                  "with a vulnerability recorded"),
+    "vu.census_coverage_pct": ("households whose tenancy covers the week's last day",
+                               "whose details were confirmed in the last two years"),
+    "vu.adjustment_recorded_pct": ("vulnerabilities recorded for those households",
+                                   "with a reasonable adjustment recorded"),
+    "vu.open_overdue_jobs_vulnerable": ("open repairs past target at households with a vulnerability recorded",
+                                        None),
+    "vu.open_complaints_vulnerable": ("open complaints from households with a vulnerability recorded", None),
+    "dq.dm_open_without_job": ("open emergency or significant damp and mould cases with no repair job raised",
+                               None),
+    "dq.validation_errors": ("tables of the extract that break the data contract (whole extract)", None),
+    "dq.validation_warning_rows": ("rows of the extract used but doubtful (whole extract)", None),
+}
+
+CATALOGUE = tuple(replace(k, counts=DEFINITIONS[k.id][0], meets_words=DEFINITIONS[k.id][1]) for k in CATALOGUE)
 KPIS: dict[str, Kpi] = {k.id: k for k in CATALOGUE}
 
 # How each query behind a KPI is scoped (kpis.md "Scope"; the SQL rules are in queries/setup/3_scope.sql,

@@ -26,14 +26,17 @@ class Page:
     administrators_only: bool = False
 
 
+# A page's URL path is its file's name: Streamlit also knows the files in pages/ by their names before the
+# app's menu is built, so a pasted link to a path that differs ("damp-and-mould") opens on the overview
+# or behind a "Page not found" dialog on a server's first visit.
 PAGES: tuple[Page, ...] = (
     Page("overview", "Executive overview", "pages/overview.py", "", ":material/dashboard:"),
-    Page("dm", "Damp and mould", "pages/damp_mould.py", "damp-and-mould", ":material/water_drop:"),
-    Page("risk", "Homes at risk", "pages/homes_at_risk.py", "homes-at-risk", ":material/warning:"),
+    Page("dm", "Damp and mould", "pages/damp_mould.py", "damp_mould", ":material/water_drop:"),
+    Page("risk", "Homes at risk", "pages/homes_at_risk.py", "homes_at_risk", ":material/warning:"),
     Page("rp", "Repairs", "pages/repairs.py", "repairs", ":material/build:"),
     Page("cx", "Complaints", "pages/complaints.py", "complaints", ":material/forum:"),
     Page("ct", "Contractors", "pages/contractors.py", "contractors", ":material/engineering:"),
-    Page("compare", "How we compare", "pages/how_we_compare.py", "how-we-compare", ":material/leaderboard:"),
+    Page("compare", "How we compare", "pages/how_we_compare.py", "how_we_compare", ":material/leaderboard:"),
     Page("vu", "Vulnerability and records", "pages/vulnerability.py", "vulnerability", ":material/diversity_3:"),
     Page("case", "Case", "pages/case.py", "case", ":material/search:"),
     Page("about", "About the data", "pages/about.py", "about", ":material/info:"),

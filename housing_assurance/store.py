@@ -39,6 +39,7 @@ import polars as pl
 from housing_assurance.db import Extract, TableSource, fetch_rows, open_extract, run_query, run_statement
 from housing_assurance.progress import Progress
 from housing_assurance.settings import PROJECT_ROOT, closure_dates
+from housing_assurance.weeks import COMPARISON_WEEKS
 
 FORMAT = "1"
 CACHE_ENV = "HOUSING_ASSURANCE_CACHE"
@@ -216,10 +217,11 @@ def _report(progress: Progress | None, stage: str, fraction: float) -> None:
 
 def prepared_weeks(extract: Extract) -> list[date]:
     """The weeks a store holds: every Sunday from a year before the first complete week (so that the
-    first week has its 52-week trend) to the latest complete week, at most MAX_PREPARED_WEEKS of them
-    (and a year before); without a usable extracted_at, to the last week before the latest record."""
+    first week has its 52-week trend and the same week last year) to the latest complete week, at most
+    MAX_PREPARED_WEEKS of them (and a year before); without a usable extracted_at, to the last week
+    before the latest record."""
     selectable = extract.span().selectable_weeks()[:MAX_PREPARED_WEEKS]
-    earliest = selectable[-1] - timedelta(weeks=51)
+    earliest = selectable[-1] - timedelta(weeks=COMPARISON_WEEKS - 1)
     return [earliest + timedelta(weeks=i) for i in range((selectable[0] - earliest).days // 7 + 1)]
 
 

@@ -18,6 +18,15 @@ from datetime import date, datetime, time, timedelta
 
 TREND_WEEKS = 13
 LONG_TREND_WEEKS = 52
+FOUR_WEEKS = 4
+# A tile compares the week with the same week last year (52 weeks earlier) and the financial year's
+# weeks so far: 53 weeks ending D hold both.
+COMPARISON_WEEKS = 53
+
+
+def same_week_last_year(as_of: date) -> date:
+    """The week ending 52 weeks (364 days) before D: the same weekday, so a whole week to compare with."""
+    return as_of - timedelta(weeks=52)
 
 
 def week_period(as_of: date) -> tuple[date, date]:

@@ -119,6 +119,51 @@ def target_text(k: Kpi, goal: Target | None) -> str | None:
     return ("≥ " if goal.higher_is_better else "≤ ") + value_text(k, goal.target)
 
 
+def comparison_text(k: Kpi, tile: dict) -> str | None:
+    """The week beside other periods (scorecard.py): 'Same week last year 82.0% · Last 4 weeks 85.1% ·
+    Year to date 86.0% (34 weeks)'. A period with no figure is left out."""
+    parts = []
+    if not missing(tile.get("last_year_value")):
+        parts.append(f"Same week last year {value_text(k, tile['last_year_value'])}")
+    if not missing(tile.get("four_week_value")):
+        parts.append(f"Last 4 weeks {value_text(k, tile['four_week_value'])}")
+    if not missing(tile.get("fytd_value")):
+        parts.append(f"Year to date {value_text(k, tile['fytd_value'])} ({plural(tile['fytd_weeks'], 'week')})")
+    return " · ".join(parts) or None
+
+
+def band_text(k: Kpi, goal: Target | None) -> str | None:
+    """How far off target is still amber: 'red on any shortfall', 'amber within 5.0 points, red beyond'."""
+    if goal is None or goal.target is None or goal.higher_is_better is None:
+        return None
+    if goal.amber_margin == 0:
+        return "red as soon as it is off target (no amber band)"
+    side = "below" if goal.higher_is_better else "above"
+    margin = (f"{goal.amber_margin:.1f} points" if k.kind == "pct"
+              else value_text(k, goal.amber_margin).removesuffix(" days") + (" days" if k.unit == "days" else ""))
+    return f"amber up to {margin} {side} target, red beyond"
+
+
+def definition(k: Kpi, goal: Target | None) -> list[str]:
+    """A KPI in words, from the catalogue: what is counted (a percentage's numerator and denominator),
+    the period, the target and its amber band. The tile's hover, the About page and the pack."""
+    from housing_assurance.kpis import PERIOD_WORDS
+
+    if k.kind == "pct":
+        lines = [f"Of the {k.counts}: the percentage {k.meets_words}."]
+    elif k.kind == "per_1000_homes":
+        lines = [f"The {k.counts}, for every 1,000 homes in stock on the week's last day (leasehold homes "
+                 "not counted)."]
+    elif k.kind in ("median", "mean"):
+        lines = [f"{k.counts[:1].upper()}{k.counts[1:]}."]
+    else:
+        lines = [f"{'The total of ' if k.kind in ('sum', 'sum_gbp') else 'The number of '}{k.counts}."]
+    lines.append(f"Period: {PERIOD_WORDS[k.period]}.")
+    goal_words = target_text(k, goal)
+    lines.append(f"Target: {goal_words}; {band_text(k, goal)}." if goal_words else "A volume: no target.")
+    return lines
+
+
 def scope_text(scope: Scope, team_names: Mapping[str, str] | None = None, with_ids: bool = False) -> str:
     """'North region · Damp and Mould North', or 'Whole landlord'."""
     names = team_names or {}

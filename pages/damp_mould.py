@@ -1,5 +1,6 @@
 """Damp and mould: every Awaab's Law KPI, trends, breakdowns and the cases in breach."""
 
+from housing_assurance import due
 from housing_assurance.app import blocks, shell
 from housing_assurance.scorecard import domain_kpis
 
@@ -12,8 +13,9 @@ else:
                  "written summary in 3, safety work in 5, further work started within 12 weeks.")
     kpi_ids = domain_kpis("dm")
     blocks.kpi_tiles(view, kpi_ids, "dm")
-    trend = blocks.trends(view, kpi_ids, default="dm.investigated_10wd_pct")
-    breakdown, by = blocks.breakdown_section(view, kpi_ids, "dm", default="dm.open_cases", default_by="region")
+    blocks.due_soon_table(view, due.DAMP_MOULD, "dm")
     blocks.exception_table(view, "dm.overdue_open_cases", "Open cases past an Awaab's Law deadline", "dm")
     blocks.exception_table(view, "dm.open_emergency_cases", "Open emergency hazards", "dm")
+    trend = blocks.trends(view, kpi_ids, default="dm.investigated_10wd_pct")
+    breakdown, by = blocks.breakdown_section(view, kpi_ids, "dm", default="dm.open_cases", default_by="region")
     blocks.publish(view, trend=trend, breakdown=breakdown, by=by)

@@ -11,7 +11,7 @@ if blocks.drilling("overview"):
 else:
     shell.header("Executive overview", view)
     blocks.freshness(view)
-    blocks.kpi_tiles(view, HEADLINE, "overview", per_row=5, by_domain=True)
+    blocks.kpi_tiles(view, HEADLINE, "overview", per_row=5, by_domain=True, headline=True)
     st.header("Breaches now")
     blocks.exception_table(view, "dm.overdue_open_cases", "Open damp and mould cases past an Awaab's Law deadline",
                            "overview")

@@ -92,3 +92,41 @@ def as_read(markdown: str) -> str:
     import re
 
     return re.sub(r"\\(.)", r"\1", markdown)
+
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+@pytest.fixture(scope="session")
+def demo_app(demo_dir, demo_store) -> Path:
+    """The app serving the suite's demo (from its store) in demo mode on the demo's own users, both chosen
+    explicitly as `make run` does for the demo."""
+    env = {"HOUSING_ASSURANCE_DATA": str(demo_dir), "HOUSING_ASSURANCE_DEMO_MODE": "1",
+           "HOUSING_ASSURANCE_ACCESS": str(demo_dir / "access.toml")}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    yield demo_dir
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+def open_app_at(page: str | None = None, user: str | None = None, as_of: date | None = None,
+                timeout: int = 60, **params: str):
+    """A new session opened at a page and URL parameters (as a pasted link does), as a demo user."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    if user is not None:
+        at.session_state["_demo_user"] = user
+    if page is not None:
+        at.switch_page(page)
+    if as_of is not None:
+        at.query_params["as_of"] = as_of.isoformat()
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    assert no_error(at), [e.message for e in at.exception]
+    return at

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import as_read, no_error
+from conftest import as_read, no_error, open_app_at
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
@@ -55,17 +55,7 @@ def email_of(users, role: str) -> str:
 
 def run_as(email: str | None, page: str | None = None, **params: str) -> AppTest:
     """A demo-mode session as this demo user, opened at a page and URL parameters."""
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    if email is not None:
-        at.session_state["_demo_user"] = email
-    if page is not None:
-        at.switch_page(page)
-    at.query_params["as_of"] = AS_OF.isoformat()
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    assert no_error(at), [e.message for e in at.exception]
-    return at
+    return open_app_at(page, email, AS_OF, TIMEOUT, **params)
 
 
 def test_demo_mode_is_labelled_and_opens_as_the_executive(users):
@@ -83,7 +73,7 @@ def test_manager_sees_only_their_teams(extract, users):
     team_box = next(s for s in at.sidebar.selectbox if s.key == "w:team")
     names = extract.sql("select team_id, team_name from teams")
     allowed_names = {n for t, n in names.iter_rows() if t in allowed.teams}
-    assert set(team_box.options) - {"All teams"} == allowed_names
+    assert set(team_box.options) - {"All my teams"} == allowed_names
     table = at.dataframe[0].value
     expected = cases(extract, AS_OF, "cx.stage1_per_1000_homes_fytd", allowed)
     assert len(table) == len(expected)

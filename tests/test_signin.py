@@ -333,7 +333,7 @@ def test_manager_signs_in_and_picks_only_among_their_own_teams(oidc_app, tab, pe
     teams = pl.read_parquet(small_demo / "teams.parquet")
     own = teams.filter(pl.col("manager_email") == email)["team_name"].to_list()
     assert len(own) == 1 and len(teams) > 1
-    assert team_options(tab) == ["All teams", *own]
+    assert team_options(tab) == ["All my teams", *own]
 
 
 @pytest.mark.browser

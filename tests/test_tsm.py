@@ -446,7 +446,7 @@ def test_the_page_is_in_the_menu_after_contractors():
 
     keys = [p.key for p in routes.PAGES]
     assert keys[keys.index("ct") + 1] == "compare"
-    assert routes.PAGE["compare"].url_path == "how-we-compare"
+    assert routes.PAGE["compare"].url_path == "how_we_compare"
     assert os.path.isfile(Path(APP).parent / routes.PAGE["compare"].file)
 
 

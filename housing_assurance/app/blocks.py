@@ -13,19 +13,30 @@ from urllib.parse import urlencode
 import polars as pl
 import streamlit as st
 
-from housing_assurance import charts, routes
+from housing_assurance import charts, due, routes
 from housing_assurance.access import visible_rows
 from housing_assurance.app import data
-from housing_assurance.app.markup import plain
+from housing_assurance.app.markup import MESSAGE, plain
 from housing_assurance.app.shell import audit_export, audit_once, current_user, scope_words, sees_details
 from housing_assurance.app.state import WIDGET, View, page_param, refuse, write_url
 from housing_assurance.app.tables import MONEY, NAV, case_table, column_config, for_csv, grid
 from housing_assurance.breakdowns import cases_behind_bar, dimensions_for
 from housing_assurance.contractors import SCORECARD_COLUMNS
 from housing_assurance.kpis import KPIS, QUERY_SCOPES, Kpi
-from housing_assurance.scorecard import HEADLINE
+from housing_assurance.scorecard import HEADLINE, headline_text
 from housing_assurance.targets import status, targets
-from housing_assurance.words import change, date_text, rows_noun, target_text, value_text, week_text
+from housing_assurance.words import (
+    NO_DATA,
+    change,
+    comparison_text,
+    date_text,
+    definition,
+    ratio_text,
+    rows_noun,
+    target_text,
+    value_text,
+    week_text,
+)
 
 
 def page_url(page: str, view: View, **params: str | None) -> str:
@@ -54,10 +65,15 @@ def see_rows(k: Kpi, n: int | None) -> str:
 
 
 def kpi_tiles(view: View, kpi_ids: list[str] | tuple[str, ...], page: str, per_row: int = 4,
-              by_domain: bool = False) -> None:
-    """A tile per KPI: value, RAG with word and symbol, target, change since last week, 13-week
-    sparkline and a link to the cases behind the figure (grouped under domain headings if asked)."""
+              by_domain: bool = False, headline: bool = False) -> None:
+    """A tile per KPI: value, RAG with word and symbol, why when red or amber, target, change since last
+    week, comparisons, a 13-week sparkline and a link to the cases behind the figure (grouped under
+    domain headings if asked; with the overview's headline line above them if asked)."""
     card = data.scorecard(view, kpi_ids)
+    elsewhere = data.outside_remit(view.key, view.scope.teams, tuple(kpi_ids))
+    if headline:  # of the figures that are the scope's work
+        ours = card.filter(~pl.col("kpi_id").is_in(list(elsewhere)))
+        st.markdown(f"**{plain(headline_text(ours), MESSAGE)}**")
     groups = card.partition_by("domain", maintain_order=True) if by_domain else [card]
     for group in groups:
         if by_domain:
@@ -67,12 +83,19 @@ def kpi_tiles(view: View, kpi_ids: list[str] | tuple[str, ...], page: str, per_r
             cols = st.columns(per_row)
             for col, r in zip(cols, rows[start:start + per_row], strict=False):
                 with col, st.container(border=True):
-                    _tile(view, r, page)
+                    _tile(view, r, page, elsewhere.get(r["kpi_id"]))
 
 
-def _tile(view: View, r: dict, page: str) -> None:
+def _tile(view: View, r: dict, page: str, not_our_work: str | None) -> None:
     k = KPIS[r["kpi_id"]]
+    goal = targets().get(k.id)
     st.markdown(f'<div class="kpi-title">{html.escape(k.title)}</div>', unsafe_allow_html=True)
+    about = "  \n".join(definition(k, goal)) + f"  \nKPI id: {k.id}"
+    if not_our_work:  # a team scope's tile for work the teams never do: not a ✓
+        st.metric(k.title, NO_DATA, help=about, label_visibility="collapsed")
+        st.badge("· Not this team's work", color="gray")
+        st.caption(f"No {not_our_work} are recorded against {plain(scope_words(view))} in this extract.")
+        return
     # st.metric colours its arrow from an ASCII sign, so the change is worded with "-" here.
     moved = change(k, r["change"], r["higher_is_better"], minus="-", arrow=False)
     if moved.direction == "same":
@@ -82,20 +105,24 @@ def _tile(view: View, r: dict, page: str) -> None:
         colour = {True: "normal", False: "inverse"}.get(r["higher_is_better"], "off")
         arrow = "auto"
     st.metric(k.title, value_text(k, r["value"]), delta=delta, delta_color=colour, delta_arrow=arrow,
-              help=f"KPI id: {k.id}", label_visibility="collapsed")
+              help=about, label_visibility="collapsed")
     shown = status(r["rag"], r["value"])
     st.badge(f"{shown.symbol} {shown.word}" + (" this week" if r["value"] is None else ""), color=shown.badge)
-    goal = targets().get(k.id)
-    detail = f"Target {target_text(k, goal)}" if target_text(k, goal) else "A volume: no target"
-    if k.kind == "pct" and r["denominator"]:
-        detail += f" · {r['numerator']:,} of {r['denominator']:,}"
-    elif k.kind == "per_1000_homes" and r["denominator"]:
-        detail += f" · {r['numerator']:,} over {r['denominator']:,} homes"
-    st.caption(detail)
+    why = data.reason(view, r)
+    if why:
+        st.markdown(f'<div class="kpi-why">{html.escape(why)}</div>', unsafe_allow_html=True)
+    detail = f"Target {target_text(k, goal)}" if target_text(k, goal) else "No target: a volume"
+    ratio = ratio_text(k, r["numerator"], r["denominator"])
+    st.caption(detail + (f" · {ratio}" if ratio and r["denominator"] else ""))
+    compared = comparison_text(k, r)
+    if compared:
+        st.caption(compared)
     dates = r["history_as_of"]
     words = f"{k.title}, weekly, {date_text(dates[0])} to {date_text(dates[-1])}" if dates else k.title
-    st.markdown(f'<div class="spark">{charts.sparkline_svg(r["history"], label=words)}</div>',
-                unsafe_allow_html=True)
+    labels = [f"Week ending {date_text(d)}: {value_text(k, v)}" for d, v in zip(dates, r["history"], strict=True)]
+    line = charts.sparkline_svg(r["history"], label=words, point_labels=labels,
+                                target=goal.target if goal else None)
+    st.markdown(f'<div class="spark">{line}</div>', unsafe_allow_html=True)
     st.page_link(routes.PAGE[page].file, label=see_rows(k, figure_rows(k, r)) + " →",
                  query_params=view.params(kpi=k.id))
 
@@ -148,7 +175,8 @@ def drilldown(view: View, page: str) -> None:
     audit_once(view, "drill_down", kpi_id + (f" by {by} = {value}" if by else ""))
     rows = visible(view, k, rows, page)
     case_table(view, rows, k, name=f"drill:{kpi_id}", file_stub=f"{kpi_id}_{view.as_of}",
-               height=min(40 + 35 * max(len(rows), 1), 700))
+               height=min(40 + 35 * max(len(rows), 1), 700),
+               back={"from": page, "kpi": kpi_id, "by": by, "value": value})
     write_url(view, kpi=kpi_id, by=by, value=value)
 
 
@@ -186,9 +214,27 @@ def exception_table(view: View, kpi_id: str, title: str, page: str, limit: int |
         st.caption(f"The {limit} oldest or most overdue are shown; the full list is one click away.")
     shown = visible(view, k, shown, page)
     case_table(view, shown, k, name=f"exc:{kpi_id}", file_stub=f"{kpi_id}_{view.as_of}",
-               height=min(38 + 35 * len(shown), 420))
+               height=min(38 + 35 * len(shown), 420), back={"from": page})
     if limit and len(rows) > limit:
         st.page_link(routes.PAGE[page].file, label=f"All {len(rows):,} →", query_params=view.params(kpi=kpi_id))
+
+
+def due_soon_table(view: View, kind: str, page: str) -> None:
+    """What falls due next (kpis.md "Due soon"): the open clocks not yet met or breached, due by the end of
+    the fifth working day after the week, soonest first, with the owning team."""
+    rows = data.due_soon(view.key, view.as_of, *view.scope_args, kind)
+    last = due.window_last_day(view.as_of)
+    st.subheader(f"Due soon ({len(rows):,})")
+    st.caption(f"Open deadlines not yet met, falling due from the end of the week to the end of "
+               f"{last:%A} {date_text(last)} (5 working days), soonest first.")
+    if rows.is_empty():
+        st.caption("Nothing falls due in the next 5 working days.")
+        return
+    shown = rows.select("id", "clock", "due_by", "team_id", "is_vulnerable_household", "region", "area",
+                        "started_at")
+    case_table(view, shown, None, name=f"due:{kind}", file_stub=f"due_soon_{kind}_{view.as_of}",
+               height=min(38 + 35 * len(shown), 420), back={"from": page},
+               ref=("id", "dm" if kind == due.DAMP_MOULD else "complaint"))
 
 
 def _choice(name: str, options: list[str], default: str) -> str:

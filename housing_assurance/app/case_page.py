@@ -13,9 +13,10 @@ from housing_assurance.app import data
 from housing_assurance.app.markup import plain
 from housing_assurance.app.shell import audit_export, audit_once, scope_words
 from housing_assurance.app.state import WIDGET, View, forget_url, page_param, refuse, write_url
-from housing_assurance.app.tables import CASE_URL_PATH, column_config, for_csv, grid
+from housing_assurance.app.tables import CASE_URL_PATH, column_config, display_frame, for_csv, grid
 from housing_assurance.clocks import short_names
 from housing_assurance.clocks import title as clock_title
+from housing_assurance.kpis import KPIS
 from housing_assurance.timeline import KINDS
 from housing_assurance.words import NO_DATA, date_text, humanise
 
@@ -36,7 +37,31 @@ def case_search(view: View) -> None:
     write_url(view)
 
 
+BACK_PARAMS = ("from", "kpi", "by", "value")
+
+
+def back_link(view: View) -> dict[str, str | None]:
+    """"← Back to the list" when the case was opened from one (the URL says which page and list), and
+    the parameters that keep it on a reload."""
+    came_from, kpi_id = page_param("from"), page_param("kpi")
+    if came_from is None:
+        return {}
+    if came_from not in routes.PAGE or came_from in ("case", "audit"):
+        refuse("The page to go back to", came_from, "is not a page of this app.")
+        return {}
+    if kpi_id is not None and kpi_id not in KPIS:
+        refuse("The list to go back to", kpi_id, "is not a KPI id.")
+        kpi_id = None
+    back = {"from": came_from, "kpi": kpi_id, "by": page_param("by") if kpi_id else None,
+            "value": page_param("value") if kpi_id else None}
+    label = "← Back to the list" if kpi_id else f"← Back to {routes.PAGE[came_from].title}"
+    st.page_link(routes.PAGE[came_from].file, label=label,
+                 query_params=view.params(**{k: v for k, v in back.items() if k != "from"}))
+    return back
+
+
 def case_page(view: View) -> None:
+    back = back_link(view)
     case_id, kind = page_param("case"), page_param("kind")
     if kind is not None and kind not in KINDS:
         refuse("The kind of case", kind, "is not one of damp and mould case, repair job or complaint; "
@@ -49,7 +74,7 @@ def case_page(view: View) -> None:
     if story is None:
         st.title("Case")
         st.warning(f"No damp and mould case, repair job or complaint in this extract has the id “{plain(case_id)}”.")
-        write_url(view, case=case_id, kind=kind)
+        write_url(view, case=case_id, kind=kind, **back)
         return
     if not story.place["in_user_scope"]:
         st.title("Case")
@@ -62,7 +87,7 @@ def case_page(view: View) -> None:
                    f"{plain(story.place.get('region') or 'no region')}, outside {plain(scope_words(view))}.")
         st.page_link(routes.PAGE["case"].file, label="Open it for the whole landlord",
                      query_params={"as_of": view.as_of.isoformat(), "case": story.id, "kind": story.kind})
-        write_url(view, case=case_id, kind=kind)
+        write_url(view, case=case_id, kind=kind, **back)
         return
     audit_once(view, "open_case", story.id)
     _case_header(story)
@@ -71,7 +96,7 @@ def case_page(view: View) -> None:
     _case_timeline(view, story)
     _case_other_reports(view, story)
     write_url(view, case=story.id, kind=story.kind, whole_home="1" if st.session_state.get(
-        WIDGET + "whole_home") else None)
+        WIDGET + "whole_home") else None, **back)
 
 
 def _case_header(story) -> None:
@@ -254,23 +279,28 @@ def _not_shown(n: int, what: str) -> str:
 
 
 def _case_other_reports(view: View, story) -> None:
+    """The home's other damp and mould reports, earlier ones and later ones apart, in words and names."""
     other = story.other_reports
-    st.subheader("Previously reported" if story.kind == "dm" else "Damp and mould reports at this home")
+    st.subheader("Other damp and mould reports at this home")
     if story.withheld_reports:
         st.caption(_not_shown(story.withheld_reports, "other report"))
     if other.is_empty():
         st.caption("No other damp and mould report at this home"
                    + (" from your teams." if story.withheld_reports else "."))
         return
-    before = int(other["before_this_case"].sum())
-    if story.kind == "dm":
-        st.caption(f"{before} earlier report{'s' if before != 1 else ''} at this home, "
-                   f"{len(other) - before} later.")
-    shown = other.with_columns(pl.Series("id", [view.url(CASE_URL_PATH, case=i, kind="dm")
-                                                for i in other["id"].to_list()]))
+    shown = display_frame(view, other.with_columns(pl.Series("id", [
+        view.url(CASE_URL_PATH, case=i, kind="dm") for i in other["id"].to_list()])))
     cfg = column_config(shown)
     cfg["id"] = st.column_config.LinkColumn("Case", display_text=r"case=([^&]*)")
-    cfg["before_this_case"] = st.column_config.CheckboxColumn("Before this case")
-    grid(shown, hide_index=True, column_config=cfg, key="other_reports")
-
-
+    cfg["reopened_from_case_id"] = st.column_config.Column("Reopens case")
+    if story.kind != "dm":  # a job or a complaint: the home's damp and mould reports, earliest first
+        grid(shown.drop("before_this_case"), hide_index=True, column_config=cfg, key="other_reports")
+        return
+    for heading, part, key in (("Reported before this case", pl.col("before_this_case"), "earlier_reports"),
+                               ("Reported after this case", ~pl.col("before_this_case"), "later_reports")):
+        rows = shown.filter(part).drop("before_this_case")
+        st.markdown(f"**{heading}** ({len(rows):,})")
+        if rows.is_empty():
+            st.caption("None.")
+        else:
+            grid(rows, hide_index=True, column_config=cfg, key=key)

@@ -19,15 +19,17 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from housing_assurance import breakdowns, kpis, timeline
+from housing_assurance import breakdowns, due, kpis, remit, timeline, why
 from housing_assurance.app.state import View
 from housing_assurance.db import Extract
 from housing_assurance.figures import FigureStore
+from housing_assurance.kpis import KPIS
 from housing_assurance.scope import Scope
 from housing_assurance.scorecard import scorecard_from_history
 from housing_assurance.settings import PROJECT_ROOT
 from housing_assurance.store import cached_store, open_store, store_for
-from housing_assurance.weeks import LONG_TREND_WEEKS, TREND_WEEKS, weeks_ending
+from housing_assurance.targets import targets
+from housing_assurance.weeks import COMPARISON_WEEKS, LONG_TREND_WEEKS, weeks_ending
 
 DATA_ENV = "HOUSING_ASSURANCE_DATA"
 DEFAULT_DATA = "data/demo"
@@ -220,8 +222,30 @@ def long_trend(view: View, kpi_id: str) -> pl.DataFrame:
 
 
 def scorecard(view: View, kpi_ids: list[str] | tuple[str, ...]) -> pl.DataFrame:
-    history = figures(view, list(kpi_ids), weeks=TREND_WEEKS)
+    """The tiles' figures: the week, its last 13 weeks and its comparisons (53 weeks read at once)."""
+    history = figures(view, list(kpi_ids), weeks=COMPARISON_WEEKS)
     return scorecard_from_history(history, view.as_of, list(kpi_ids))
+
+
+def reason(view: View, tile: dict) -> str | None:
+    """Why a tile is red or amber, from the cases behind it (why.py); None when it is not."""
+    if tile["rag"] not in ("red", "amber"):
+        return None
+    k = KPIS[tile["kpi_id"]]
+    rows = cases(view.key, view.as_of, k.id, *view.scope_args)
+    return why.reason(k, targets().get(k.id), tile["rag"], tile, rows, view.as_of)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def due_soon(key: str, as_of: date, region: str | None, teams: tuple[str, ...] | None, kind: str) -> pl.DataFrame:
+    """The open clocks of one kind (damp and mould cases, complaints) falling due in the next 5 working days."""
+    return due.due_soon(load_extract(key), as_of, Scope(region, teams), kind)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def outside_remit(key: str, teams: tuple[str, ...] | None, kpi_ids: tuple[str, ...]) -> dict[str, str]:
+    """The figures whose kind of work the scope's teams never do (remit.py)."""
+    return remit.outside_remit(load_extract(key), Scope(teams=teams), kpi_ids)
 
 
 def breakdown(view: View, kpi_id: str, by: str) -> pl.DataFrame:

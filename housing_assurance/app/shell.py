@@ -27,6 +27,7 @@ STYLE = """<style>
 .kpi-title {font-weight: 600; font-size: 0.9rem; line-height: 1.3; min-height: 2.6em; color: #1F2933;}
 [data-testid="stMetricValue"] {font-size: 2rem;}
 .spark {margin: 0.1rem 0 0.6rem 0; line-height: 0;}
+.kpi-why {font-size: 0.85rem; line-height: 1.35; color: #8A3B00; margin: 0.2rem 0 0.3rem 0;}
 </style>"""
 
 log = logging.getLogger("housing_assurance.app")
@@ -221,7 +222,8 @@ def sidebar(key: str, weeks: list[date], allowed: Scope = WHOLE_LANDLORD) -> Vie
         st.selectbox("Region", [""] + regions, key=region_key,
                      format_func=lambda r: r or "All regions")
         st.selectbox("Team", [""] + team_ids["team_id"].to_list(), key=team_key,
-                     format_func=lambda t: names.get(t, t) if t else "All teams")
+                     format_func=lambda t: names.get(t, t) if t else (
+                         "All my teams" if allowed.teams is not None else "All teams"))
         extracted = extract.extracted_at
         if extracted:
             st.caption(f"Data extracted {date_text(extracted)}.")
@@ -276,7 +278,14 @@ def pack_button(view: View) -> None:
 
 
 def scope_words(view: View) -> str:
-    return scope_text(Scope(view.region, (view.team,) if view.team else None), data.team_names(view.key))
+    """The scope in words as this user has it: a manager reads "Your teams: Damp and Mould North" (or the
+    one team or region chosen among them), never "Whole landlord"."""
+    names = data.team_names(view.key)
+    if view.allowed.teams is not None and view.team is None:
+        teams = ", ".join(names.get(t, t) for t in view.allowed.teams) or "none"
+        mine = f"Your team{'s' if len(view.allowed.teams) != 1 else ''}: {teams}"
+        return f"{view.region} region · {mine}" if view.region else mine
+    return scope_text(Scope(view.region, (view.team,) if view.team else None), names)
 
 
 def header(title: str, view: View, intro: str | None = None, scorecard: bool = True) -> None:

@@ -20,7 +20,17 @@ CASE_URL_PATH = routes.PAGE["case"].url_path  # links in tables are relative URL
 
 MONEY = {"compensation_offered_gbp", "compensation_paid_gbp", "cost_gbp", "avg_cost_gbp"}
 LABELS = {"id": "Id", "meets": "Meets", "team_id": "Team", "contractor_id": "Contractor id", "as_of": "Week ending",
-          "is_in_house": "In-house", "days_open": "Days open", "category": "Category"}
+          "is_in_house": "In-house", "days_open": "Days open", "category": "Category",
+          "is_vulnerable_household": "Vulnerable household", "days_over_deadline": "Days over deadline",
+          "clocks_breached": "Deadlines missed", "first_breached_due_by": "First missed deadline",
+          "due_by": "Deadline", "due_on": "Deadline date", "response_due_on": "Response deadline",
+          "ack_due_on": "Acknowledgement deadline", "target_at": "Target"}
+# What explains a row comes first, before where and when: the clock, whether it was met, the deadline, how
+# far over, and whether the household is vulnerable (a wide table's right edge is off screen).
+REASON_FIRST = ("meets", "clock", "clocks_breached", "due_by", "response_due_on", "ack_due_on", "target_at",
+                "days_over_deadline", "days_overdue", "days_late", "first_breached_due_by",
+                "is_vulnerable_household", "current_stage", "hazard_level", "priority")
+ROW_HEIGHT = 35  # st.dataframe's row height in pixels, to tell when a table scrolls
 ENUMS = {"hazard_level", "root_cause", "source", "category", "priority", "outcome", "status_in_extract", "tenure",
          "source_system", "vulnerability_type", "ombudsman_outcome", "severity", "check", "final_stage"}
 
@@ -66,9 +76,7 @@ def column_config(frame: pl.DataFrame) -> dict:
             cfg[name] = st.column_config.NumberColumn(heading, format="£%.2f")
         elif name.endswith("_pct"):
             cfg[name] = st.column_config.NumberColumn(heading, format="%.1f%%")
-        elif dtype == pl.Float64:
-            cfg[name] = st.column_config.NumberColumn(heading, format="%.1f")
-        elif dtype.is_integer():
+        elif dtype.is_numeric():  # thousands separated (fractions rounded to one place in display_frame)
             cfg[name] = st.column_config.NumberColumn(heading, format="localized")
         else:
             cfg[name] = st.column_config.Column(heading)
@@ -103,22 +111,29 @@ def display_frame(view: View, rows: pl.DataFrame) -> pl.DataFrame:
             exprs.append((words.str.slice(0, 1).str.to_uppercase() + words.str.slice(1)).fill_null(NO_DATA))
         elif dtype == pl.Utf8:
             exprs.append(pl.col(name).fill_null(NO_DATA))
+        elif dtype == pl.Float64 and name not in MONEY:
+            exprs.append(pl.col(name).round(1))
     return out.with_columns(exprs) if exprs else out
 
 
 def case_table(view: View, rows: pl.DataFrame, k: Kpi | None, name: str, file_stub: str,
-               height: int | str = "auto") -> None:
+               height: int | str = "auto", back: dict[str, str | None] | None = None,
+               ref: tuple[str, str] | None = None) -> None:
     """A list of cases (as the user may see them: blocks.visible), each row opening the Case page (link,
-    or select the row), with a CSV download."""
-    ref = case_ref(k) if k else None
+    or select the row), with a CSV download. `back` (from: the page, and the list's kpi, by, value) goes
+    into each case's URL so the Case page can lead back to this list."""
+    back = back or {}
+    ref = ref or (case_ref(k) if k else None)
     shown = display_frame(view, rows.drop("as_of") if "as_of" in rows.columns else rows)
     if ref is not None and ref[0] not in shown.columns and ref[0] == "complaint_id":
         ref = ("id", ref[1])  # the complaint id is the row id (dropped above as a duplicate)
+    lead = [c for c in ("id", *REASON_FIRST) if c in shown.columns]
+    shown = shown.select(lead + [c for c in shown.columns if c not in lead])
     cfg = column_config(shown)
     if ref is not None and ref[0] in shown.columns:
         col, kind = ref
         link_col = "id" if col == "id" else "Open case"
-        urls = [view.url(CASE_URL_PATH, case=v, kind=kind) if v not in (None, NO_DATA) else None
+        urls = [view.url(CASE_URL_PATH, case=v, kind=kind, **back) if v not in (None, NO_DATA) else None
                 for v in shown[col].to_list()]
         shown = shown.with_columns(pl.Series(link_col, urls, dtype=pl.Utf8))
         if link_col != "id":
@@ -126,6 +141,9 @@ def case_table(view: View, rows: pl.DataFrame, k: Kpi | None, name: str, file_st
         cfg[link_col] = st.column_config.LinkColumn(
             "Id" if link_col == "id" else "Case", display_text=r"case=([^&]*)",
             help="Opens the case's whole story in a new tab; or select the row to open it here")
+    if isinstance(height, int) and len(shown) > (height - 38) // ROW_HEIGHT:
+        st.caption(f"Showing about {(height - 38) // ROW_HEIGHT} of {len(shown):,} at a time: scroll the table "
+                   "for the rest, or download them all.")
     nav = st.session_state.get(NAV, 0)
     event = grid(shown, hide_index=True, column_config=cfg, key=f"rows:{name}:{nav}", height=height,
                  on_select="rerun" if ref else "ignore", selection_mode="single-row")
@@ -138,4 +156,4 @@ def case_table(view: View, rows: pl.DataFrame, k: Kpi | None, name: str, file_st
         value = rows[source][i]
         if value is not None:
             st.session_state[NAV] = nav + 1
-            st.switch_page(routes.PAGE["case"].file, query_params=view.params(case=value, kind=ref[1]))
+            st.switch_page(routes.PAGE["case"].file, query_params=view.params(case=value, kind=ref[1], **back))
