@@ -8,9 +8,9 @@ import streamlit as st
 from housing_assurance import routes
 from housing_assurance.app import data
 from housing_assurance.app.case_page import fact
-from housing_assurance.app.shell import audit_export, current_user
+from housing_assurance.app.shell import current_user
 from housing_assurance.app.state import View, write_url
-from housing_assurance.app.tables import for_csv, grid
+from housing_assurance.app.tables import as_extracted, downloads, grid
 from housing_assurance.kpis import KPIS
 from housing_assurance.settings import PROJECT_ROOT
 from housing_assurance.targets import targets
@@ -61,9 +61,8 @@ def about_page(view: View) -> None:
               if "examples" in findings.columns else []))
         grid(shown, hide_index=True, key="findings",
                      column_config={"Rows": st.column_config.NumberColumn(format="%d")})
-        st.download_button("Download the findings (CSV)", for_csv(findings), file_name="validation_findings.csv",
-                           mime="text/csv", key="csv:findings", icon=":material/download:",
-                           on_click=audit_export, args=(view, "validation_findings.csv"))
+        downloads(view, findings, "validation_findings", "Validation findings", key="findings",
+                  week=as_extracted(view))
     st.subheader("How the figures are made")
     st.markdown(
         "Every figure is defined once in the KPI catalogue and computed from the rows its drill-down lists. "

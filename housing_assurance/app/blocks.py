@@ -17,9 +17,9 @@ from housing_assurance import charts, due, routes
 from housing_assurance.access import visible_rows
 from housing_assurance.app import data
 from housing_assurance.app.markup import MESSAGE, plain
-from housing_assurance.app.shell import audit_export, audit_once, current_user, scope_words, sees_details
+from housing_assurance.app.shell import audit_once, current_user, scope_words, sees_details
 from housing_assurance.app.state import WIDGET, View, page_param, refuse, write_url
-from housing_assurance.app.tables import MONEY, NAV, case_table, column_config, for_csv, grid
+from housing_assurance.app.tables import MONEY, NAV, case_table, column_config, downloads, grid
 from housing_assurance.breakdowns import cases_behind_bar, dimensions_for
 from housing_assurance.contractors import SCORECARD_COLUMNS
 from housing_assurance.kpis import KPIS, QUERY_SCOPES, Kpi
@@ -219,14 +219,18 @@ def exception_table(view: View, kpi_id: str, title: str, page: str, limit: int |
         st.page_link(routes.PAGE[page].file, label=f"All {len(rows):,} →", query_params=view.params(kpi=kpi_id))
 
 
+DUE_SOON_TITLES = {due.DAMP_MOULD: "damp and mould deadlines", due.COMPLAINT: "complaint deadlines"}
+
+
 def due_soon_table(view: View, kind: str, page: str) -> None:
     """What falls due next (kpis.md "Due soon"): the open clocks not yet met or breached, due by the end of
     the fifth working day after the week, soonest first, with the owning team."""
     rows = data.due_soon(view.key, view.as_of, *view.scope_args, kind)
     last = due.window_last_day(view.as_of)
+    window = (f"Open deadlines not yet met, falling due from the end of the week to the end of "
+              f"{last:%A} {date_text(last)} (5 working days), soonest first.")
     st.subheader(f"Due soon ({len(rows):,})")
-    st.caption(f"Open deadlines not yet met, falling due from the end of the week to the end of "
-               f"{last:%A} {date_text(last)} (5 working days), soonest first.")
+    st.caption(window)
     if rows.is_empty():
         st.caption("Nothing falls due in the next 5 working days.")
         return
@@ -234,7 +238,8 @@ def due_soon_table(view: View, kind: str, page: str) -> None:
                         "started_at")
     case_table(view, shown, None, name=f"due:{kind}", file_stub=f"due_soon_{kind}_{view.as_of}",
                height=min(38 + 35 * len(shown), 420), back={"from": page},
-               ref=("id", "dm" if kind == due.DAMP_MOULD else "complaint"))
+               ref=("id", "dm" if kind == due.DAMP_MOULD else "complaint"),
+               title=f"Due soon: {DUE_SOON_TITLES[kind]}", notes=(window,))
 
 
 def _choice(name: str, options: list[str], default: str) -> str:
@@ -378,9 +383,7 @@ def contractor_table(view: View) -> None:
                                                    "%.1f%%" if c.endswith("_pct") else "%d") \
                 if c not in ("contractor_name", "is_in_house") else st.column_config.Column(label)
     grid(shown, hide_index=True, column_config=cfg, key="contractor_scorecard")
-    st.download_button("Download the scorecard (CSV)", for_csv(card), file_name=f"contractors_{view.as_of}.csv",
-                       mime="text/csv", key="csv:contractors", icon=":material/download:",
-                       on_click=audit_export, args=(view, f"contractors_{view.as_of}.csv"))
+    downloads(view, card, f"contractors_{view.as_of}", "Each contractor over the 13 weeks", key="contractors")
 
 
 RECORD_KEEPING = ["rp.unverified_completion_pct", "rp.offline_record_pct", "dq.dm_open_without_job",
@@ -434,9 +437,7 @@ def team_record_keeping(view: View) -> None:
                                                        help=f"Each team's rows behind “{KPIS[i].title}”")
         order += [KPIS[i].title, f"open:{i}"]
     grid(table, hide_index=True, column_config=cfg, column_order=order, key="team_table")
-    st.download_button("Download the comparison (CSV)", for_csv(frame), file_name=f"record_keeping_{view.as_of}.csv",
-                       mime="text/csv", key="csv:teams", icon=":material/download:",
-                       on_click=audit_export, args=(view, f"record_keeping_{view.as_of}.csv"))
+    downloads(view, frame, f"record_keeping_{view.as_of}", "Record keeping, team by team", key="teams")
 
 
 def drilling(page: str) -> bool:

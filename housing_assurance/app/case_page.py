@@ -11,9 +11,9 @@ import streamlit as st
 from housing_assurance import charts, routes
 from housing_assurance.app import data
 from housing_assurance.app.markup import plain
-from housing_assurance.app.shell import audit_export, audit_once, scope_words
+from housing_assurance.app.shell import audit_once, scope_words
 from housing_assurance.app.state import WIDGET, View, forget_url, page_param, refuse, write_url
-from housing_assurance.app.tables import CASE_URL_PATH, column_config, display_frame, for_csv, grid
+from housing_assurance.app.tables import CASE_URL_PATH, as_extracted, column_config, display_frame, downloads, grid
 from housing_assurance.clocks import short_names
 from housing_assurance.clocks import title as clock_title
 from housing_assurance.kpis import KPIS
@@ -252,9 +252,9 @@ def _case_timeline(view: View, story) -> None:
     grid(table, hide_index=True, column_config=cfg, key="events")
     if story.withheld_events:
         st.caption(_not_shown(story.withheld_events, "event"))
-    st.download_button("Download the timeline (CSV)", for_csv(events.drop("linked")),
-                       file_name=f"case_{story.id}.csv", mime="text/csv", key="csv:timeline",
-                       icon=":material/download:", on_click=audit_export, args=(view, f"case_{story.id}.csv"))
+    downloads(view, events.drop("linked"), f"case_{story.id}", f"{story.title}: timeline", key="timeline",
+              week=as_extracted(view),
+              notes=(_not_shown(story.withheld_events, "event"),) if story.withheld_events else ())
 
 
 def _deadline_marks(story) -> pl.DataFrame | None:

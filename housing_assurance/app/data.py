@@ -208,6 +208,11 @@ def team_names(key: str) -> dict[str, str]:
     return dict(zip(t["team_id"].to_list(), t["team_name"].to_list(), strict=True))
 
 
+def contractor_names(key: str) -> dict[str, str]:
+    found = names(key).filter(pl.col("kind") == "contractor")
+    return dict(zip(found["id"].to_list(), found["label"].to_list(), strict=True))
+
+
 def store(key: str) -> FigureStore:
     return load_store(key)
 

@@ -14,9 +14,9 @@ import streamlit as st
 from housing_assurance import risk
 from housing_assurance.app import data
 from housing_assurance.app.markup import MESSAGE, plain
-from housing_assurance.app.shell import audit_export, header
+from housing_assurance.app.shell import header
 from housing_assurance.app.state import View, page_param, refuse, write_url
-from housing_assurance.app.tables import CASE_URL_PATH, for_csv
+from housing_assurance.app.tables import CASE_URL_PATH, downloads
 from housing_assurance.words import date_text
 
 SHOW_CHOICES = (50, 100, 250, 500)
@@ -81,9 +81,8 @@ def risk_page(view: View) -> None:
                                       "— where the home has never reported damp or mould"),
                              "Case open": st.column_config.CheckboxColumn(),
                          })
-            st.download_button("Download this list (CSV)", for_csv(top.drop("as_of")),
-                               file_name=f"homes_at_risk_{view.as_of}.csv", mime="text/csv", icon=":material/download:",
-                               on_click=audit_export, args=(view, f"homes_at_risk_{view.as_of}.csv"))
+            downloads(view, top.drop("as_of"), f"homes_at_risk_{view.as_of}", "Homes at risk of damp and mould",
+                      key="homes_at_risk")
             st.caption("Reasons are the factors that raise the home's chance most above an average home, in the "
                        "records as they stood on the date. A home low on the list may have fewer than three.")
 

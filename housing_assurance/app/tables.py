@@ -1,38 +1,33 @@
 """Tables of cases as people read them: team names, words for codes, UK dates, "—" for nothing recorded;
-every row opens the Case page; every table downloads."""
+every row opens the Case page; every table downloads, as the raw CSV and as a formatted Excel file."""
 
 from __future__ import annotations
 
-import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import polars as pl
 import streamlit as st
 
-from housing_assurance import clocks, routes
+from housing_assurance import exports, routes
 from housing_assurance.app import data
-from housing_assurance.app.shell import audit_export
-from housing_assurance.app.state import View
+from housing_assurance.app.shell import audit_export, current_user, scope_words
+from housing_assurance.app.state import View, page_param
+from housing_assurance.breakdowns import NONE_KEY
+from housing_assurance.exports import MONEY, label
 from housing_assurance.kpis import Kpi
-from housing_assurance.words import NO_DATA
+from housing_assurance.words import NO_DATA, date_text, week_text
 
 NAV = "_nav_count"  # bumped whenever a table or chart selection navigates, to forget that selection
 CASE_URL_PATH = routes.PAGE["case"].url_path  # links in tables are relative URLs
-
-MONEY = {"compensation_offered_gbp", "compensation_paid_gbp", "cost_gbp", "avg_cost_gbp"}
-LABELS = {"id": "Id", "meets": "Meets", "team_id": "Team", "contractor_id": "Contractor id", "as_of": "Week ending",
-          "is_in_house": "In-house", "days_open": "Days open", "category": "Category",
-          "is_vulnerable_household": "Vulnerable household", "days_over_deadline": "Days over deadline",
-          "clocks_breached": "Deadlines missed", "first_breached_due_by": "First missed deadline",
-          "due_by": "Deadline", "due_on": "Deadline date", "response_due_on": "Response deadline",
-          "ack_due_on": "Acknowledgement deadline", "target_at": "Target"}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+LONDON = ZoneInfo("Europe/London")
 # What explains a row comes first, before where and when: the clock, whether it was met, the deadline, how
 # far over, and whether the household is vulnerable (a wide table's right edge is off screen).
 REASON_FIRST = ("meets", "clock", "clocks_breached", "due_by", "response_due_on", "ack_due_on", "target_at",
                 "days_over_deadline", "days_overdue", "days_late", "first_breached_due_by",
                 "is_vulnerable_household", "current_stage", "hazard_level", "priority")
 ROW_HEIGHT = 35  # st.dataframe's row height in pixels, to tell when a table scrolls
-ENUMS = {"hazard_level", "root_cause", "source", "category", "priority", "outcome", "status_in_extract", "tenure",
-         "source_system", "vulnerability_type", "ombudsman_outcome", "severity", "check", "final_stage"}
 
 
 def case_ref(k: Kpi) -> tuple[str, str] | None:
@@ -47,15 +42,6 @@ def case_ref(k: Kpi) -> tuple[str, str] | None:
     if q.startswith("cx_"):
         return "complaint_id", "complaint"
     return None
-
-
-def label(col: str) -> str:
-    if col in LABELS:
-        return LABELS[col]
-    text = col.removeprefix("is_").removeprefix("has_").replace("_gbp", "").replace("_pct", " %")
-    text = text.replace("_at", "").replace("_on", "") if col.endswith(("_at", "_on")) else text
-    text = re.sub(r"([a-z])(\d)", r"\1 \2", text.replace("_", " "))
-    return text[:1].upper() + text[1:]
 
 
 def grid(frame, **kwargs):
@@ -83,45 +69,57 @@ def column_config(frame: pl.DataFrame) -> dict:
     return cfg
 
 
-def for_csv(frame: pl.DataFrame) -> bytes:
-    lists = [c for c, t in frame.schema.items() if isinstance(t, pl.List)]
-    frame = frame.with_columns(pl.col(c).list.join("; ") for c in lists) if lists else frame
-    return frame.write_csv().encode()
-
-
 def display_frame(view: View, rows: pl.DataFrame) -> pl.DataFrame:
-    """The rows as people read them: team names, words for codes, "—" for nothing recorded.
+    """The rows as people read them: team and contractor names, words for codes, "—" for nothing recorded.
     The same rows in the same order; only how values are written changes (the CSV keeps the codes)."""
-    names = data.team_names(view.key)
-    out = rows
-    if "team_id" in out.columns:
-        out = out.with_columns(pl.col("team_id").replace_strict(names, default=pl.col("team_id")))
-    if "contractor_name" in out.columns and "contractor_id" in out.columns:
-        out = out.drop("contractor_id")
-    if "complaint_id" in out.columns and "id" in out.columns and out["complaint_id"].equals(out["id"]):
-        out = out.drop("complaint_id")
-    exprs = []
-    for name, dtype in out.schema.items():
-        if name == "clock":
-            exprs.append(pl.col(name).map_elements(clocks.title, return_dtype=pl.Utf8))
-        elif name == "clocks_breached":
-            exprs.append(pl.col(name).map_elements(clocks.short_names, return_dtype=pl.Utf8).fill_null(NO_DATA))
-        elif name in ENUMS and dtype == pl.Utf8:
-            words = pl.col(name).str.replace_all("_", " ")
-            exprs.append((words.str.slice(0, 1).str.to_uppercase() + words.str.slice(1)).fill_null(NO_DATA))
-        elif dtype == pl.Utf8:
-            exprs.append(pl.col(name).fill_null(NO_DATA))
-        elif dtype == pl.Float64 and name not in MONEY:
-            exprs.append(pl.col(name).round(1))
+    out = exports.names_and_words(rows, data.team_names(view.key), data.contractor_names(view.key))
+    exprs = [pl.col(n).fill_null(NO_DATA) if t == pl.Utf8 else pl.col(n).round(1)
+             for n, t in out.schema.items() if t == pl.Utf8 or (t == pl.Float64 and n not in MONEY)]
     return out.with_columns(exprs) if exprs else out
+
+
+def export_context(view: View, title: str, week: str | None = None, notes: tuple[str, ...] = ()) -> exports.Context:
+    """Whose table a download is: the landlord, the week (or what else it is as of), the scope, when and for whom."""
+    extract = data.load_extract(view.key)
+    return exports.Context(
+        title=title, landlord=extract.landlord, week=week or week_text(view.as_of), scope=scope_words(view),
+        made_at=datetime.now(LONDON).replace(tzinfo=None), made_for=current_user().email, notes=notes,
+        team_names=data.team_names(view.key), contractor_names=data.contractor_names(view.key))
+
+
+def as_extracted(view: View) -> str:
+    """What a table not of one week is as of: the extract as it stands."""
+    when = data.load_extract(view.key).extracted_at
+    return f"as the extract stands (extracted {date_text(when)})" if when else "as the extract stands"
+
+
+def downloads(view: View, frame: pl.DataFrame, stem: str, title: str, *, key: str, week: str | None = None,
+              notes: tuple[str, ...] = ()) -> None:
+    """The table's two downloads side by side: the raw CSV and the formatted Excel file (exports.py).
+
+    Both files are made only when their button is clicked (Streamlit calls the function then), so a
+    page does not pay for files nobody asked for; each download is recorded in the audit trail.
+    """
+    context = export_context(view, title, week, notes)
+    with st.container(horizontal=True, gap="small"):
+        st.download_button("Download (CSV)", lambda: exports.to_csv(frame), file_name=f"{stem}.csv",
+                           mime="text/csv", key=f"csv:{key}", icon=":material/download:",
+                           help="The rows as they are: ids, codes and ISO dates, for other systems.",
+                           on_click=audit_export, args=(view, f"{stem}.csv"))
+        st.download_button("Download (Excel)", lambda: exports.to_xlsx(frame, context), file_name=f"{stem}.xlsx",
+                           mime=XLSX, key=f"xlsx:{key}", icon=":material/table_view:",
+                           help="For reading: names, UK dates, whole days, and whose data it is.",
+                           on_click=audit_export, args=(view, f"{stem}.xlsx"))
 
 
 def case_table(view: View, rows: pl.DataFrame, k: Kpi | None, name: str, file_stub: str,
                height: int | str = "auto", back: dict[str, str | None] | None = None,
-               ref: tuple[str, str] | None = None) -> None:
+               ref: tuple[str, str] | None = None, title: str | None = None,
+               notes: tuple[str, ...] = ()) -> None:
     """A list of cases (as the user may see them: blocks.visible), each row opening the Case page (link,
-    or select the row), with a CSV download. `back` (from: the page, and the list's kpi, by, value) goes
-    into each case's URL so the Case page can lead back to this list."""
+    or select the row), with its CSV and Excel downloads (headed `title`, the KPI's by default, and
+    `notes`). `back` (from: the page, and the list's kpi, by, value) goes into each case's URL so the Case
+    page can lead back to this list."""
     back = back or {}
     ref = ref or (case_ref(k) if k else None)
     shown = display_frame(view, rows.drop("as_of") if "as_of" in rows.columns else rows)
@@ -147,9 +145,8 @@ def case_table(view: View, rows: pl.DataFrame, k: Kpi | None, name: str, file_st
     nav = st.session_state.get(NAV, 0)
     event = grid(shown, hide_index=True, column_config=cfg, key=f"rows:{name}:{nav}", height=height,
                  on_select="rerun" if ref else "ignore", selection_mode="single-row")
-    st.download_button("Download these rows (CSV)", for_csv(rows), file_name=f"{file_stub}.csv", mime="text/csv",
-                       key=f"csv:{name}", icon=":material/download:", on_click=audit_export,
-                       args=(view, f"{file_stub}.csv"))
+    downloads(view, rows, file_stub, title or (k.title if k else name), key=name,
+              notes=_bar_note(view, name) + notes)
     if ref is not None and event is not None and getattr(event, "selection", None) and event.selection.rows:
         i = event.selection.rows[0]
         source = ref[0] if ref[0] in rows.columns else "id"
@@ -157,3 +154,13 @@ def case_table(view: View, rows: pl.DataFrame, k: Kpi | None, name: str, file_st
         if value is not None:
             st.session_state[NAV] = nav + 1
             st.switch_page(routes.PAGE["case"].file, query_params=view.params(case=value, kind=ref[1], **back))
+
+
+def _bar_note(view: View, name: str) -> tuple[str, ...]:
+    """A drill-down to one bar of a breakdown lists only that bar's rows: the file says so."""
+    by, value = page_param("by"), page_param("value")
+    if not name.startswith("drill:") or not by or value is None:
+        return ()
+    shown = "not recorded" if value == NONE_KEY else exports.names_and_words(
+        pl.DataFrame({by: [value]}), data.team_names(view.key), data.contractor_names(view.key))[by][0]
+    return (f"Only the rows whose {label(by).lower()} is {shown}.",)
