@@ -5,14 +5,19 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--disable-quic"]
@@ -51,3 +56,52 @@ def stop(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+@contextmanager
+def app_server(data: Path, log_dir: Path, **env: str) -> Iterator[str]:
+    """`streamlit run app.py` on an extract in demo mode (its own users), on a free port; yields the base
+    URL and stops the server (by its process id) afterwards."""
+    port = free_port()
+    env = {**os.environ, "HOUSING_ASSURANCE_DATA": str(data), "HOUSING_ASSURANCE_DEMO_MODE": "1",
+           "HOUSING_ASSURANCE_ACCESS": str(data / "access.toml"), **env}
+    streamlit = Path(sys.executable).parent / "streamlit"
+    log = (log_dir / "streamlit.log").open("w")
+    proc = subprocess.Popen(
+        [str(streamlit), "run", "app.py", "--server.headless", "true", "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(f"{base}/_stcore/health", proc, "the app", expect=b"ok")
+        yield base
+    finally:
+        stop(proc)
+        log.close()
+
+
+@contextmanager
+def chromium() -> Iterator:
+    """Debian's Chromium, headless, under Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def settled(page, quiet: float = 1.5) -> None:
+    """Wait until the app has finished drawing: no script running, and the address unchanged for `quiet` s."""
+    deadline = time.monotonic() + WAIT / 1000
+    last, since = page.url, time.monotonic()
+    while time.monotonic() < deadline:
+        running = page.locator('[data-testid="stStatusWidget"]').filter(has_text="Running").count() > 0
+        if page.url != last or running:
+            last, since = page.url, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return
+        time.sleep(0.1)
+    pytest.fail(f"the page did not settle at {page.url}")

@@ -7,16 +7,13 @@ list, and open that case again straight from a pasted URL. Screenshots go to tes
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 from datetime import date
 from pathlib import Path
 
 import pytest
-from browser_support import ARGS, CHROMIUM, WAIT, free_port, needs_chromium, stop, wait_until_up
+from browser_support import WAIT, app_server, chromium, needs_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -28,33 +25,14 @@ pytestmark = [pytest.mark.browser, needs_chromium]
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, demo_dir):
     """The app on the suite's demo extract, on a free port; stopped (by its process id) afterwards."""
-    data = demo_dir
-    port = free_port()
-    env = {**os.environ, "HOUSING_ASSURANCE_DATA": str(data),
-           "HOUSING_ASSURANCE_DEMO_MODE": "1", "HOUSING_ASSURANCE_ACCESS": str(data / "access.toml")}
-    streamlit = Path(sys.executable).parent / "streamlit"
-    log = (tmp_path_factory.mktemp("browser-log") / "streamlit.log").open("w")
-    proc = subprocess.Popen(
-        [str(streamlit), "run", "app.py", "--server.headless", "true", "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(f"{base}/_stcore/health", proc, "the app", expect=b"ok")
+    with app_server(demo_dir, tmp_path_factory.mktemp("browser-log")) as base:
         yield base
-    finally:
-        stop(proc)
-        log.close()
 
 
 @pytest.fixture(scope="module")
 def debian_chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
+    with chromium() as browser:
+        yield browser
 
 
 def shot(page, name: str) -> None:

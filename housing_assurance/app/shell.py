@@ -16,7 +16,7 @@ from housing_assurance import audit, routes
 from housing_assurance.access import User, no_team_words, user_scope
 from housing_assurance.app import data, signin
 from housing_assurance.app.markup import MESSAGE, plain
-from housing_assurance.app.state import GLOBAL_PARAMS, WIDGET, View, adopt_url, open_notices, refuse
+from housing_assurance.app.state import GLOBAL_PARAMS, WIDGET, View, adopt_url, keep_history, open_notices, refuse
 from housing_assurance.scope import WHOLE_LANDLORD, Scope
 from housing_assurance.settings import SettingsError, check_all
 from housing_assurance.store import StoreError, is_store
@@ -28,6 +28,7 @@ STYLE = """<style>
 [data-testid="stMetricValue"] {font-size: 2rem;}
 .spark {margin: 0.1rem 0 0.6rem 0; line-height: 0;}
 .kpi-why {font-size: 0.85rem; line-height: 1.35; color: #8A3B00; margin: 0.2rem 0 0.3rem 0;}
+.st-key-url-history, .st-key-url-correct {display: none;}
 </style>"""
 
 log = logging.getLogger("housing_assurance.app")
@@ -88,6 +89,7 @@ def start() -> View:
     adopt_url()
     open_notices()
     st.markdown(STYLE, unsafe_allow_html=True)
+    keep_history()
     user = current_user()
     allowed = user_scope(extract, user)
     if allowed.teams == ():  # a manager no team names: say so rather than show empty figures

@@ -3,10 +3,22 @@
 Every view has a URL: the reporting week, region and team, plus the page's own state (a KPI whose
 cases are listed, a breakdown, a case id) are query parameters, read when a URL is opened or a link
 followed, and written back after each run, so the address bar can always be pasted into an e-mail.
+
+Each view a person opens is one entry in the browser's history, so Back returns to the view before.
+Streamlit's browser side adds an entry (history.pushState) whenever the address changes: on a page
+switch and again when the new page writes its parameters (opening a case from a list added two), and
+when a session's first run writes the week into the address it was opened at (a duplicate on every
+load). Two rules make it one entry per view:
+- the first run of a session corrects the address in place (a script replaces the history entry)
+  instead of writing it through Streamlit; the server's own copy of the parameters follows at the
+  next run, and until then the parameters the browser echoes back are read as the corrected ones;
+- a script kept in the page (HISTORY_SCRIPT) lets only the first change of address after a click or
+  a key press add an entry; any later change before the next click replaces the current entry.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urlencode
@@ -19,6 +31,26 @@ GLOBAL_PARAMS = ("as_of", "region", "team")
 PAGE_PARAMS = ("trend", "breakdown", "by", "whole_home")  # kept in widgets' state as well as the URL
 WIDGET = "w:"  # session-state prefix of widgets whose value lives in the URL
 _LAST_URL = "_url_written"
+_OPENED = "_url_opened"  # this session has written its address once (its first run corrects it in place)
+_ECHO = "_url_echo"  # the address the first run corrected, as the browser may still send it back
+
+HISTORY_SCRIPT = """<script>
+(() => {
+  if (window.housingAssuranceHistory) return;
+  const state = window.housingAssuranceHistory = {armed: false};
+  const push = window.history.pushState.bind(window.history);
+  const replace = window.history.replaceState.bind(window.history);
+  window.history.pushState = (data, unused, url) => {
+    if (!state.armed) return replace(data, unused, url);
+    state.armed = false;
+    return push(data, unused, url);
+  };
+  const arm = () => { state.armed = true; };
+  window.addEventListener("pointerdown", arm, true);
+  window.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") arm(); }, true);
+  window.addEventListener("popstate", () => { state.armed = false; }, true);
+})();
+</script>"""
 
 
 @dataclass(frozen=True)
@@ -61,8 +93,20 @@ class View:
         return View(key=self.key, as_of=self.as_of, team=team, allowed=self.allowed)
 
 
-def url_params() -> dict[str, str]:
+def _sent() -> dict[str, str]:
     return {k: st.query_params.get(k) for k in st.query_params}
+
+
+def url_params() -> dict[str, str]:
+    """The URL this run stands for: the browser's, or the corrected one while it echoes the address the
+    session's first run corrected in place."""
+    sent = _sent()
+    echo = st.session_state.get(_ECHO)
+    if echo is not None:
+        if sent == echo:
+            return dict(st.session_state[_LAST_URL])
+        del st.session_state[_ECHO]
+    return sent
 
 
 def url_changed() -> bool:
@@ -94,17 +138,43 @@ def forget_url() -> None:
     st.session_state.pop(_LAST_URL, None)
 
 
+def keep_history() -> None:
+    """Put the history script in the page (hidden; it runs once per browser tab)."""
+    with st.container(key="url-history"):
+        st.html(HISTORY_SCRIPT, unsafe_allow_javascript=True)
+
+
+def _correct_address(params: dict[str, str]) -> None:
+    """Replace the browser's current history entry with this view's address (no new entry)."""
+    search = json.dumps(f"?{urlencode(params)}" if params else "")  # urlencode leaves no quote or "<"
+    with st.container(key="url-correct"):
+        st.html(f"""<script>(() => {{
+  const search = {search};
+  if (window.location.search !== search) {{
+    window.history.replaceState(window.history.state, "", window.location.pathname + search + window.location.hash);
+  }}
+}})();</script>""", unsafe_allow_javascript=True)
+
+
 def write_url(view: View, **page: str | None) -> None:
     """Write the view into the address bar (no rerun) so it can be pasted into an e-mail."""
     params = view.params(**page)
-    # Always written: after a link is followed the browser may still show the old address.
-    st.query_params.from_dict(params)
+    if not st.session_state.get(_OPENED):  # the address the tab was opened at: corrected in place
+        sent = _sent()
+        if sent != params:
+            st.session_state[_ECHO] = sent
+            _correct_address(params)
+        st.session_state[_OPENED] = True
+    else:
+        # Always written: after a link is followed the browser may still show the old address.
+        st.query_params.from_dict(params)
+        st.session_state.pop(_ECHO, None)
     st.session_state[_LAST_URL] = params
 
 
 def page_param(name: str) -> str | None:
     """A page's own parameter as the URL gives it (kpi, by, value, case …)."""
-    return st.query_params.get(name) or None
+    return url_params().get(name) or None
 
 
 def open_notices() -> None:
