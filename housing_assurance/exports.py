@@ -47,6 +47,11 @@ MONEY = {"compensation_offered_gbp", "compensation_paid_gbp", "cost_gbp", "avg_c
 ENUMS = {"hazard_level", "root_cause", "source", "category", "priority", "outcome", "status_in_extract", "tenure",
          "source_system", "vulnerability_type", "ombudsman_outcome", "severity", "check", "final_stage",
          "property_type", "band", "first_follow_up"}
+# What explains a row comes first, before where and when: the clock, whether it was met, the deadline, how
+# far over, and whether the household is vulnerable (a wide table's right edge is off screen).
+REASON_FIRST = ("meets", "clock", "clocks_breached", "due_by", "response_due_on", "ack_due_on", "target_at",
+                "days_over_deadline", "days_overdue", "days_late", "first_breached_due_by",
+                "is_vulnerable_household", "current_stage", "hazard_level", "priority")
 WRAPPED = {"detail", "message", "reasons", "examples", "event", "learning_action"}  # long text: wrapped in Excel
 
 UK_DATE = "dd/mm/yyyy"
@@ -120,6 +125,12 @@ def names_and_words(frame: pl.DataFrame, team_names: Mapping[str, str] | None = 
     return out.with_columns(exprs) if exprs else out
 
 
+def reason_first(frame: pl.DataFrame) -> pl.DataFrame:
+    """The same columns with the id and then what explains each row (REASON_FIRST) first."""
+    lead = [c for c in ("id", *REASON_FIRST) if c in frame.columns]
+    return frame.select(lead + [c for c in frame.columns if c not in lead])
+
+
 def _joined_lists(frame: pl.DataFrame) -> pl.DataFrame:
     lists = [c for c, t in frame.schema.items() if isinstance(t, pl.List)]
     return frame.with_columns(pl.col(c).cast(pl.List(pl.Utf8)).list.join("; ") for c in lists) if lists else frame
@@ -138,10 +149,10 @@ def to_csv(frame: pl.DataFrame) -> bytes:
 
 def for_people(frame: pl.DataFrame, team_names: Mapping[str, str] | None = None,
                contractor_names: Mapping[str, str] | None = None) -> pl.DataFrame:
-    """The rows as the Excel file shows them: names and words, Yes/No, whole days (days completed, so a
-    case open 101 days and 7 hours shows 101), times to the minute, lists joined; the week column goes (the
-    heading says it)."""
-    out = names_and_words(frame.drop("as_of", strict=False), team_names, contractor_names)
+    """The rows as the Excel file shows them: names and words, the reason first (as in the app's lists),
+    Yes/No, whole days (days completed, so a case open 101 days and 7 hours shows 101), times to the
+    minute, lists joined; the week column goes (the heading says it)."""
+    out = reason_first(names_and_words(frame.drop("as_of", strict=False), team_names, contractor_names))
     out = _joined_lists(out)
     exprs = []
     for name, dtype in out.schema.items():

@@ -20,7 +20,7 @@ from housing_assurance.app.markup import MESSAGE, plain
 from housing_assurance.app.shell import audit_once, current_user, scope_words, sees_details
 from housing_assurance.app.state import WIDGET, View, page_param, refuse, write_url
 from housing_assurance.app.tables import MONEY, NAV, case_table, column_config, downloads, grid
-from housing_assurance.breakdowns import cases_behind_bar, dimensions_for
+from housing_assurance.breakdowns import NONE_KEY, cases_behind_bar, dimensions_for
 from housing_assurance.contractors import SCORECARD_COLUMNS
 from housing_assurance.kpis import KPIS, QUERY_SCOPES, Kpi
 from housing_assurance.scorecard import HEADLINE, headline_text
@@ -325,6 +325,12 @@ def breakdown_section(view: View, kpi_ids: list[str], page: str, default: str,
         if not counted else st.column_config.NumberColumn(format="localized"),
         "Rows": st.column_config.NumberColumn(format="localized"),
     })
+    figures = [pl.col("value").alias(kpi_id)] + ([pl.col("numerator").alias(f"{kpi_id}:numerator"),
+                                                 pl.col("denominator").alias(f"{kpi_id}:denominator")]
+                                                if k.kind == "pct" else [])
+    raw = frame.select(pl.col("key").replace(NONE_KEY, None).alias(by), *figures, "cases")
+    downloads(view, raw, f"{kpi_id}_by_{by}_{view.as_of}", title, key=f"bars:{kpi_id}:{by}",
+              readable=raw.with_columns(frame["label"].alias(by)).rename({by: dims[by]}))
     st.caption("Select a bar, or open its rows from the table: each lists exactly the rows that make the bar.")
     return kpi_id, by
 

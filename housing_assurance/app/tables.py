@@ -22,11 +22,6 @@ NAV = "_nav_count"  # bumped whenever a table or chart selection navigates, to f
 CASE_URL_PATH = routes.PAGE["case"].url_path  # links in tables are relative URLs
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LONDON = ZoneInfo("Europe/London")
-# What explains a row comes first, before where and when: the clock, whether it was met, the deadline, how
-# far over, and whether the household is vulnerable (a wide table's right edge is off screen).
-REASON_FIRST = ("meets", "clock", "clocks_breached", "due_by", "response_due_on", "ack_due_on", "target_at",
-                "days_over_deadline", "days_overdue", "days_late", "first_breached_due_by",
-                "is_vulnerable_household", "current_stage", "hazard_level", "priority")
 ROW_HEIGHT = 35  # st.dataframe's row height in pixels, to tell when a table scrolls
 
 
@@ -94,19 +89,21 @@ def as_extracted(view: View) -> str:
 
 
 def downloads(view: View, frame: pl.DataFrame, stem: str, title: str, *, key: str, week: str | None = None,
-              notes: tuple[str, ...] = ()) -> None:
-    """The table's two downloads side by side: the raw CSV and the formatted Excel file (exports.py).
+              notes: tuple[str, ...] = (), readable: pl.DataFrame | None = None) -> None:
+    """The table's two downloads side by side: the raw CSV and the formatted Excel file (exports.py), of
+    `frame`, or for the Excel file of `readable` where the rows' names are not in `frame`.
 
     Both files are made only when their button is clicked (Streamlit calls the function then), so a
     page does not pay for files nobody asked for; each download is recorded in the audit trail.
     """
     context = export_context(view, title, week, notes)
+    readable = frame if readable is None else readable
     with st.container(horizontal=True, gap="small"):
         st.download_button("Download (CSV)", lambda: exports.to_csv(frame), file_name=f"{stem}.csv",
                            mime="text/csv", key=f"csv:{key}", icon=":material/download:",
                            help="The rows as they are: ids, codes and ISO dates, for other systems.",
                            on_click=audit_export, args=(view, f"{stem}.csv"))
-        st.download_button("Download (Excel)", lambda: exports.to_xlsx(frame, context), file_name=f"{stem}.xlsx",
+        st.download_button("Download (Excel)", lambda: exports.to_xlsx(readable, context), file_name=f"{stem}.xlsx",
                            mime=XLSX, key=f"xlsx:{key}", icon=":material/table_view:",
                            help="For reading: names, UK dates, whole days, and whose data it is.",
                            on_click=audit_export, args=(view, f"{stem}.xlsx"))
@@ -125,8 +122,7 @@ def case_table(view: View, rows: pl.DataFrame, k: Kpi | None, name: str, file_st
     shown = display_frame(view, rows.drop("as_of") if "as_of" in rows.columns else rows)
     if ref is not None and ref[0] not in shown.columns and ref[0] == "complaint_id":
         ref = ("id", ref[1])  # the complaint id is the row id (dropped above as a duplicate)
-    lead = [c for c in ("id", *REASON_FIRST) if c in shown.columns]
-    shown = shown.select(lead + [c for c in shown.columns if c not in lead])
+    shown = exports.reason_first(shown)
     cfg = column_config(shown)
     if ref is not None and ref[0] in shown.columns:
         col, kind = ref
