@@ -10,7 +10,7 @@ import streamlit as st
 from housing_assurance.app import shell
 
 st.set_page_config(page_title="Housing assurance", page_icon=":material/home_work:", layout="wide",
-                   initial_sidebar_state="expanded")
+                   initial_sidebar_state="auto")  # open on a desktop, closed on a phone
 
 user = shell.sign_in()  # who is asking decides the menu: only administrators see the audit trail
 page = st.navigation(shell.pages(user))

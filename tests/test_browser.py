@@ -99,3 +99,34 @@ def test_overview_region_drill_down_case_and_pasted_url(server, debian_chromium)
     shot(fresh, "5_case_from_pasted_url")
     fresh.context.close()
     page.close()
+
+
+def tile_boxes(page) -> list[dict]:
+    tiles = page.locator('.st-key-kpi-tiles [data-testid="stColumn"]')
+    tiles.first.locator('[data-testid="stMetricValue"]').wait_for()
+    return [tiles.nth(i).bounding_box() for i in range(5)]
+
+
+def test_a_phone_opens_with_the_sidebar_closed_and_two_tiles_a_row(server, debian_chromium):
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=WAIT)
+    for width, height, phone in ((390, 844, True), (1440, 900, False)):
+        context = debian_chromium.new_context(viewport={"width": width, "height": height}, is_mobile=phone,
+                                              has_touch=phone)
+        page = context.new_page()
+        page.set_default_timeout(WAIT)
+        page.goto(server + "/")
+        expect(page.get_by_role("heading", name="Executive overview")).to_be_visible()
+        boxes = tile_boxes(page)
+        sidebar = page.locator('[data-testid="stSidebar"]').bounding_box()
+        if phone:
+            assert sidebar is None or sidebar["x"] + sidebar["width"] <= 0, sidebar  # closed on load
+            assert boxes[0]["y"] == boxes[1]["y"] < boxes[2]["y"] == boxes[3]["y"] < boxes[4]["y"], boxes
+            assert all(0.4 * width < b["width"] < 0.5 * width for b in boxes), boxes  # the odd one stays half
+            assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing off the side
+            expect(page.locator('[data-testid="stExpandSidebarButton"]')).to_be_visible()
+        else:
+            assert sidebar is not None and sidebar["width"] > 200, sidebar  # open on a desktop
+            assert len({b["y"] for b in boxes}) == 1, boxes  # the overview's five tiles a row
+        context.close()

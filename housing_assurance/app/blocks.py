@@ -75,15 +75,21 @@ def kpi_tiles(view: View, kpi_ids: list[str] | tuple[str, ...], page: str, per_r
         ours = card.filter(~pl.col("kpi_id").is_in(list(elsewhere)))
         st.markdown(f"**{plain(headline_text(ours), MESSAGE)}**")
     groups = card.partition_by("domain", maintain_order=True) if by_domain else [card]
-    for group in groups:
-        if by_domain:
-            st.markdown(f"##### {plain(group['domain'][0])}")
-        rows = list(group.iter_rows(named=True))
-        for start in range(0, len(rows), per_row):
-            cols = st.columns(per_row)
-            for col, r in zip(cols, rows[start:start + per_row], strict=False):
-                with col, st.container(border=True):
-                    _tile(view, r, page, elsewhere.get(r["kpi_id"]))
+    with st.container(key="kpi-tiles"):  # two tiles a row on a phone (shell.STYLE)
+        for group in groups:
+            _tile_rows(view, group, page, per_row, elsewhere, by_domain)
+
+
+def _tile_rows(view: View, group: pl.DataFrame, page: str, per_row: int, elsewhere: dict[str, str],
+               by_domain: bool) -> None:
+    if by_domain:
+        st.markdown(f"##### {plain(group['domain'][0])}")
+    rows = list(group.iter_rows(named=True))
+    for start in range(0, len(rows), per_row):
+        cols = st.columns(per_row)
+        for col, r in zip(cols, rows[start:start + per_row], strict=False):
+            with col, st.container(border=True):
+                _tile(view, r, page, elsewhere.get(r["kpi_id"]))
 
 
 def _tile(view: View, r: dict, page: str, not_our_work: str | None) -> None:

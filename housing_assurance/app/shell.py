@@ -29,6 +29,14 @@ STYLE = """<style>
 .spark {margin: 0.1rem 0 0.6rem 0; line-height: 0;}
 .kpi-why {font-size: 0.85rem; line-height: 1.35; color: #8A3B00; margin: 0.2rem 0 0.3rem 0;}
 .st-key-url-history, .st-key-url-correct {display: none;}
+@media (max-width: 640px) {
+  [data-testid="stMainBlockContainer"] {padding-top: 3.5rem;}
+  h1 {font-size: 2rem !important;}
+  .st-key-kpi-tiles [data-testid="stHorizontalBlock"] {flex-wrap: wrap; gap: 0.5rem;}
+  .st-key-kpi-tiles [data-testid="stColumn"] {flex: 0 0 calc(50% - 0.25rem) !important;
+    width: calc(50% - 0.25rem) !important; min-width: calc(50% - 0.25rem) !important;}
+  .st-key-kpi-tiles [data-testid="stColumn"]:empty {display: none;}
+}
 </style>"""
 
 log = logging.getLogger("housing_assurance.app")
