@@ -59,25 +59,30 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 @contextmanager
-def app_server(data: Path, log_dir: Path, **env: str) -> Iterator[str]:
-    """`streamlit run app.py` on an extract in demo mode (its own users), on a free port; yields the base
-    URL and stops the server (by its process id) afterwards."""
-    port = free_port()
-    env = {**os.environ, "HOUSING_ASSURANCE_DATA": str(data), "HOUSING_ASSURANCE_DEMO_MODE": "1",
-           "HOUSING_ASSURANCE_ACCESS": str(data / "access.toml"), **env}
-    streamlit = Path(sys.executable).parent / "streamlit"
+def serve(env: dict[str, str], log_dir: Path, port: int, base: str, *args: str) -> Iterator[str]:
+    """`streamlit run app.py` with exactly this environment on `port` (more options in `args`); yields
+    `base` once the app answers and stops the server (by its process id) afterwards."""
     log = (log_dir / "streamlit.log").open("w")
     proc = subprocess.Popen(
-        [str(streamlit), "run", "app.py", "--server.headless", "true", "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+        [str(Path(sys.executable).parent / "streamlit"), "run", "app.py", "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+         *args], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_until_up(f"{base}/_stcore/health", proc, "the app", expect=b"ok")
         yield base
     finally:
         stop(proc)
         log.close()
+
+
+@contextmanager
+def app_server(data: Path, log_dir: Path, **env: str) -> Iterator[str]:
+    """The app on an extract in demo mode (its own users), on a free port; yields the base URL."""
+    port = free_port()
+    env = {**os.environ, "HOUSING_ASSURANCE_DATA": str(data), "HOUSING_ASSURANCE_DEMO_MODE": "1",
+           "HOUSING_ASSURANCE_ACCESS": str(data / "access.toml"), **env}
+    with serve(env, log_dir, port, f"http://127.0.0.1:{port}") as base:
+        yield base
 
 
 @contextmanager

@@ -187,6 +187,10 @@ def test_every_table_offers_csv_and_excel_and_each_download_is_audited(app_env, 
     views = {  # page, URL → the tables it offers for download
         ("pages/overview.py", ()): {"exc:dm.overdue_open_cases", "exc:cx.open_overdue"},
         ("pages/overview.py", (("kpi", "dm.open_cases"),)): {"drill:dm.open_cases"},
+        ("pages/damp_mould.py", ()): {"due:damp_mould_case", "exc:dm.overdue_open_cases", "bars:dm.open_cases:region"},
+        ("pages/damp_mould.py", (("kpi", "dm.open_cases"), ("by", "region"), ("value", "North"))):
+            {"drill:dm.open_cases"},
+        ("pages/complaints.py", ()): {"due:complaint"},
         ("pages/contractors.py", ()): {"contractors"},
         ("pages/vulnerability.py", ()): {"teams", "exc:vu.open_overdue_jobs_vulnerable", "exc:dq.dm_open_without_job"},
         ("pages/case.py", (("case", case_id),)): {"timeline"},
@@ -211,3 +215,55 @@ def test_every_table_offers_csv_and_excel_and_each_download_is_audited(app_env, 
     stem = f"dm.open_cases_{DEMO_AS_OF}"
     assert [e["target"] for e in exported] == [f"{stem}.xlsx", f"{stem}.csv"]
     assert all(e["as_of"] == DEMO_AS_OF.isoformat() and e["chain_ok"] for e in exported)
+
+
+@pytest.fixture
+def made(monkeypatch) -> dict:
+    """What each download button hands over when clicked, by file name (the app passes a callable)."""
+    import streamlit as st
+
+    files = {}
+    real = st.download_button
+
+    def spy(label, data, *args, file_name=None, **kwargs):
+        files[file_name] = data
+        return real(label, data, *args, file_name=file_name, **kwargs)
+
+    monkeypatch.setattr(st, "download_button", spy)
+    return files
+
+
+def lines_above(sheet, top: int) -> list[str]:
+    return [sheet.cell(row=i, column=1).value for i in range(1, top) if sheet.cell(row=i, column=1).value]
+
+
+def test_due_soon_and_a_breakdown_in_excel_from_the_app(app_env, made, demo_extract):
+    opened("pages/damp_mould.py", breakdown="dm.open_cases", by="team_id")
+    week = DEMO_AS_OF.isoformat()
+    due = workbook(made[f"due_soon_damp_mould_case_{week}.xlsx"]())
+    top, headings, rows = table(due)
+    above = lines_above(due, top)
+    assert above[0] == "Due soon: damp and mould deadlines" and above[3] == "Scope: Whole landlord"
+    assert above[2] == f"Week: {week_text(DEMO_AS_OF)}" and above[4].startswith("Made: ")
+    assert above[-1].startswith("Open deadlines not yet met, falling due from the end of the week")
+    assert headings[:3] == ["Id", "Clock", "Deadline"] and "Team" in headings
+    found = demo_extract.query("names")
+    teams = set(found.filter(pl.col("kind") == "team")["label"].to_list())
+    assert rows and all(c.value in teams for c in column(headings, rows, "Team"))
+    clocks = [c.value for c in column(headings, rows, "Clock")]
+    assert all(" " in c and "_" not in c for c in clocks), clocks  # "Safety work within 5 working days"
+    deadline = column(headings, rows, "Deadline")[0]
+    assert deadline.number_format == "dd/mm/yyyy hh:mm" and deadline.value.minute == 59
+    assert {c.value for c in column(headings, rows, "Vulnerable household")} <= {"Yes", "No"}
+    raw = next(csv.DictReader(io.StringIO(made[f"due_soon_damp_mould_case_{week}.csv"]().decode())))
+    assert raw["team_id"] not in teams and "_" in raw["clock"]  # the CSV keeps ids and codes
+
+    bars = workbook(made[f"dm.open_cases_by_team_id_{week}.xlsx"]())
+    top, headings, rows = table(bars)
+    assert lines_above(bars, top)[0] == "Open damp and mould cases by team"
+    assert headings == ["Team", "Open damp and mould cases", "Cases"]
+    assert {c.value for c in column(headings, rows, "Team")} <= teams | {None}
+    assert sum(c.value for c in column(headings, rows, "Cases")) == len(
+        kpis.cases(demo_extract, DEMO_AS_OF, "dm.open_cases", WHOLE_LANDLORD))
+    raw = list(csv.DictReader(io.StringIO(made[f"dm.open_cases_by_team_id_{week}.csv"]().decode())))
+    assert raw[0].keys() == {"team_id", "dm.open_cases", "cases"} and raw[0]["team_id"] not in teams

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from browser_support import ARGS, CHROMIUM, WAIT, free_port, needs_chromium, stop, wait_until_up
+from browser_support import ARGS, CHROMIUM, WAIT, free_port, needs_chromium, serve, stop, wait_until_up
 from conftest import as_read, no_error
 from extract_factory import write_extract
 from streamlit.testing.v1 import AppTest
@@ -245,18 +245,8 @@ def oidc_app(tmp_path_factory, small_demo, provider, oidc_settings) -> str:
     env = {k: v for k, v in os.environ.items() if k not in (signin.DEMO_MODE_ENV, "HOUSING_ASSURANCE_ACCESS")}
     env.update({data.DATA_ENV: str(extract), "HOUSING_ASSURANCE_SETTINGS": str(oidc_settings),
                 "HOUSING_ASSURANCE_AUDIT": str(here / "audit.jsonl")})
-    log = (here / "streamlit.log").open("w")
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "streamlit"), "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-         "--secrets.files", str(secrets_file)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_until_up(f"{base}/_stcore/health", proc, "the app", expect=b"ok")
+    with serve(env, here, port, base, "--secrets.files", str(secrets_file)):
         yield base
-    finally:
-        stop(proc)
-        log.close()
 
 
 @pytest.fixture(scope="module")
