@@ -171,3 +171,12 @@ def test_a_percentage_with_no_target_is_not_called_a_volume():
     captions = [c.value for c in at.caption]
     assert any(c.startswith("No target: a rate to watch") for c in captions)  # complaints upheld
     assert not any("A volume" in c for c in captions)
+
+
+@in_app
+def test_money_in_case_lists_separates_thousands():
+    at = open_app_at("pages/complaints.py", None, AS_OF, kpi="cx.compensation_offered_gbp")
+    table = next(d for d in at.dataframe if "compensation_offered_gbp" in d.value.columns)
+    money = _columns(table)["compensation_offered_gbp"]
+    assert money["label"] == "Compensation offered £"
+    assert money["type_config"]["format"] == "accounting"  # 1,234.50, where "£%.2f" wrote £1234.50

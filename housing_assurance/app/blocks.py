@@ -19,7 +19,7 @@ from housing_assurance.app import data
 from housing_assurance.app.markup import MESSAGE, plain
 from housing_assurance.app.shell import audit_export, audit_once, current_user, scope_words, sees_details
 from housing_assurance.app.state import WIDGET, View, page_param, refuse, write_url
-from housing_assurance.app.tables import MONEY, NAV, case_table, column_config, for_csv, grid
+from housing_assurance.app.tables import MONEY, MONEY_FORMAT, NAV, case_table, column_config, for_csv, grid
 from housing_assurance.breakdowns import cases_behind_bar, dimensions_for, offers_per_homes
 from housing_assurance.contractors import SCORECARD_COLUMNS
 from housing_assurance.kpis import KPIS, QUERY_SCOPES, Kpi
@@ -399,7 +399,7 @@ def contractor_table(view: View) -> None:
     cfg = column_config(shown)
     for c, label in SCORECARD_COLUMNS.items():
         if c in cfg:
-            cfg[c] = st.column_config.NumberColumn(label, format="£%.2f" if c in MONEY else
+            cfg[c] = st.column_config.NumberColumn(label, format=MONEY_FORMAT if c in MONEY else
                                                    "%.1f%%" if c.endswith("_pct") else "localized") \
                 if c not in ("contractor_name", "is_in_house") else st.column_config.Column(label)
     grid(shown, hide_index=True, column_config=cfg, key="contractor_scorecard")

@@ -19,6 +19,7 @@ NAV = "_nav_count"  # bumped whenever a table or chart selection navigates, to f
 CASE_URL_PATH = routes.PAGE["case"].url_path  # links in tables are relative URLs
 
 MONEY = {"compensation_offered_gbp", "compensation_paid_gbp", "cost_gbp", "avg_cost_gbp"}
+MONEY_FORMAT = "accounting"  # pounds with thousands separated and pence: 1,234.50 (the heading says £)
 LABELS = {"id": "Id", "meets": "Meets", "team_id": "Team", "contractor_id": "Contractor id", "as_of": "Week ending",
           "is_in_house": "In-house", "days_open": "Days open", "category": "Category",
           "is_vulnerable_household": "Vulnerable household", "days_over_deadline": "Days over deadline",
@@ -73,7 +74,7 @@ def column_config(frame: pl.DataFrame) -> dict:
         elif isinstance(dtype, pl.Datetime):
             cfg[name] = st.column_config.DatetimeColumn(heading, format="D MMM YYYY, HH:mm")
         elif name in MONEY:
-            cfg[name] = st.column_config.NumberColumn(heading, format="£%.2f")
+            cfg[name] = st.column_config.NumberColumn(f"{heading} £", format=MONEY_FORMAT)
         elif name.endswith("_pct"):
             cfg[name] = st.column_config.NumberColumn(heading, format="%.1f%%")
         elif dtype.is_numeric():  # thousands separated (fractions rounded to one place in display_frame)
