@@ -180,3 +180,20 @@ def test_money_in_case_lists_separates_thousands():
     money = _columns(table)["compensation_offered_gbp"]
     assert money["label"] == "Compensation offered £"
     assert money["type_config"]["format"] == "accounting"  # 1,234.50, where "£%.2f" wrote £1234.50
+
+
+@in_app
+def test_a_case_opened_from_a_bar_per_1000_homes_leads_back_to_it(demo_extract):
+    from housing_assurance.kpis import cases
+
+    rows = cases(demo_extract, AS_OF, "dm.open_cases")
+    case_id, region = rows["id"][0], rows["region"][0]
+    at = open_app_at("pages/case.py", None, AS_OF, case=case_id, kind="dm", kpi="dm.open_cases", by="region",
+                     value=region, measure="per_1000_homes", **{"from": "dm"})
+    assert any("Back to the list" in p.proto.label for p in at.get("page_link"))
+    assert at.query_params["measure"] in ("per_1000_homes", ["per_1000_homes"])  # kept for the way back
+    at = open_app_at("pages/damp_mould.py", None, AS_OF, kpi="dm.open_cases", by="region", value=region,
+                     measure="per_1000_homes")
+    back = next(p for p in at.get("page_link") if "Back to" in p.proto.label)
+    assert "measure=per_1000_homes" in back.proto.query_string
+    assert at.query_params["measure"] in ("per_1000_homes", ["per_1000_homes"])

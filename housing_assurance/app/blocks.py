@@ -175,7 +175,8 @@ def drilldown(view: View, page: str) -> None:
     rows = visible(view, k, rows, page)
     case_table(view, rows, k, name=f"drill:{kpi_id}", file_stub=f"{kpi_id}_{view.as_of}",
                height=min(40 + 35 * max(len(rows), 1), 700),
-               back={"from": page, "kpi": kpi_id, "by": by, "value": value})
+               back={"from": page, "kpi": kpi_id, "by": by, "value": value,
+                     "measure": page_param("measure") if by else None})
     write_url(view, kpi=kpi_id, by=by, value=value, measure=page_param("measure") if by else None)
 
 
