@@ -34,6 +34,10 @@ PREFERRED = {
 # Special-category data: the vulnerability type is offered only on the Vulnerability and records page.
 SENSITIVE_DIMENSIONS = frozenset({"vulnerability_type"})
 
+# Breakdowns whose bars are places with homes, where a count can be put per 1,000 homes (a team's homes
+# are its region's: queries/homes_by.sql).
+PER_HOMES_DIMENSIONS = ("region", "area", "team_id")
+
 
 def dimensions_for(store: FigureStore, kpi_id: str, sensitive_allowed: bool = False) -> dict[str, str]:
     """The columns this KPI's rows can be broken down by, preferred ones first."""
@@ -117,6 +121,34 @@ def breakdown_of_rows(rows: pl.DataFrame, k: Kpi, as_of: date, by: str, label) -
     if k.kind == "pct":
         return frame.sort(["value", "cases"], descending=[False, True], nulls_last=True)
     return frame.sort(["value", "label"], descending=[True, False], nulls_last=True)
+
+
+def offers_per_homes(k: Kpi, by: str) -> bool:
+    """Whether a breakdown can show its bars per 1,000 homes: a count of cases (not a percentage, median or
+    sum) split by a place that has homes."""
+    return k.kind in ("count", "per_1000_homes") and by in PER_HOMES_DIMENSIONS
+
+
+def homes_by(extract: Extract, as_of: date, scope: Scope, by: str) -> pl.DataFrame:
+    """key (as a bar's key), homes: the homes of each region, area or team in the scope on as_of."""
+    found = extract.query("homes_by", as_of_dates=[as_of], by=by, **scope.params())
+    return found.select(pl.col("key").fill_null(NONE_KEY), pl.col("homes").cast(pl.Int64))
+
+
+def per_1000_homes(bars: pl.DataFrame, homes: pl.DataFrame) -> pl.DataFrame:
+    """A breakdown of a count put per 1,000 homes: each bar's homes beside it and its value the bar's cases
+    for every 1,000 of those homes (null where the place has no homes in stock), largest first."""
+    out = bars.join(homes, on="key", how="left").with_columns(
+        value=pl.when(pl.col("homes") > 0).then(pl.col("cases") / pl.col("homes") * 1000))
+    return out.sort(["value", "label"], descending=[True, False], nulls_last=True)
+
+
+def breakdown_per_homes(store: FigureStore, kpi_id: str, as_of: date, scope: Scope, by: str) -> pl.DataFrame:
+    """The app's breakdown of a count per 1,000 homes of each place (breakdown, then per_1000_homes)."""
+    if not offers_per_homes(KPIS[kpi_id], by):
+        raise ValueError(f"{kpi_id} by {by} cannot be shown per 1,000 homes")
+    bars = breakdown(store, kpi_id, as_of, scope, by)
+    return per_1000_homes(bars, homes_by(store.extract, as_of, scope, by))
 
 
 def cases_behind_bar(cases: pl.DataFrame, by: str, key: str) -> pl.DataFrame:

@@ -45,22 +45,40 @@ def _value_suffix(k: Kpi) -> str:
     return "%" if k.kind == "pct" else ""
 
 
+def _value_format(k: Kpi) -> str:
+    """A KPI's figure in hover text, thousands separated: whole for counts and sums, else one decimal place."""
+    return ",.0f" if k.kind in ("count", "sum") else ",.2f" if k.kind == "sum_gbp" else ",.1f"
+
+
+LONG_AXIS_DAYS = 120  # a date axis longer than about four months names months and years, not days
+
+
+def date_ticks(dates: list) -> dict:
+    """A date axis's ticks: '16 Nov' over a few weeks, 'Jan 2026' every other month over a longer span
+    (a year's axis always says which year), from the dates alone, whoever draws the chart."""
+    known = [d for d in dates if d is not None]
+    if len(known) > 1 and (max(known) - min(known)).days > LONG_AXIS_DAYS:
+        return {"tickformat": "%b %Y", "dtick": "M2", "tick0": "2000-01-01"}
+    return {"tickformat": "%-d %b"}
+
+
 def trend_chart(series: pl.DataFrame, k: Kpi, target: Target | None = None, title: str | None = None,
                 height: int = 300) -> go.Figure:
     """A KPI's weekly figures (columns as_of, value) with its target as a dashed line."""
     fig = go.Figure(go.Scatter(
         x=series["as_of"].to_list(), y=series["value"].to_list(), mode="lines+markers",
         line=dict(color=PALETTE[0], width=2), marker=dict(size=5), name=k.title,
-        hovertemplate="Week ending %{x|%-d %b %Y}: %{y:,.1f}" + _value_suffix(k) + "<extra></extra>"))
+        hovertemplate=("Week ending %{x|%-d %b %Y}: " + ("£" if k.kind == "sum_gbp" else "")
+                       + "%{y:" + _value_format(k) + "}" + _value_suffix(k) + "<extra></extra>")))
     if target is not None and target.target is not None:
         fig.add_hline(y=target.target, line=dict(color=INK, dash="dash", width=1),
-                      annotation_text=f"target {target.target:g}{_value_suffix(k)}",
+                      annotation_text=f"target {target.target:,g}{_value_suffix(k)}",
                       annotation_position="top left", annotation_font_size=10)
     if k.kind == "pct":
         fig.update_yaxes(rangemode="tozero", ticksuffix="%")
     else:
-        fig.update_yaxes(rangemode="tozero")
-    fig.update_xaxes(tickformat="%-d %b")
+        fig.update_yaxes(rangemode="tozero", tickformat=",")
+    fig.update_xaxes(**date_ticks(series["as_of"].to_list()))
     return _layout(fig, title or k.title, height)
 
 
@@ -74,6 +92,7 @@ def breakdown_bar(frame: pl.DataFrame, category: str, value: str, title: str, va
     bar.update(marker_color=colour, textposition="auto", customdata=cats,
                hovertemplate="%{customdata}: %{text}<extra></extra>")
     fig = go.Figure(bar)
+    (fig.update_xaxes if horizontal else fig.update_yaxes)(ticksuffix=value_suffix or None)
     if horizontal:
         fig.update_yaxes(autorange="reversed")
     return _layout(fig, title, max(height, 28 * len(cats) + 60) if horizontal else height)

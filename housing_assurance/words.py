@@ -119,6 +119,19 @@ def target_text(k: Kpi, goal: Target | None) -> str | None:
     return ("≥ " if goal.higher_is_better else "≤ ") + value_text(k, goal.target)
 
 
+def no_target_text(k: Kpi) -> str:
+    """What a figure with no target is for: 'No target: a volume to watch', 'No target: a rate to watch'."""
+    if k.kind in ("pct", "per_1000_homes"):
+        return "No target: a rate to watch"
+    return "No target: a volume to watch" if k.kind in ("count", "sum", "sum_gbp") else "No target: a measure to watch"
+
+
+def goal_text(k: Kpi, goal: Target | None) -> str:
+    """A KPI's target in a line: 'Target ≥ 95.0%', or no_target_text."""
+    words = target_text(k, goal)
+    return f"Target {words}" if words else no_target_text(k)
+
+
 def comparison_text(k: Kpi, tile: dict) -> str | None:
     """The week beside other periods (scorecard.py): 'Same week last year 82.0% · Last 4 weeks 85.1% ·
     Year to date 86.0% (34 weeks)'. A period with no figure is left out."""
@@ -160,7 +173,7 @@ def definition(k: Kpi, goal: Target | None) -> list[str]:
         lines = [f"{'The total of ' if k.kind in ('sum', 'sum_gbp') else 'The number of '}{k.counts}."]
     lines.append(f"Period: {PERIOD_WORDS[k.period]}.")
     goal_words = target_text(k, goal)
-    lines.append(f"Target: {goal_words}; {band_text(k, goal)}." if goal_words else "A volume: no target.")
+    lines.append(f"Target: {goal_words}; {band_text(k, goal)}." if goal_words else f"{no_target_text(k)}.")
     return lines
 
 

@@ -15,5 +15,5 @@ else:
     blocks.due_soon_table(view, due.COMPLAINT, "cx")
     blocks.exception_table(view, "cx.open_overdue", "Open complaints past their response deadline", "cx")
     trend = blocks.trends(view, kpi_ids, default="cx.stage1_on_time_pct")
-    breakdown, by = blocks.breakdown_section(view, kpi_ids, "cx", default="cx.open_complaints", default_by="category")
-    blocks.publish(view, trend=trend, breakdown=breakdown, by=by)
+    breakdown = blocks.breakdown_section(view, kpi_ids, "cx", default="cx.open_complaints", default_by="category")
+    blocks.publish(view, trend=trend, **breakdown)

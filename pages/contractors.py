@@ -14,6 +14,6 @@ else:
     blocks.in_house_beside_external(view)
     blocks.contractor_table(view)
     trend = blocks.trends(view, kpi_ids, default="ct.external_on_time_pct")
-    breakdown, by = blocks.breakdown_section(view, kpi_ids, "ct", default="ct.external_on_time_pct",
-                                             default_by="contractor_id")
-    blocks.publish(view, trend=trend, breakdown=breakdown, by=by)
+    breakdown = blocks.breakdown_section(view, kpi_ids, "ct", default="ct.external_on_time_pct",
+                                         default_by="contractor_id")
+    blocks.publish(view, trend=trend, **breakdown)

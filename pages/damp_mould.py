@@ -17,5 +17,5 @@ else:
     blocks.exception_table(view, "dm.overdue_open_cases", "Open cases past an Awaab's Law deadline", "dm")
     blocks.exception_table(view, "dm.open_emergency_cases", "Open emergency hazards", "dm")
     trend = blocks.trends(view, kpi_ids, default="dm.investigated_10wd_pct")
-    breakdown, by = blocks.breakdown_section(view, kpi_ids, "dm", default="dm.open_cases", default_by="region")
-    blocks.publish(view, trend=trend, breakdown=breakdown, by=by)
+    breakdown = blocks.breakdown_section(view, kpi_ids, "dm", default="dm.open_cases", default_by="region")
+    blocks.publish(view, trend=trend, **breakdown)

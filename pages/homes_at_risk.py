@@ -1,4 +1,4 @@
-"""Homes at risk of damp and mould: the explainable list for the scope, beside how it did on past data."""
+"""Homes at risk of damp and mould: the explainable list for the scope, reasons in full, then how it did before."""
 
 from housing_assurance.app import risk_page, shell
 

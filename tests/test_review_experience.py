@@ -73,7 +73,8 @@ def test_a_definition_says_what_is_counted_the_period_and_the_band():
                      "Target: ≥ 100.0%; red as soon as it is off target (no amber band)."]
     band = definition(KPIS["rp.non_emergency_on_time_pct"], Target("x", True, 90.0, 5.0))[-1]
     assert band == "Target: ≥ 90.0%; amber up to 5.0 points below target, red beyond."
-    assert definition(KPIS["dm.open_cases"], None)[-1] == "A volume: no target."
+    assert definition(KPIS["dm.open_cases"], None)[-1] == "No target: a volume to watch."
+    assert definition(KPIS["cx.upheld_pct"], None)[-1] == "No target: a rate to watch."  # not "a volume"
     assert all(k.counts for k in KPIS.values())  # every KPI is defined in the catalogue
 
 

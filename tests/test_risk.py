@@ -400,7 +400,10 @@ def test_page_lists_the_scope_with_reasons_links_and_the_backtest(monkeypatch, d
     table = at.dataframe[0].value
     expected = risk.homes_at_risk(demo, AS_OF, Scope(region=region), scored=scored).head(50)
     assert table["Home"].tolist() == expected["property_id"].to_list()
-    assert table[["Reason 1", "Reason 2", "Reason 3"]].notna().all().all()
+    # every reason in full, in one column whose rows are tall enough to wrap them
+    assert table["Why"].tolist() == [" · ".join(r[:1].upper() + r[1:] for r in reasons)
+                                     for reasons in expected["reasons"].to_list()]
+    assert all(text.count(" · ") == 2 for text in table["Why"].head(10))
     links = [u for u in table["History"].tolist() if isinstance(u, str)]
     assert links and all(u.startswith("case?") and "case=" in u and "kind=dm" in u for u in links)
     text = " ".join(m.value for m in at.markdown)

@@ -14,7 +14,7 @@ from housing_assurance.app.tables import as_extracted, downloads, grid
 from housing_assurance.kpis import KPIS
 from housing_assurance.settings import PROJECT_ROOT
 from housing_assurance.targets import targets
-from housing_assurance.words import date_text, target_text
+from housing_assurance.words import date_text, definition
 
 
 def about_page(view: View) -> None:
@@ -31,7 +31,7 @@ def about_page(view: View) -> None:
         a.error(extract.manifest_problem)
     weeks = view.weeks
     b.markdown("  \n".join([
-        fact("Weeks available", f"{len(weeks)}, ending {date_text(weeks[-1])} to {date_text(weeks[0])}"
+        fact("Weeks available", f"{len(weeks):,}, ending {date_text(weeks[-1])} to {date_text(weeks[0])}"
               if weeks else None),
         fact("Latest complete week", f"ending {date_text(weeks[0])}" if weeks else None),
     ]))
@@ -39,7 +39,7 @@ def about_page(view: View) -> None:
     counts = data.table_counts(view.key).with_columns(
         pl.when(pl.col("usable")).then(pl.lit("✓ Used")).otherwise(pl.lit("✕ Not used")).alias("usable"))
     grid(counts, hide_index=True, key="tables", column_config={
-        "table": "Table", "rows": st.column_config.NumberColumn("Rows", format="%d"), "usable": "Status",
+        "table": "Table", "rows": st.column_config.NumberColumn("Rows", format="localized"), "usable": "Status",
         "problem": "Problem"})
     st.subheader("Validation")
     findings = data.findings(view.key)
@@ -60,7 +60,7 @@ def about_page(view: View) -> None:
             *([pl.col("examples").list.join(", ").alias("Examples"), pl.col("message").alias("What is wrong")]
               if "examples" in findings.columns else []))
         grid(shown, hide_index=True, key="findings",
-                     column_config={"Rows": st.column_config.NumberColumn(format="%d")})
+                     column_config={"Rows": st.column_config.NumberColumn(format="localized")})
         downloads(view, findings, "validation_findings", "Validation findings", key="findings",
                   week=as_extracted(view))
     st.subheader("How the figures are made")
@@ -74,14 +74,20 @@ def about_page(view: View) -> None:
         if doc.exists():
             with st.expander(title):
                 st.markdown(doc.read_text())
-    with st.expander("Every KPI, its target and page"):
-        goals = targets()
-        glossary = pl.DataFrame([{
-            "KPI": k.id, "Title": k.title, "Page": routes.page_of(k.id).title,
-            "Target": f"Target {target_text(k, goals.get(k.id))}" if target_text(k, goals.get(k.id))
-            else "A volume: no target"}
-            for k in KPIS.values()])
-        grid(glossary, hide_index=True, key="glossary")
+    kpi_definitions()
     write_url(view)
 
 
+def kpi_definitions() -> None:
+    """Every KPI in words, a tab per domain: what is counted, the percentage's numerator among them, the
+    period, the target and its amber band (words.definition, from the catalogue), and the page it is on."""
+    st.subheader("What each figure means")
+    goals = targets()
+    by_domain: dict[str, list] = {}
+    for k in KPIS.values():
+        by_domain.setdefault(routes.domain_name(k.id), []).append(k)
+    for tab, kpis in zip(st.tabs(list(by_domain)), by_domain.values(), strict=True):
+        with tab:
+            for k in kpis:
+                lines = "  \n".join(definition(k, goals.get(k.id)))
+                st.markdown(f"**{k.title}** · `{k.id}` · on {routes.page_of(k.id).title}  \n{lines}")

@@ -19,8 +19,8 @@ from housing_assurance.app import data
 from housing_assurance.app.markup import MESSAGE, plain
 from housing_assurance.app.shell import audit_once, current_user, scope_words, sees_details
 from housing_assurance.app.state import WIDGET, View, page_param, refuse, write_url
-from housing_assurance.app.tables import MONEY, NAV, case_table, column_config, downloads, grid
-from housing_assurance.breakdowns import NONE_KEY, cases_behind_bar, dimensions_for
+from housing_assurance.app.tables import MONEY, MONEY_FORMAT, NAV, case_table, column_config, downloads, grid
+from housing_assurance.breakdowns import NONE_KEY, cases_behind_bar, dimensions_for, offers_per_homes
 from housing_assurance.contractors import SCORECARD_COLUMNS
 from housing_assurance.kpis import KPIS, QUERY_SCOPES, Kpi
 from housing_assurance.scorecard import HEADLINE, headline_text
@@ -31,9 +31,9 @@ from housing_assurance.words import (
     comparison_text,
     date_text,
     definition,
+    goal_text,
     ratio_text,
     rows_noun,
-    target_text,
     value_text,
     week_text,
 )
@@ -117,9 +117,8 @@ def _tile(view: View, r: dict, page: str, not_our_work: str | None) -> None:
     why = data.reason(view, r)
     if why:
         st.markdown(f'<div class="kpi-why">{html.escape(why)}</div>', unsafe_allow_html=True)
-    detail = f"Target {target_text(k, goal)}" if target_text(k, goal) else "No target: a volume"
     ratio = ratio_text(k, r["numerator"], r["denominator"])
-    st.caption(detail + (f" · {ratio}" if ratio and r["denominator"] else ""))
+    st.caption(goal_text(k, goal) + (f" · {ratio}" if ratio and r["denominator"] else ""))
     compared = comparison_text(k, r)
     if compared:
         st.caption(compared)
@@ -159,7 +158,7 @@ def drilldown(view: View, page: str) -> None:
     if bars is not None and value not in bars["key"].to_list():
         refuse("The bar", value, "is not a bar of this breakdown this week; showing every case.")
         by = value = None
-    back = {"breakdown": kpi_id, "by": by} if by else {}
+    back = {"breakdown": kpi_id, "by": by, "measure": page_param("measure")} if by else {}
     back_to = "the overview" if page == "overview" else routes.PAGE[page].title
     st.page_link(routes.PAGE[page].file, label=f"← Back to {back_to}", query_params=view.params(**back))
     st.title(k.title)
@@ -182,8 +181,9 @@ def drilldown(view: View, page: str) -> None:
     rows = visible(view, k, rows, page)
     case_table(view, rows, k, name=f"drill:{kpi_id}", file_stub=f"{kpi_id}_{view.as_of}",
                height=min(40 + 35 * max(len(rows), 1), 700),
-               back={"from": page, "kpi": kpi_id, "by": by, "value": value})
-    write_url(view, kpi=kpi_id, by=by, value=value)
+               back={"from": page, "kpi": kpi_id, "by": by, "value": value,
+                     "measure": page_param("measure") if by else None})
+    write_url(view, kpi=kpi_id, by=by, value=value, measure=page_param("measure") if by else None)
 
 
 def _figure_statement(k: Kpi, fig: dict, n: int) -> str:
@@ -203,7 +203,7 @@ def _figure_statement(k: Kpi, fig: dict, n: int) -> str:
     if k.kind == "mean":
         return f"**{value}**: the average over the **{n:,}** {noun} listed."
     if k.kind in ("sum", "sum_gbp"):
-        return f"**{value}**: the total over the **{n:,}** rows listed."
+        return f"**{value}**: the total over the **{n:,}** {noun} listed."
     return f"**{value}** {k.title[:1].lower() + k.title[1:]}. All **{n:,}** are listed, oldest or most overdue first."
 
 
@@ -278,9 +278,15 @@ def trends(view: View, kpi_ids: list[str], default: str) -> str:
     return kpi_id
 
 
+PER_HOMES = "per_1000_homes"  # the breakdown's measure (URL measure=…) that puts a count per 1,000 homes
+MEASURES = ("count", PER_HOMES)
+PER_HOMES_WORDS = "Per 1,000 homes"
+
+
 def breakdown_section(view: View, kpi_ids: list[str], page: str, default: str,
-                      default_by: str | None = None) -> tuple[str, str | None]:
-    """One KPI this week split by region, team, contractor, category …; each bar opens its cases."""
+                      default_by: str | None = None) -> dict[str, str | None]:
+    """One KPI this week split by region, team, contractor, category …; each bar opens its cases. A count split
+    by a place can be shown per 1,000 homes of that place. Returns the section's URL parameters."""
     st.subheader("Breakdown")
     sensitive = sees_details(page)
     left, right = st.columns(2)
@@ -289,56 +295,79 @@ def breakdown_section(view: View, kpi_ids: list[str], page: str, default: str,
     dims = dimensions_for(data.store(view.key), kpi_id, sensitive_allowed=sensitive)
     if not dims:
         st.caption("This figure is not split.")
-        return kpi_id, None
+        return {"breakdown": kpi_id}
     fixed = {"region"} if view.region else set()
     fixed |= {"region", "team_id"} if view.team else set()  # a single bar says nothing
     preferred = [d for d in ([default_by] if default_by else []) + list(dims) if d in dims and d not in fixed]
     by_key = _choice("by", list(dims), preferred[0] if preferred else next(iter(dims)))
     by = right.selectbox("By", list(dims), key=by_key, format_func=lambda d: dims[d])
     k = KPIS[kpi_id]
-    frame = data.breakdown(view, kpi_id, by)
+    noun = rows_noun(k)
+    measure = None
+    if offers_per_homes(k, by):
+        measure_key = _choice("measure", list(MEASURES), PER_HOMES if k.kind == "per_1000_homes" else "count")
+        measure = st.radio("Show", MEASURES, key=measure_key, horizontal=True,
+                           format_func=lambda m: PER_HOMES_WORDS if m == PER_HOMES else f"Number of {noun}",
+                           help=f"Per 1,000 homes: each bar's {noun} for every 1,000 homes in stock there on the "
+                                "week's last day (leasehold homes not counted; a team's homes are its region's).")
+    params = {"breakdown": kpi_id, "by": by, "measure": measure}
+    per_homes = measure == PER_HOMES
+    frame = data.breakdown_per_homes(view, kpi_id, by) if per_homes else data.breakdown(view, kpi_id, by)
     if frame.is_empty():
-        st.caption("No rows behind this figure this week.")
-        return kpi_id, by
+        st.caption(f"No {noun} behind this figure this week.")
+        return params
     suffix = "%" if k.kind == "pct" else ""
-    what = "cases" if k.kind == "per_1000_homes" else k.title.lower()
-    title = f"{k.title} by {dims[by].lower()}" + (" (count of cases)" if k.kind == "per_1000_homes" else "")
-    if k.kind in ("count", "per_1000_homes", "sum"):
+    if per_homes:
+        title = k.title.removesuffix(" per 1,000 homes") + f" per 1,000 homes, by {dims[by].lower()}"
+        fig = charts.breakdown_bar(frame, "label", "value", title)
+    elif k.kind in ("count", "per_1000_homes", "sum"):
+        title = f"{k.title} by {dims[by].lower()}" + (f" (number of {noun})" if k.kind == "per_1000_homes" else "")
         fig = charts.count_breakdown_bar(frame, "label", "value", title)
     else:
+        title = f"{k.title} by {dims[by].lower()}"
         fig = charts.breakdown_bar(frame, "label", "value", title, value_suffix=suffix)
     nav = st.session_state.get(NAV, 0)
-    chosen = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=f"bars:{kpi_id}:{by}:{nav}",
-                             config={"displayModeBar": False})
+    chosen = st.plotly_chart(fig, on_select="rerun", selection_mode="points",
+                             key=f"bars:{kpi_id}:{by}:{measure}:{nav}", config={"displayModeBar": False})
     points = (chosen.selection.points if chosen is not None and getattr(chosen, "selection", None) else []) or []
     if points:
         label = points[0].get("customdata") or points[0].get("y") or points[0].get("x")
         keys = dict(zip(map(charts.shown, frame["label"].to_list()), frame["key"].to_list(), strict=True))
         if label in keys:
             st.session_state[NAV] = nav + 1
-            st.switch_page(routes.PAGE[page].file, query_params=view.params(kpi=kpi_id, by=by, value=keys[label]))
-    table = frame.with_columns(
-        pl.Series("open", [page_url(page, view, kpi=kpi_id, by=by, value=key) for key in frame["key"].to_list()]))
-    counted = k.kind in ("count", "per_1000_homes")  # the figure of a bar is its number of rows
-    shown = table.select(
-        pl.col("label").alias(dims[by]),
-        *([] if counted else [pl.col("value").alias(what.capitalize() if k.kind != "pct" else "Figure %")]),
-        pl.col("cases").alias("Rows"), pl.col("open"))
-    grid(shown, hide_index=True, key=f"bartable:{kpi_id}:{by}", column_config={
-        "open": st.column_config.LinkColumn("Cases", display_text="Open the rows"),
-        shown.columns[1]: st.column_config.NumberColumn(
-            format="%.1f%%" if suffix else "localized" if k.kind in ("count", "per_1000_homes", "sum") else "%.1f")
-        if not counted else st.column_config.NumberColumn(format="localized"),
-        "Rows": st.column_config.NumberColumn(format="localized"),
-    })
+            st.switch_page(routes.PAGE[page].file,
+                           query_params=view.params(kpi=kpi_id, by=by, value=keys[label], measure=measure))
+    table = frame.with_columns(pl.Series("open", [page_url(page, view, kpi=kpi_id, by=by, value=key, measure=measure)
+                                                  for key in frame["key"].to_list()]))
+    count = noun.capitalize()
+    number = st.column_config.NumberColumn(format="localized")
+    if per_homes:
+        shown = table.select(pl.col("label").alias(dims[by]), pl.col("homes").alias("Homes"),
+                             pl.col("cases").alias(count), pl.col("value").alias(PER_HOMES_WORDS),
+                             pl.col("open"))
+        config = {"Homes": number, count: number, PER_HOMES_WORDS: st.column_config.NumberColumn(format="%.1f")}
+    elif k.kind in ("count", "per_1000_homes"):  # the figure of a bar is its number of rows
+        shown = table.select(pl.col("label").alias(dims[by]), pl.col("cases").alias(count), pl.col("open"))
+        config = {count: number}
+    else:  # the figure as words write it: 87.5%, £1,234.00, 12.3 days
+        figure = "Figure" if k.kind == "pct" else k.title
+        shown = table.select(pl.col("label").alias(dims[by]),
+                             pl.col("value").map_elements(lambda v: value_text(k, v), return_dtype=pl.Utf8,
+                                                          skip_nulls=False).alias(figure),
+                             pl.col("cases").alias(count), pl.col("open"))
+        config = {figure: st.column_config.TextColumn(alignment="right"), count: number}
+    grid(shown, hide_index=True, key=f"bartable:{kpi_id}:{by}:{measure}", column_config={
+        "open": st.column_config.LinkColumn("List", display_text=f"Open these {noun}"), **config})
     figures = [pl.col("value").alias(kpi_id)] + ([pl.col("numerator").alias(f"{kpi_id}:numerator"),
                                                  pl.col("denominator").alias(f"{kpi_id}:denominator")]
-                                                if k.kind == "pct" else [])
-    raw = frame.select(pl.col("key").replace(NONE_KEY, None).alias(by), *figures, "cases")
-    downloads(view, raw, f"{kpi_id}_by_{by}_{view.as_of}", title, key=f"bars:{kpi_id}:{by}",
+                                                if k.kind == "pct" and not per_homes else [])
+    extra = ["homes"] if per_homes else []
+    raw = frame.select(pl.col("key").replace(NONE_KEY, None).alias(by), *figures, *extra, "cases")
+    downloads(view, raw, f"{kpi_id}_by_{by}{'_per_1000_homes' if per_homes else ''}_{view.as_of}", title,
+              key=f"bars:{kpi_id}:{by}:{measure}",
               readable=raw.with_columns(frame["label"].alias(by)).rename({by: dims[by]}))
-    st.caption("Select a bar, or open its rows from the table: each lists exactly the rows that make the bar.")
-    return kpi_id, by
+    st.caption(f"Select a bar, or open its {noun} from the table: each lists exactly the {noun} that make the bar.")
+    return params
 
 
 def freshness(view: View) -> None:
@@ -391,8 +420,8 @@ def contractor_table(view: View) -> None:
     cfg = column_config(shown)
     for c, label in SCORECARD_COLUMNS.items():
         if c in cfg:
-            cfg[c] = st.column_config.NumberColumn(label, format="£%.2f" if c in MONEY else
-                                                   "%.1f%%" if c.endswith("_pct") else "%d") \
+            cfg[c] = st.column_config.NumberColumn(label, format=MONEY_FORMAT if c in MONEY else
+                                                   "%.1f%%" if c.endswith("_pct") else "localized") \
                 if c not in ("contractor_name", "is_in_house") else st.column_config.Column(label)
     grid(shown, hide_index=True, column_config=cfg, key="contractor_scorecard")
     downloads(view, card, f"contractors_{view.as_of}", "Each contractor over the 13 weeks", key="contractors")
@@ -426,7 +455,7 @@ def team_record_keeping(view: View) -> None:
             part = frame.filter(pl.col("team_id").is_in(damp_teams))
         with cols[i % 2]:
             if part.is_empty():
-                st.caption(f"{k.title}: no team has rows this week.")
+                st.caption(f"{k.title}: no team has {rows_noun(k)} this week.")
                 continue
             title = k.title + (" (by region)" if label == "region" else "")
             st.plotly_chart(charts.team_comparison_chart(part, label, kpi_id, title, mark,
@@ -437,7 +466,7 @@ def team_record_keeping(view: View) -> None:
         + pl.col("team_name"), "region",
         *[pl.col(i) for i in RECORD_KEEPING])
     table = table.rename({"mark": "Team", "region": "Region"} | {i: KPIS[i].title for i in RECORD_KEEPING})
-    cfg = {KPIS[i].title: st.column_config.NumberColumn(format="%.1f%%" if KPIS[i].kind == "pct" else "%d")
+    cfg = {KPIS[i].title: st.column_config.NumberColumn(format="%.1f%%" if KPIS[i].kind == "pct" else "localized")
            for i in RECORD_KEEPING}
     order = ["Team", "Region"]
     for i in RECORD_KEEPING:  # each team's figure opens that team's rows, on the KPI's own page
@@ -445,8 +474,9 @@ def team_record_keeping(view: View) -> None:
         links = [page_url(routes.page_of(i).key, view.for_team(t), kpi=i) if ok else None
                  for t, ok in zip(frame["team_id"].to_list(), has_rows.to_list(), strict=True)]
         table = table.with_columns(pl.Series(f"open:{i}", links))
-        cfg[f"open:{i}"] = st.column_config.LinkColumn("", display_text="rows", width="small",
-                                                       help=f"Each team's rows behind “{KPIS[i].title}”")
+        noun = rows_noun(KPIS[i])
+        cfg[f"open:{i}"] = st.column_config.LinkColumn("", display_text=noun, width="small",
+                                                       help=f"Each team's {noun} behind “{KPIS[i].title}”")
         order += [KPIS[i].title, f"open:{i}"]
     grid(table, hide_index=True, column_config=cfg, column_order=order, key="team_table")
     downloads(view, frame, f"record_keeping_{view.as_of}", "Record keeping, team by team", key="teams")

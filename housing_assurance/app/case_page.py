@@ -37,7 +37,7 @@ def case_search(view: View) -> None:
     write_url(view)
 
 
-BACK_PARAMS = ("from", "kpi", "by", "value")
+BACK_PARAMS = ("from", "kpi", "by", "value", "measure")
 
 
 def back_link(view: View) -> dict[str, str | None]:
@@ -52,8 +52,9 @@ def back_link(view: View) -> dict[str, str | None]:
     if kpi_id is not None and kpi_id not in KPIS:
         refuse("The list to go back to", kpi_id, "is not a KPI id.")
         kpi_id = None
-    back = {"from": came_from, "kpi": kpi_id, "by": page_param("by") if kpi_id else None,
-            "value": page_param("value") if kpi_id else None}
+    by = page_param("by") if kpi_id else None
+    back = {"from": came_from, "kpi": kpi_id, "by": by, "value": page_param("value") if kpi_id else None,
+            "measure": page_param("measure") if by else None}  # the breakdown per 1,000 homes, if it was
     label = "← Back to the list" if kpi_id else f"← Back to {routes.PAGE[came_from].title}"
     st.page_link(routes.PAGE[came_from].file, label=label,
                  query_params=view.params(**{k: v for k, v in back.items() if k != "from"}))

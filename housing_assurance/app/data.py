@@ -257,5 +257,9 @@ def breakdown(view: View, kpi_id: str, by: str) -> pl.DataFrame:
     return breakdowns.breakdown(store(view.key), kpi_id, view.as_of, view.scope, by)
 
 
+def breakdown_per_homes(view: View, kpi_id: str, by: str) -> pl.DataFrame:
+    return breakdowns.breakdown_per_homes(store(view.key), kpi_id, view.as_of, view.scope, by)
+
+
 def team_comparison(view: View, kpi_ids: list[str]) -> pl.DataFrame:
     return breakdowns.team_comparison(store(view.key), view.as_of, kpi_ids)

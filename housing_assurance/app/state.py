@@ -28,7 +28,7 @@ import streamlit as st
 from housing_assurance.scope import WHOLE_LANDLORD, Scope, narrow
 
 GLOBAL_PARAMS = ("as_of", "region", "team")
-PAGE_PARAMS = ("trend", "breakdown", "by", "whole_home")  # kept in widgets' state as well as the URL
+PAGE_PARAMS = ("trend", "breakdown", "by", "measure", "whole_home")  # kept in widgets' state as well as the URL
 WIDGET = "w:"  # session-state prefix of widgets whose value lives in the URL
 _LAST_URL = "_url_written"
 _OPENED = "_url_opened"  # this session has written its address once (its first run corrects it in place)

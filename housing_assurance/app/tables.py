@@ -22,6 +22,7 @@ NAV = "_nav_count"  # bumped whenever a table or chart selection navigates, to f
 CASE_URL_PATH = routes.PAGE["case"].url_path  # links in tables are relative URLs
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LONDON = ZoneInfo("Europe/London")
+MONEY_FORMAT = "accounting"  # pounds with thousands separated and pence: 1,234.50 (the heading says £)
 ROW_HEIGHT = 35  # st.dataframe's row height in pixels, to tell when a table scrolls
 
 
@@ -54,7 +55,7 @@ def column_config(frame: pl.DataFrame) -> dict:
         elif isinstance(dtype, pl.Datetime):
             cfg[name] = st.column_config.DatetimeColumn(heading, format="D MMM YYYY, HH:mm")
         elif name in MONEY:
-            cfg[name] = st.column_config.NumberColumn(heading, format="£%.2f")
+            cfg[name] = st.column_config.NumberColumn(f"{heading} £", format=MONEY_FORMAT)
         elif name.endswith("_pct"):
             cfg[name] = st.column_config.NumberColumn(heading, format="%.1f%%")
         elif dtype.is_numeric():  # thousands separated (fractions rounded to one place in display_frame)
