@@ -20,13 +20,17 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import no_error, open_app_at
 from pypdf import PdfReader
 
-from housing_assurance import cli, pack
+from housing_assurance import cli, pack, why
 from housing_assurance.db import open_extract
-from housing_assurance.kpis import CATALOGUE, KPIS, cases, compute
+from housing_assurance.kpis import CATALOGUE, KPIS, cases, compute, trend
+from housing_assurance.pack import content
 from housing_assurance.scope import WHOLE_LANDLORD, Scope
-from housing_assurance.scorecard import HEADLINE
+from housing_assurance.scorecard import HEADLINE, headline_text, scorecard_from_history
+from housing_assurance.targets import targets
+from housing_assurance.weeks import TREND_WEEKS
 from housing_assurance.words import value_text
 
 END = date(2026, 11, 23)
@@ -48,16 +52,17 @@ def renderer():
 
 @pytest.fixture(scope="module")
 def landlord_run(demo_dir, tmp_path_factory) -> tuple[Path, Path]:
-    """The whole-landlord pack, made as a scheduler would: the report command (exit code 0).
+    """The whole-landlord pack, made as a scheduler would: the report command in a fresh process, which
+    never imports Streamlit (exit code 0).
 
     A module fixture is set up before conftest's per-test audit file, so it names its own.
     """
     folder = tmp_path_factory.mktemp("packs")
     out, trail = folder / "pack.pdf", folder / "audit.jsonl"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HOUSING_ASSURANCE_AUDIT", str(trail))
-        code = cli.main(["report", "--data", str(demo_dir), "--as-of", AS_OF.isoformat(), "--out", str(out)])
-    assert code == 0
+    done = subprocess.run([sys.executable, "-m", "housing_assurance", "report", "--data", str(demo_dir),
+                           "--as-of", AS_OF.isoformat(), "--out", str(out)], capture_output=True, text=True,
+                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "HOUSING_ASSURANCE_AUDIT": str(trail)})
+    assert done.returncode == 0, done.stderr
     return out, trail
 
 
@@ -90,6 +95,41 @@ def team_pdf(extract, busiest, renderer, tmp_path_factory) -> Path:
 
 
 TEAM_PACK_USER = "team.manager@example.org (manager)"
+EXECUTIVE = "chief.executive@example.org"
+
+
+@pytest.fixture(scope="module")
+def app_pdf(demo_dir, tmp_path_factory) -> Path:
+    """The whole-landlord pack made as a person makes it: the sidebar's button, in the app's own script
+    (AppTest runs it in this process, where Streamlit has made its Plotly template the default)."""
+    import plotly.io as pio
+
+    from housing_assurance.app import data
+
+    folder = tmp_path_factory.mktemp("packs")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(data.DATA_ENV, str(demo_dir))
+        mp.setenv("HOUSING_ASSURANCE_ACCESS", str(demo_dir / "access.toml"))
+        mp.setenv("HOUSING_ASSURANCE_DEMO_MODE", "1")
+        mp.setenv("HOUSING_ASSURANCE_AUDIT", str(folder / "audit.jsonl"))
+        at = open_app_at(None, EXECUTIVE, AS_OF, timeout=300)
+        next(b for b in at.sidebar.button if b.key == "pack_build").click()
+        at.run()
+        assert no_error(at) and not at.error, [e.value for e in at.error]
+    assert pio.templates.default == "streamlit"  # the trap the pack's charts must not fall into
+    out = folder / "app.pdf"
+    out.write_bytes(at.session_state["_pack"][1])
+    return out
+
+
+@pytest.fixture(scope="module")
+def short_pdf(extract, renderer, tmp_path_factory) -> Path:
+    """A whole-landlord pack whose exception sections show their 5 oldest cases (the demo's lists are
+    shorter than 20), so that the appendix holds the rest."""
+    out = tmp_path_factory.mktemp("packs") / "short.pdf"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(content, "TOP_EXCEPTIONS", 5)
+        return pack.write_pack(extract, AS_OF, Scope(), out, renderer=renderer)
 
 
 def test_cover_names_whom_a_scoped_pack_was_prepared_for(team_pdf, landlord_pdf):
@@ -248,6 +288,92 @@ def test_pack_lists_the_top_homes_at_risk(landlord_pdf, extract):
     top = top_homes_at_risk(extract, AS_OF, Scope(), n=20)
     for pid in top["property_id"].to_list():
         assert pid in risk_text
+
+
+def words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_first_page_says_what_is_off_target_and_why_in_the_tiles_words(landlord_pdf, extract):
+    """After the cover: the overview's headline, then every red and amber figure with the reason its tile
+    gives (why.reason over the drill-down's cases), reds first."""
+    pages = pdf_pages(landlord_pdf)
+    assert pages[1].startswith("What is off target, and why")
+    text = pdf_text(landlord_pdf)
+    first = words(text[text.index("What is off target, and why\nWeek ending"):text.index("Executive scorecard\nWeek")])
+    ids = [k.id for k in CATALOGUE]
+    card = scorecard_from_history(trend(extract, AS_OF, TREND_WEEKS, Scope(), ids), AS_OF, ids)
+    assert words(headline_text(card.filter(pl.col("kpi_id").is_in(list(HEADLINE))))) in first
+    flagged = card.filter(pl.col("rag").is_in(["red", "amber"]) & pl.col("value").is_not_null())
+    assert flagged.filter(pl.col("rag") == "red").height, "the demo week should have red figures"
+    on_scorecard = flagged.filter(pl.col("kpi_id").is_in(list(HEADLINE))).height
+    assert f"On the executive scorecard: {on_scorecard}" in first
+    assert f"Elsewhere in this pack: {flagged.height - on_scorecard}" in first
+    for r in flagged.iter_rows(named=True):
+        k = KPIS[r["kpi_id"]]
+        reason = why.reason(k, targets().get(k.id), r["rag"], r, cases(extract, AS_OF, k.id), AS_OF)
+        assert reason and value_text(k, r["value"]) in first and words(reason) in first, k.id
+    scorecard_part = first[:first.index("Elsewhere in this pack")]
+    statuses = re.findall(r"(✕ Off target|! Near target)", scorecard_part)
+    assert statuses == sorted(statuses, key=lambda w: w != "✕ Off target") and len(statuses) == on_scorecard
+
+
+def section_between(text: str, start: str, end: str) -> str:
+    begin = text.index(start)
+    return text[begin:text.index(end, begin)]
+
+
+def test_exceptions_show_the_oldest_and_counts_by_team_and_the_appendix_all(short_pdf, extract):
+    text = pdf_text(short_pdf)
+    rows = exception_cases(extract, "vu.open_overdue_jobs_vulnerable")
+    assert rows.height > 5, "the demo week should have more than 5 overdue repairs at vulnerable households"
+    body = section_between(text, f"Overdue repairs at vulnerable households: {rows.height}\n", "Contractors below")
+    ids = set(rows["id"].to_list())
+    listed = [t for t in re.findall(r"\b[A-Z]+[0-9]+\b", body) if t in ids]
+    assert listed == rows["id"].head(5).to_list()  # the 5 oldest, oldest first
+    assert f"The 5 oldest of {rows.height} are shown" in words(body)
+    team_names = {t: n for t, n in extract.query("names").filter(pl.col("kind") == "team")
+                  .select("id", "label").iter_rows()}
+    for team, n in rows.group_by("team_id").len().iter_rows():
+        assert re.search(rf"^{re.escape(team_names[team])} {n} ", body, re.M), (team, n)
+    appendix = text[text.rindex("Appendix: full exception lists"):]
+    full = appendix[appendix.index(f"Overdue repairs at vulnerable households: all {rows.height}"):]
+    assert [t for t in re.findall(r"\b[A-Z]+[0-9]+\b", full) if t in ids] == rows["id"].to_list()
+
+
+def test_teams_by_name_never_by_id(landlord_pdf, short_pdf, extract):
+    team_ids = extract.sql("select team_id from teams")["team_id"].to_list()
+    assert team_ids
+    for path in (landlord_pdf, short_pdf):
+        text = pdf_text(path)
+        assert not [t for t in team_ids if t in text]
+
+
+def pdftotext_pages(path: Path) -> list[str]:
+    return [subprocess.run(["pdftotext", "-layout", "-f", str(n), "-l", str(n), str(path), "-"], check=True,
+                           capture_output=True, text=True).stdout for n in range(1, len(pdf_pages(path)) + 1)]
+
+
+def test_the_apps_pack_is_the_report_commands(app_pdf, landlord_pdf, tmp_path):
+    """The button in the app and `report` make the same document: the same text on every page (the app's
+    cover also names who prepared it, and the minute it was made may differ) and the same pixels on every
+    page after the cover, charts included."""
+    app, cli_made = pdftotext_pages(app_pdf), pdftotext_pages(landlord_pdf)
+    assert len(app) == len(cli_made) >= 10
+
+    def cover(text: str) -> list[str]:
+        return [line for line in text.splitlines()
+                if line.strip() and not line.strip().startswith(("Prepared for", "Pack produced"))]
+
+    assert f"{EXECUTIVE} (executive)" in app[0]
+    assert cover(app[0]) == cover(cli_made[0])
+    for number, (a, c) in enumerate(zip(app[1:], cli_made[1:], strict=True), start=2):
+        assert a == c, f"page {number} differs"
+    for path in (app_pdf, landlord_pdf):  # raw pixels (PPM), so equal files are equal pictures
+        subprocess.run(["pdftoppm", "-r", "60", "-f", "2", str(path), str(tmp_path / path.stem)], check=True)
+    for page in sorted(tmp_path.glob(f"{landlord_pdf.stem}-*.ppm")):
+        made_in_app = tmp_path / page.name.replace(landlord_pdf.stem, app_pdf.stem, 1)
+        assert page.read_bytes() == made_in_app.read_bytes(), f"{page.name}: the app's page looks different"
 
 
 # ---------------------------------------------------------------------------------------------

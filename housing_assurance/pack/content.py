@@ -17,25 +17,38 @@ from typing import Any
 
 import polars as pl
 
-from housing_assurance import charts, clocks, routes
+from housing_assurance import charts, clocks, routes, why
 from housing_assurance.breakdowns import breakdown_of_rows, labeller, names
 from housing_assurance.db import Extract
 from housing_assurance.figures import FigureStore
 from housing_assurance.kpis import CATALOGUE, KPIS, Kpi, query_rows, select_rows
 from housing_assurance.pack.charts import ChartRenderer, svg_uri, wrap_title
 from housing_assurance.progress import Progress
+from housing_assurance.remit import outside_remit
 
 # Imported here, on the caller's thread, not by the thread that reads the scores: two threads importing
 # scikit-learn and plotly's optional pandas at once can see a half-initialised module.
 from housing_assurance.risk import RiskError, RiskStore, top_homes_at_risk
 from housing_assurance.scope import Scope
-from housing_assurance.scorecard import HEADLINE, scorecard_from_history
+from housing_assurance.scorecard import HEADLINE, headline_text, scorecard_from_history
 from housing_assurance.targets import Target, status, targets
 from housing_assurance.weeks import TREND_WEEKS, week_period, weeks_ending
-from housing_assurance.words import NO_DATA, change, date_text, ratio_text, scope_text, target_text, value_text
+from housing_assurance.words import (
+    NO_DATA,
+    band_text,
+    change,
+    date_text,
+    ratio_text,
+    scope_text,
+    target_text,
+    value_text,
+)
 
-# At most this many rows per exception table: a table that long is a finding in itself, and the
-# full list is one command away (`cases`), which the table's note gives.
+# An exception section shows its oldest cases and a count by team; a board reads the pattern, not
+# every case. The full list (up to the appendix's limit) is in the appendix.
+TOP_EXCEPTIONS = 20
+# At most this many rows per appendix table: a list that long is a finding in itself, and the full
+# list is one command away (`cases`) or one download (the app's drill-down), which the note gives.
 MAX_EXCEPTION_ROWS = 200
 
 # Chart sizes in CSS pixels (96 a inch): drawn at this size, shown at the width of the page's grid.
@@ -98,6 +111,10 @@ def _words(value: str) -> str:
     return str(value).replace("_", " ")
 
 
+def _sentence(words: str | None) -> str:
+    return f"{words[:1].upper()}{words[1:]}." if words else ""
+
+
 def _clocks(value: str) -> str:
     return clocks.short_names(value) or NO_DATA
 
@@ -157,12 +174,12 @@ class Column:
 EXCEPTION_COLUMNS: dict[str, list[Column]] = {
     # Only these columns leave the building: case id and area, never a name, address or vulnerability.
     "dm.overdue_open_cases": [
-        Column("id", "Case", 10), Column("area", "Area", 12), Column("team_id", "Team", 16),
+        Column("id", "Case", 9.5), Column("area", "Area", 12), Column("team_id", "Team", 20),
         Column("reported_at", "Reported", 10.5, _day, kind="date"),
-        Column("hazard_level", "Hazard", 10, _words, "not assessed"),
-        Column("clocks_breached", "Deadlines missed", 18, _clocks),
-        Column("first_breached_due_by", "First deadline", 14, _deadline, kind="date"),
-        Column("days_open", "Days open", 9.5, _days, kind="num"),
+        Column("hazard_level", "Hazard", 9, _words, "not assessed"),
+        Column("clocks_breached", "Deadlines missed", 17, _clocks),
+        Column("first_breached_due_by", "First deadline", 13, _deadline, kind="date"),
+        Column("days_open", "Days open", 9, _days, kind="num"),
     ],
     "cx.open_overdue": [
         Column("id", "Complaint", 12), Column("area", "Area", 13), Column("team_id", "Team", 16),
@@ -192,24 +209,75 @@ EXCEPTION_TEXT = {
 }
 
 
-def _exception_table(kpi_id: str, rows: pl.DataFrame, scope: Scope, as_of: date) -> dict:
+# The column that says how old an exception is, whether the oldest is its smallest or largest value,
+# and the heading of each team's oldest in the count by team.
+EXCEPTION_AGE: dict[str, tuple[str, str, str]] = {
+    "dm.overdue_open_cases": ("first_breached_due_by", "min", "Earliest missed deadline"),
+    "cx.open_overdue": ("days_overdue", "max", "Most days overdue"),
+    "vu.open_overdue_jobs_vulnerable": ("days_overdue", "max", "Most days overdue"),
+}
+
+
+def _cells(columns: list[Column], rows: pl.DataFrame) -> list[list[str]]:
+    return [[c.missing if r[c.name] is None else c.fmt(r[c.name]) for c in columns] for r in rows.iter_rows(named=True)]
+
+
+def _by_team(kpi_id: str, rows: pl.DataFrame, columns: list[Column]) -> dict:
+    """How many of the exception's cases each team holds, and each team's oldest, most first."""
+    age, pick, heading = EXCEPTION_AGE[kpi_id]
+    column = next(c for c in columns if c.name == age)
+    oldest = pl.col(age).min() if pick == "min" else pl.col(age).max()
+    teams = (rows.group_by("team_id").agg(pl.len().alias("cases"), oldest.alias("oldest"))
+             .sort(["cases", "team_id"], descending=[True, False]))
+    return {"oldest": heading, "kind": column.kind,
+            "rows": [{"team": r["team_id"], "cases": _whole(r["cases"]),
+                      "oldest": column.missing if r["oldest"] is None else column.fmt(r["oldest"])}
+                     for r in teams.iter_rows(named=True)]}
+
+
+def _exception_table(kpi_id: str, rows: pl.DataFrame, scope: Scope, as_of: date,
+                     team_name: Callable[[str | None], str]) -> dict:
+    """An exception's oldest cases and its count by team for the body, and its full list for the appendix;
+    teams by name, never by id."""
     columns = EXCEPTION_COLUMNS[kpi_id]
-    if scope.teams is not None and len(scope.teams) == 1:  # one team: its id in every row says nothing
+    rows = rows.with_columns(pl.col("team_id").map_elements(team_name, return_dtype=pl.Utf8, skip_nulls=False))
+    one_team = scope.teams is not None and len(scope.teams) == 1
+    by_team = None if one_team or rows.is_empty() else _by_team(kpi_id, rows, columns)
+    if one_team:  # one team: its name in every row says nothing
         columns = [c for c in columns if c.name != "team_id"]
     title, text = EXCEPTION_TEXT[kpi_id]
-    shown = rows.head(MAX_EXCEPTION_ROWS)
-    body = [[c.missing if r[c.name] is None else c.fmt(r[c.name]) for c in columns]
-            for r in shown.iter_rows(named=True)]
     note = ""
     if rows.height > MAX_EXCEPTION_ROWS:
         flags = "".join(f" --region {scope.region}" if scope.region else "")
         flags += "".join(f" --team {t}" for t in scope.teams or ())
-        note = (f"The first {MAX_EXCEPTION_ROWS} of {rows.height:,} are listed. The full list: python -m "
-                f"housing_assurance cases --data EXTRACT --as-of {as_of.isoformat()}{flags} --kpi {kpi_id}")
+        note = (f"The first {MAX_EXCEPTION_ROWS} of {rows.height:,} are listed. The full list is the figure's "
+                f"drill-down in the dashboard (with its download), or: python -m housing_assurance cases --data "
+                f"EXTRACT --as-of {as_of.isoformat()}{flags} --kpi {kpi_id}")
     return {"id": kpi_id, "title": title, "text": text, "count": rows.height, "kpi_title": KPIS[kpi_id].title,
             "headings": [c.heading for c in columns], "kinds": [c.kind for c in columns],
-            "widths": [c.width for c in columns], "rows": body,
+            "widths": [c.width for c in columns], "top": _cells(columns, rows.head(TOP_EXCEPTIONS)),
+            "by_team": by_team,
+            "full": _cells(columns, rows.head(MAX_EXCEPTION_ROWS)) if rows.height > TOP_EXCEPTIONS else [],
             "note": note}
+
+
+def _off_target(board: pl.DataFrame, goals: dict[str, Target], elsewhere: dict[str, str],
+                reason: Callable[[dict], str | None]) -> list[dict]:
+    """The red, then amber, figures in two groups (the executive scorecard's, then the rest of the
+    catalogue's), each with the tile's line of why (why.reason) and how far off is still amber."""
+    groups = []
+    for name, ids in (("On the executive scorecard", list(HEADLINE)),
+                      ("Elsewhere in this pack", [k.id for k in CATALOGUE if k.id not in HEADLINE])):
+        rows = [r for rag in ("red", "amber") for r in board.iter_rows(named=True)
+                if r["kpi_id"] in ids and r["kpi_id"] not in elsewhere and r["rag"] == rag and r["value"] is not None]
+        rows.sort(key=lambda r: (r["rag"] != "red", ids.index(r["kpi_id"])))
+        shown = []
+        for r in rows:
+            k, goal = KPIS[r["kpi_id"]], goals.get(r["kpi_id"])
+            shown.append({**_kpi_row(r, goal), "domain": routes.domain_name(k.id),
+                          "band": _sentence(band_text(k, goal)), "why": reason(r) or ""})
+        groups.append({"name": name, "rows": shown})
+    return groups
 
 
 # contractor_scorecard column -> the ct.{in_house,external}_* KPI whose target judges it.
@@ -309,16 +377,28 @@ def build_context(extract: Extract, as_of: date, scope: Scope, notes: list[str],
     _report(progress, "Listing cases", 0.55)
     rows_by_query: dict[str, pl.DataFrame] = {}
 
-    def case_rows(kpi_id: str) -> pl.DataFrame:
+    def kpi_cases(kpi_id: str) -> pl.DataFrame:
+        """The rows behind a figure, as kpis.cases and the app's drill-down give them (a query runs once)."""
         k = KPIS[kpi_id]
         if k.query not in rows_by_query:
             rows_by_query[k.query] = query_rows(extract, k.query, [as_of], scope)
-        rows = select_rows(rows_by_query[k.query], k)
+        return select_rows(rows_by_query[k.query], k)
+
+    def case_rows(kpi_id: str) -> pl.DataFrame:
+        rows = kpi_cases(kpi_id)
         if rows.height != by_id[kpi_id]["value"]:  # the drill-down always matches its figure; never print if not
             raise RuntimeError(f"{kpi_id}: {rows.height} cases listed but the figure is {by_id[kpi_id]['value']}")
         return rows
 
-    exceptions = [_exception_table(i, case_rows(i), scope, as_of) for i in EXCEPTION_COLUMNS]
+    def reason(row: dict) -> str | None:
+        k = KPIS[row["kpi_id"]]
+        return why.reason(k, goals.get(k.id), row["rag"], row, kpi_cases(k.id), as_of)
+
+    elsewhere = outside_remit(extract, scope, ids)  # a team's figures for work it never does: not its exceptions
+    headline_card = board.filter(pl.col("kpi_id").is_in(list(HEADLINE)) & ~pl.col("kpi_id").is_in(list(elsewhere)))
+    off_target = _off_target(board, goals, elsewhere, reason)
+    team_name = labeller(extract, "team_id")
+    exceptions = [_exception_table(i, case_rows(i), scope, as_of, team_name) for i in EXCEPTION_COLUMNS]
     from housing_assurance.contractors import contractor_scorecard
 
     contractor_board = contractor_scorecard(extract, as_of, scope)
@@ -367,6 +447,9 @@ def build_context(extract: Extract, as_of: date, scope: Scope, notes: list[str],
         "trend_from": date_text(as_of - timedelta(weeks=TREND_WEEKS - 1)),
         "notes": notes,
         "headline": [{**_kpi_row(by_id[i], goals.get(i)), "domain": routes.domain_name(i)} for i in HEADLINE],
+        "headline_text": headline_text(headline_card),
+        "off_target": off_target,
+        "top_exceptions": TOP_EXCEPTIONS,
         "sections": sections,
         "exceptions": exceptions,
         "contractors_below": contractors_below,
