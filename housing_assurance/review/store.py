@@ -189,9 +189,18 @@ def _check_write(user: User, allowed: Scope, figure: Figure) -> None:
     """Executives write on any figure, managers on their own teams' figures; analysts and administrators read."""
     if user.role.name not in WRITERS:
         raise ReviewPermissionError(f"{user.label} may read the review but not write to it")
-    if not _within(allowed, figure):
+    if not may_write(user, allowed, figure):
         raise ReviewPermissionError(
             f"{user.label} may write commentary only on their own teams' figures, not on {figure.describe()}")
+
+
+def may_write(user: User, allowed: Scope, figure: Figure) -> bool:
+    """Whether the user may write commentary on the figure (the app shows a form only then)."""
+    return user.role.name in WRITERS and _within(allowed, figure)
+
+
+def may_sign_off(user: User, allowed: Scope) -> bool:
+    return user.role.name == "executive" and allowed == WHOLE_LANDLORD
 
 
 def missing_commentary(red_kpi_ids: Iterable[str], commentaries: Iterable[Commentary]) -> list[str]:
@@ -559,7 +568,7 @@ class ReviewStore:
 
 
 def _check_signer(user: User, allowed: Scope) -> None:
-    if user.role.name != "executive" or allowed != WHOLE_LANDLORD:
+    if not may_sign_off(user, allowed):
         raise ReviewPermissionError(f"only executives sign off a week; {user.label} may not")
 
 
