@@ -27,6 +27,13 @@ def _stores_in_tmp():
     os.environ["HOUSING_ASSURANCE_CACHE"] = str(ROOT / ".tmp" / "test-stores")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _review_database_in_tmp(tmp_path_factory):
+    """The review database of the tests (and of the app under test) is a throwaway SQLite file, never
+    data/review.sqlite3 nor a database HOUSING_ASSURANCE_DB names outside the tests."""
+    os.environ["HOUSING_ASSURANCE_DB"] = f"sqlite:///{tmp_path_factory.mktemp('review') / 'review.sqlite3'}"
+
+
 @pytest.fixture(autouse=True)
 def _audit_to_tmp(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("HOUSING_ASSURANCE_AUDIT", str(tmp_path_factory.mktemp("audit") / "audit.jsonl"))
@@ -88,10 +95,11 @@ def no_error(at) -> bool:
 
 
 def as_read(markdown: str) -> str:
-    """What a reader sees of a markdown source: backslash escapes (app/markup.py `plain`) removed."""
+    """What a reader sees of a markdown source: backslash escapes and the invisible word joiners that keep an
+    address from becoming a link (app/markup.py `plain`) removed."""
     import re
 
-    return re.sub(r"\\(.)", r"\1", markdown)
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
 
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
