@@ -7,18 +7,12 @@ socket in that folder only.
 
 from __future__ import annotations
 
-import glob
 import hashlib
-import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import warnings
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
-import psycopg
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -60,60 +54,6 @@ LAST_WEEK, NEXT_WEEK = AS_OF - timedelta(days=7), AS_OF + timedelta(days=7)
 TABLES = {"commentaries", "commentary_versions", "signoffs", "signoff_figures"}
 HEAD = "0002"  # the newest migration
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 8 + b"\n%%EOF\n"  # every byte value, NUL included
-
-
-# PostgreSQL: one throwaway cluster for the session, an empty schema per test.
-
-def _postgres_bin() -> Path:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if not found:
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        install = ["apt-get", "install", "-y", "-q", "postgresql"]
-        if subprocess.run(install, env=env, capture_output=True).returncode != 0:
-            subprocess.run(["apt-get", "update", "-q"], env=env, check=True, capture_output=True)
-            subprocess.run(install, env=env, check=True, capture_output=True)
-        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return Path(found[-1]).parent
-
-
-@pytest.fixture(scope="session")
-def postgres_server():
-    """(socket folder, port) of a PostgreSQL server of our own; the server refuses to run as root."""
-    bindir = _postgres_bin()
-    root = Path(tempfile.mkdtemp(prefix="review-pg-"))
-    as_postgres = []
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres", "postgres")
-        as_postgres = ["runuser", "-u", "postgres", "--"]
-    port = 5432  # no TCP: the number only names the socket file in our own folder
-    pg_ctl = [*as_postgres, str(bindir / "pg_ctl"), "-D", str(root / "data")]
-    subprocess.run([*as_postgres, str(bindir / "initdb"), "-D", str(root / "data"), "-A", "trust", "-U", "postgres",
-                    "--no-sync"], check=True, capture_output=True)
-    # A throwaway cluster need not survive a power cut: no fsync keeps CREATE DATABASE per test quick.
-    options = f"-p {port} -k {root} -c listen_addresses='' -c fsync=off -c synchronous_commit=off"
-    subprocess.run([*pg_ctl, "-o", options, "-l", str(root / "log"), "-w", "start"], check=True, capture_output=True)
-    try:
-        yield root, port
-    finally:
-        subprocess.run([*pg_ctl, "stop", "-m", "fast"], check=True, capture_output=True)
-        shutil.rmtree(root)
-
-
-@pytest.fixture
-def postgres_url(postgres_server) -> str:
-    """An empty database: the schema dropped and made again (much quicker than CREATE DATABASE per test)."""
-    root, port = postgres_server
-    with psycopg.connect(host=str(root), port=port, user="postgres", dbname="postgres", autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
-    return f"postgresql+psycopg://postgres@/postgres?host={root}&port={port}"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request, tmp_path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'review.sqlite3'}"
-    return request.getfixturevalue("postgres_url")
 
 
 @pytest.fixture
