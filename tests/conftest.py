@@ -232,3 +232,15 @@ def smtp_server():
     controller.start()
     yield inbox, controller.port
     controller.stop()
+
+
+def email_to(tmp_path: Path, port: int, monkeypatch) -> None:
+    """The shipped settings, with e-mail going to the test's own SMTP server."""
+    folder = tmp_path / "settings"
+    shutil.copytree(ROOT / "settings", folder)
+    (folder / "review.toml").write_text(
+        f'[email]\nhost = "127.0.0.1"\nport = {port}\nstarttls = false\nsender = "assurance@example.org"\n'
+        'pack_recipients = ["executive.committee@example.org", "chair@example.org"]\n')
+    monkeypatch.setenv("HOUSING_ASSURANCE_SETTINGS", str(folder))
+    monkeypatch.delenv("HOUSING_ASSURANCE_SMTP_USER", raising=False)
+    monkeypatch.delenv("HOUSING_ASSURANCE_SMTP_PASSWORD", raising=False)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import DEMO_AS_OF
+from conftest import DEMO_AS_OF, email_to
 from pypdf import PdfReader
 
 from housing_assurance import cli, due
@@ -24,7 +24,6 @@ from housing_assurance.review.restatements import ChangedRecord, restatements
 from housing_assurance.review.store import Figure, open_store
 from housing_assurance.review.weekly import red_kpis, sign_off_week
 from housing_assurance.scope import WHOLE_LANDLORD, Scope
-from housing_assurance.settings import PROJECT_ROOT
 
 CEO = "chief.executive@example.org"
 MANAGER = "dampmould.north@example.org"  # manages damp-mould-north only
@@ -54,18 +53,6 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 def comment(capsys, data: Path, kpi: str, text: str, user: str = CEO, *where: str) -> tuple[int, str, str]:
     return run(capsys, "review", "comment", "--data", data, "--as-of", WEEK, "--kpi", kpi, *where, "--text", text,
                "--as-user", user)
-
-
-def mail_settings(tmp_path: Path, port: int, monkeypatch) -> None:
-    """The shipped settings, with e-mail going to the test's own SMTP server."""
-    folder = tmp_path / "settings"
-    shutil.copytree(PROJECT_ROOT / "settings", folder)
-    (folder / "review.toml").write_text(
-        f'[email]\nhost = "127.0.0.1"\nport = {port}\nstarttls = false\nsender = "assurance@example.org"\n'
-        'pack_recipients = ["executive.committee@example.org", "chair@example.org"]\n')
-    monkeypatch.setenv("HOUSING_ASSURANCE_SETTINGS", str(folder))
-    monkeypatch.delenv("HOUSING_ASSURANCE_SMTP_USER", raising=False)
-    monkeypatch.delenv("HOUSING_ASSURANCE_SMTP_PASSWORD", raising=False)
 
 
 def test_a_manager_writes_on_their_own_teams_figures_only_and_an_analyst_reads(review, demo_dir, capsys):
@@ -125,7 +112,7 @@ def test_sign_off_is_refused_naming_each_red_kpi_without_commentary_and_for_anyo
 def test_a_signed_off_week_keeps_its_pack_byte_for_byte_and_sends_it(review, demo_dir, demo_extract, capsys,
                                                                      tmp_path, smtp_server, monkeypatch):
     inbox, port = smtp_server
-    mail_settings(tmp_path, port, monkeypatch)
+    email_to(tmp_path, port, monkeypatch)
     out_pdf = tmp_path / "pack.pdf"
     code, _, err = run(capsys, "report", "--data", demo_dir, "--as-of", WEEK, "--out", out_pdf, "--email")
     assert code == 1 and "not signed off" in err and not out_pdf.exists() and inbox.received == []
@@ -204,7 +191,7 @@ def test_a_back_dated_record_is_a_restatement_of_the_signed_off_week(review, dem
 def test_each_manager_gets_their_teams_overdue_and_due_soon_clocks(review, demo_dir, demo_extract, capsys,
                                                                  tmp_path, smtp_server, monkeypatch):
     inbox, port = smtp_server
-    mail_settings(tmp_path, port, monkeypatch)
+    email_to(tmp_path, port, monkeypatch)
     code, out, _ = run(capsys, "review", "digest", "--data", demo_dir, "--as-of", WEEK)
     assert code == 0
     listed = {d["manager"]: d for d in _strict(out)}
