@@ -157,6 +157,10 @@ def figures_section(view: View, store: ReviewStore, user: User) -> None:
             if item.denominator is not None:
                 detail += f" · {ratio_text(k, item.numerator, item.denominator)}"
             st.caption(f"{detail} · KPI id {k.id}")
+            why = data.reason(view, {"kpi_id": k.id, "rag": item.rag, "value": item.value,
+                                     "numerator": item.numerator, "denominator": item.denominator})
+            if why:  # the same reason as the overview's tile (why.py), for whoever writes the commentary
+                st.markdown(f"**Why:** {plain(why, MESSAGE)}")
             commentary_block(store, user, view, item.figure, item.commentary)
     shown = {i.kpi_id for i in items}
     other = [c for c in written if (c.figure.region, c.figure.team) == where and c.figure.kpi_id not in shown]
