@@ -203,7 +203,8 @@ def cmd_cases(args) -> int:
 
 
 def cmd_report(args) -> int:
-    """The weekly PDF pack (housing_assurance/pack/); Chromium boots while the extract loads."""
+    """The weekly PDF pack (housing_assurance/pack/) with the committee's review; Chromium boots while the
+    extract loads. A signed-off week's whole-landlord pack is the archived one, byte for byte."""
     from housing_assurance.access import user_scope
     from housing_assurance.pack import (
         ChartRenderer,
@@ -213,13 +214,15 @@ def cmd_report(args) -> int:
         check_scope,
         write_pack,
     )
+    from housing_assurance.pack.render import write_atomically
     from housing_assurance.progress import terminal_progress
-    from housing_assurance.scope import Scope
+    from housing_assurance.review.pack_section import pack_review
+    from housing_assurance.scope import WHOLE_LANDLORD, Scope
     from housing_assurance.store import StoreError, check_data_path
 
     check_settings(args)
     user = user_from_args(args)
-
+    settings = email_settings() if args.email else None
     try:  # a wrong request fails at once, before Chromium starts or the extract is prepared
         check_data_path(args.data)
         check_destination(args.out, (args.data,))
@@ -227,21 +230,320 @@ def cmd_report(args) -> int:
             check_request(args.data, args.as_of)
     except (PackError, StoreError) as exc:
         raise UserError(str(exc)) from None
+    review = open_review()
+    whole = args.region is None and args.team is None and (user is None or user.role.whole_landlord)
+    signoff = review.signoff_for(args.as_of) if whole else None
+    if args.email and signoff is None:
+        raise UserError("--email sends the whole landlord's signed-off pack: " + (
+            f"the week ending {args.as_of.isoformat()} is not signed off (review signoff)" if whole else
+            "leave out --region and --team (and --as-user for a manager)"))
+    reader = user or operator()
+    if signoff is not None:  # the pack exactly as signed off, never a new one
+        pdf = review_call(review.signed_off_pdf, reader, WHOLE_LANDLORD, args.as_of)
+        check_destination(args.out, (args.data,))
+        write_atomically(pdf, args.out)
+        scope = WHOLE_LANDLORD
+        print(f"the pack signed off by {signoff.signed_by} (SHA-256 {signoff.pdf_sha256}) written to {args.out}",
+              file=sys.stderr)
+    else:
+        renderer = ChartRenderer()
+        try:
+            extract = open_for_cli(args.data)
+            check_scope(extract, Scope(args.region, (args.team,) if args.team is not None else None))
+            scope = scope_from_args(extract, args)
+            allowed = user_scope(extract, user) if user is not None else WHOLE_LANDLORD
+            section = review_call(pack_review, review, extract, args.as_of, scope, reader, allowed)
+            write_pack(extract, args.as_of, scope, args.out, progress=terminal_progress(), renderer=renderer,
+                       prepared_for=f"{user.email} ({user.role.name})" if user is not None else None,
+                       viewer_teams=allowed.teams, review=section)
+        except PackError as exc:
+            raise UserError(str(exc)) from None
+        finally:
+            renderer.close()
+        print(f"pack written to {args.out}", file=sys.stderr)
+    audit_cli(args, "report", scope, str(args.out))
+    if settings is not None:
+        sent = send_signed_pack(review, reader, args, landlord_of(args.data), settings)
+        print(f"the signed-off pack sent to {', '.join(sent)}", file=sys.stderr)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------- the review
+
+
+def open_review():
+    """The review database (HOUSING_ASSURANCE_DB, else data/review.sqlite3), migrated; writes are audited as
+    made from the command line on behalf of --as-user."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from housing_assurance import audit
+    from housing_assurance.review.database import database_url
+    from housing_assurance.review.store import open_store
+
+    try:
+        return open_store(actor=audit.command_line_actor())
+    except (SQLAlchemyError, OSError) as exc:
+        where = make_url(database_url()).render_as_string(hide_password=True)
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"the review database {where} cannot be opened: {first}") from None
+
+
+def review_call(function, *args, **kwargs):
+    """A review function, its refusals (permission, input, conflict, sign-off) as one line."""
+    from housing_assurance.review.store import ReviewError
+
+    try:
+        return function(*args, **kwargs)
+    except ReviewError as exc:
+        raise UserError(str(exc)) from None
+
+
+def operator():
+    """Who reads the review when no --as-user is given: the operator of the command, who sees everything."""
+    from housing_assurance import audit
+    from housing_assurance.access import ROLES, User
+
+    return User(audit.command_line_actor(), ROLES["analyst"])
+
+
+def email_settings():
+    """settings/review.toml's [email] table and the SMTP login from the environment, checked before any work."""
+    from housing_assurance.review.mail import MailSettingsError, load_email_settings, smtp_credentials
+
+    try:
+        return load_email_settings(), smtp_credentials()
+    except MailSettingsError as exc:
+        raise UserError(str(exc)) from None
+
+
+def landlord_of(data: Path) -> str:
+    """The landlord's name for an e-mail: an extract folder's manifest (no table read), else the store's."""
+    from housing_assurance.db import read_manifest
+
+    if data.is_dir() and (named := read_manifest(data)[0].get("landlord")):
+        return str(named)
+    return open_for_cli(data).landlord
+
+
+def send_signed_pack(review, reader, args, landlord: str, settings) -> list[str]:
+    from housing_assurance import audit
+    from housing_assurance.review.mail import MailError
+    from housing_assurance.review.weekly import email_signed_pack
+    from housing_assurance.scope import WHOLE_LANDLORD
+
+    try:
+        return review_call(email_signed_pack, review, reader, WHOLE_LANDLORD, args.as_of, landlord,
+                           actor=audit.command_line_actor(), on_behalf_of=args.as_user, settings=settings[0],
+                           credentials=settings[1])
+    except MailError as exc:
+        raise UserError(str(exc)) from None
+
+
+def review_week(extract, args) -> None:
+    """The review is kept by the app's weeks: a Sunday the extract can report."""
+    from housing_assurance.review.weekly import week_problem
+
+    problem = week_problem(extract, args.as_of)
+    if problem:
+        raise UserError(problem)
+
+
+def _commentary_json(c) -> dict:
+    a = c.action
+    return {"id": c.id, "kpi_id": c.figure.kpi_id, "as_of": c.figure.as_of, "region": c.figure.region,
+            "team": c.figure.team, "version": c.version, "text": c.text, "author": c.author,
+            "written_at": c.written_at,
+            "action": None if a is None else {"what": a.what, "owner": a.owner, "due": a.due, "status": a.status}}
+
+
+def cmd_review_comment(args) -> int:
+    """Write (or, with --based-on, edit) the commentary on one figure, with an optional action."""
+    from housing_assurance.access import user_scope
+    from housing_assurance.review.store import Action, EditConflict, Figure, ReviewError
+    from housing_assurance.scope import unknown_names
+
+    parts = (args.action, args.owner, args.due)
+    if any(p is not None for p in parts) and any(p is None for p in parts):
+        args.parser.error("an action needs all of --action, --owner and --due")
+    check_settings(args)
+    user = user_from_args(args)
+    extract = open_for_cli(args.data)
+    review_week(extract, args)
+    problems = unknown_names(extract, args.region, (args.team,) if args.team is not None else None)
+    if problems:
+        raise UserError(problems[0])
+    review = open_review()
+    figure = Figure(args.kpi, args.as_of, args.region, args.team)
+    action = Action(args.action, args.owner, args.due) if args.action is not None else None
+    try:
+        written = review.comment(user, user_scope(extract, user), figure, args.text, based_on=args.based_on,
+                                 action=action)
+    except EditConflict as exc:  # nothing is overwritten: say what is there, and how to save over it knowingly
+        theirs = exc.current
+        raise UserError(f"{exc}. Their text: {json.dumps(theirs.text, ensure_ascii=False)}. To save yours instead, "
+                        f"run again with --based-on {theirs.version}") from None
+    except ReviewError as exc:
+        raise UserError(str(exc)) from None
+    print_json(_commentary_json(written))
+    return 0
+
+
+def cmd_review_signoff(args) -> int:
+    """Sign off the week for the whole landlord: refused at once, naming every red KPI without commentary,
+    or for a user who may not; otherwise the week's pack is built and archived with the figures."""
+    from housing_assurance.access import user_scope
+    from housing_assurance.figures import FigureStore
+    from housing_assurance.pack import ChartRenderer, PackError, build_pack
+    from housing_assurance.progress import terminal_progress
+    from housing_assurance.review.weekly import red_kpis, sign_off_week
+
+    check_settings(args)
+    user = user_from_args(args)
+    extract = open_for_cli(args.data)
+    review_week(extract, args)
+    review = open_review()
+    allowed = user_scope(extract, user)
+    figures = FigureStore(extract)
+    red = red_kpis(figures, args.as_of)
+    review_call(review.check_sign_off, user, allowed, args.as_of, red)  # before Chromium starts: milliseconds
     renderer = ChartRenderer()
     try:
-        extract = open_for_cli(args.data)
-        check_scope(extract, Scope(args.region, (args.team,) if args.team is not None else None))
-        scope = scope_from_args(extract, args)
-        viewer_teams = user_scope(extract, user).teams if user is not None else None
-        write_pack(extract, args.as_of, scope, args.out, progress=terminal_progress(), renderer=renderer,
-                   prepared_for=f"{user.email} ({user.role.name})" if user is not None else None,
-                   viewer_teams=viewer_teams)
+        signed = review_call(sign_off_week, review, extract, user, allowed, args.as_of, figures=figures,
+                             progress=terminal_progress(), build=lambda **pack: build_pack(renderer=renderer, **pack))
     except PackError as exc:
         raise UserError(str(exc)) from None
     finally:
         renderer.close()
-    audit_cli(args, "report", scope, str(args.out))
-    print(f"pack written to {args.out}", file=sys.stderr)
+    print_json({"as_of": signed.as_of, "signed_by": signed.signed_by, "signed_at": signed.signed_at,
+                "pdf_filename": signed.pdf_filename, "pdf_sha256": signed.pdf_sha256, "red_kpis": red})
+    print(f"the week ending {args.as_of.isoformat()} is signed off; its pack is archived in the review database "
+          "(`report` writes it out)", file=sys.stderr)
+    return 0
+
+
+def _tracked_json(t) -> dict:
+    a = t.action
+    return {"commentary_id": t.commentary_id, "version": t.version, "kpi_id": t.figure.kpi_id,
+            "as_of": t.figure.as_of, "region": t.figure.region, "team": t.figure.team, "what": a.what,
+            "owner": a.owner, "due": a.due, "status": a.status, "carried_forward": t.carried_forward}
+
+
+def _signoff_json(s) -> dict | None:
+    return None if s is None else {"as_of": s.as_of, "signed_by": s.signed_by, "signed_at": s.signed_at,
+                                   "pdf_filename": s.pdf_filename, "pdf_sha256": s.pdf_sha256,
+                                   "extract_taken_at": s.extract_taken_at}
+
+
+def _restated_json(week) -> dict:
+    return {**_signoff_json(week.signoff), "problem": week.problem, "figures": [
+        {"kpi_id": r.kpi_id, "signed": {"value": r.signed.value, "numerator": r.signed.numerator,
+                                        "denominator": r.signed.denominator},
+         "now": {"value": r.value, "numerator": r.numerator, "denominator": r.denominator},
+         "records": None if r.records is None else [{"id": c.id, "change": c.change, "dated": c.dated}
+                                                    for c in r.records]}
+        for r in week.figures]}
+
+
+def cmd_review_show(args) -> int:
+    """The week's commentaries, actions, sign-off and (for whole-landlord readers) restatements."""
+    from housing_assurance.access import user_scope
+    from housing_assurance.figures import FigureStore
+    from housing_assurance.review.restatements import restatements
+    from housing_assurance.review.store import missing_commentary
+    from housing_assurance.review.weekly import red_kpis
+    from housing_assurance.scope import WHOLE_LANDLORD
+    from housing_assurance.words import date_text, scope_text
+
+    check_settings(args)
+    user = user_from_args(args)
+    extract = open_for_cli(args.data)
+    review_week(extract, args)
+    review = open_review()
+    reader = user or operator()
+    allowed = user_scope(extract, user) if user is not None else WHOLE_LANDLORD
+    written = review_call(review.week_commentaries, reader, allowed, args.as_of)
+    tracker = review_call(review.action_tracker, reader, allowed, args.as_of)
+    signoff = review.signoff_for(args.as_of)
+    whole = allowed == WHOLE_LANDLORD
+    figures = FigureStore(extract)
+    missing = missing_commentary(red_kpis(figures, args.as_of), written) if whole else None
+    restated = review_call(restatements, review, extract, reader, allowed, figures=figures) if whole else None
+    audit_cli(args, "review_show", allowed, None)
+    if args.json:
+        print_json({
+            "as_of": args.as_of, "signoff": _signoff_json(signoff), "red_without_commentary": missing,
+            "commentaries": [_commentary_json(c) for c in written],
+            "actions": {"open": [_tracked_json(t) for t in tracker.open],
+                        "due_this_week": [_tracked_json(t) for t in tracker.due_this_week],
+                        "overdue": [_tracked_json(t) for t in tracker.overdue],
+                        "by_owner": {o: [t.commentary_id for t in ts] for o, ts in tracker.by_owner.items()}},
+            "restatements": None if restated is None else [_restated_json(w) for w in restated
+                                                           if w.figures or w.problem],
+        })
+        return 0
+    print(f"{extract.landlord}: the weekly review, week ending {date_text(args.as_of)}")
+    print(f"Sign-off: {'signed off by ' + signoff.signed_by + ' at ' + date_text(signoff.signed_at) + ' UTC'}"
+          if signoff else "Sign-off: not signed off")
+    if missing:
+        print(f"Red without a whole-landlord commentary: {', '.join(missing)}")
+    print(f"Commentaries ({len(written)}):")
+    for c in written:
+        a = c.action
+        print(f"  {c.figure.kpi_id} [{scope_text(c.figure.scope)}] v{c.version} {c.author}: {' '.join(c.text.split())}")
+        if a is not None:
+            print(f"      action: {a.what} (owner {a.owner}, due {date_text(a.due)}, {a.status})")
+    for title, tracked in (("Overdue", tracker.overdue), ("Due this week", tracker.due_this_week),
+                           ("Open", tracker.open)):
+        print(f"{title} ({len(tracked)}):")
+        for t in tracked:
+            flag = " (carried forward)" if t.carried_forward else ""
+            print(f"  {t.action.what} (owner {t.action.owner}, due {date_text(t.action.due)}, {t.action.status}) "
+                  f"on {t.figure.kpi_id}{flag}")
+    for w in restated or []:
+        if w.figures or w.problem:
+            print(f"Restated, week ending {date_text(w.signoff.as_of)}: " + (w.problem or ", ".join(
+                f"{r.kpi_id} {r.signed.value} -> {r.value}" for r in w.figures)))
+    return 0
+
+
+def cmd_review_digest(args) -> int:
+    """Each manager's weekly digest of their teams' overdue clocks and those due soon, by e-mail."""
+    from housing_assurance.access import AccessError, load_users
+    from housing_assurance.review.digest import manager_digests
+    from housing_assurance.review.mail import MailError, send
+    from housing_assurance.scope import WHOLE_LANDLORD
+
+    args.as_user = None
+    check_settings(args)
+    try:
+        users = load_users()
+    except AccessError as exc:
+        raise UserError(str(exc)) from None
+    settings, credentials = email_settings()
+    extract = open_for_cli(args.data)
+    review_week(extract, args)
+    digests = manager_digests(extract, args.as_of, users, settings)
+    audit_cli(args, "review_digest", WHOLE_LANDLORD, f"{sum(d.message is not None for d in digests)} managers")
+    failed = []
+    sent = {}
+    for d in digests:
+        sent[d.manager] = False
+        if d.message is None or args.dry_run:
+            continue
+        try:
+            send(settings, d.message, credentials)
+            sent[d.manager] = True
+        except MailError as exc:
+            failed.append(str(exc))
+    print_json([{"manager": d.manager, "teams": list(d.teams), "overdue": d.overdue, "due_soon": d.due_soon,
+                 "subject": d.message["Subject"] if d.message is not None else None, "sent": sent[d.manager]}
+                for d in digests])
+    for d in digests:
+        if d.message is None:
+            print(f"note: no team in this extract names {d.manager} as its manager: no digest", file=sys.stderr)
+    if failed:
+        raise UserError(f"{len(failed)} digest{'s' if len(failed) > 1 else ''} not sent: {'; '.join(failed)}")
     return 0
 
 
@@ -460,7 +762,47 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="write the weekly PDF pack for the week ending --as-of")
     scoped(p)
     p.add_argument("--out", type=Path, required=True, help="the PDF file to write, e.g. pack.pdf")
+    p.add_argument("--email", action="store_true",
+                   help="also send the signed-off pack to the distribution list in settings/review.toml")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("review", help="the committee's weekly review: commentary, actions, sign-off, digest")
+    review = p.add_subparsers(dest="review_command", required=True, metavar="SUBCOMMAND")
+
+    def week(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--data", type=Path, required=True, help="the extract folder, or its prepared store")
+        p.add_argument("--as-of", type=_date, required=True, help="the week's Sunday, YYYY-MM-DD")
+
+    p = review.add_parser("comment", help="write the commentary (and an action) on one figure of a week")
+    week(p)
+    p.add_argument("--kpi", required=True, help="a KPI id, e.g. dm.overdue_open_cases")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--region", help="a region's figure (default: the whole landlord's)")
+    where.add_argument("--team", help="a team's figure, by team_id")
+    p.add_argument("--text", required=True, help="the commentary")
+    p.add_argument("--action", help="what will be done (with --owner and --due)")
+    p.add_argument("--owner", metavar="EMAIL", help="who will do it")
+    p.add_argument("--due", type=_date, help="by when, YYYY-MM-DD")
+    p.add_argument("--based-on", type=_positive, metavar="VERSION",
+                   help="edit the commentary: the version you read (`review show`); without it, only a first one")
+    p.add_argument("--as-user", metavar="EMAIL", required=True, help="who writes it (settings/access.toml)")
+    p.set_defaults(func=cmd_review_comment, parser=p)
+
+    p = review.add_parser("signoff", help="sign off a week for the whole landlord (executives)")
+    week(p)
+    p.add_argument("--as-user", metavar="EMAIL", required=True, help="the executive signing off")
+    p.set_defaults(func=cmd_review_signoff)
+
+    p = review.add_parser("show", help="a week's commentaries, actions, sign-off and restatements")
+    week(p)
+    p.add_argument("--as-user", metavar="EMAIL", help="show what this user may see")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_review_show)
+
+    p = review.add_parser("digest", help="e-mail each manager their teams' overdue clocks and those due soon")
+    week(p)
+    p.add_argument("--dry-run", action="store_true", help="build the e-mails and list them; send nothing")
+    p.set_defaults(func=cmd_review_digest)
 
     p = sub.add_parser("sector", help="sector quartiles from the regulator's published TSM files")
     p.add_argument("--year", type=_tsm_year, required=True, help="TSM reporting year, e.g. 2024-25")

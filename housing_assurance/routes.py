@@ -31,6 +31,7 @@ class Page:
 # or behind a "Page not found" dialog on a server's first visit.
 PAGES: tuple[Page, ...] = (
     Page("overview", "Executive overview", "pages/overview.py", "", ":material/dashboard:"),
+    Page("review", "Weekly review", "pages/weekly_review.py", "weekly_review", ":material/fact_check:"),
     Page("dm", "Damp and mould", "pages/damp_mould.py", "damp_mould", ":material/water_drop:"),
     Page("risk", "Homes at risk", "pages/homes_at_risk.py", "homes_at_risk", ":material/warning:"),
     Page("rp", "Repairs", "pages/repairs.py", "repairs", ":material/build:"),

@@ -148,6 +148,16 @@ class Span:
         return [latest - timedelta(weeks=i) for i in range((latest - earliest).days // 7 + 1)]
 
 
+def review_week_problem(span: Span, as_of: date) -> str | None:
+    """Why as_of names no week of the weekly review (a Monday-to-Sunday week, by its Sunday, that this
+    extract can report), or None: commentary and sign-off are kept by the weeks the app offers."""
+    if as_of.weekday() != 6:
+        before = sunday_on_or_before(as_of)
+        return (f"{as_of.isoformat()} is a {as_of:%A}: the weekly review names a Monday-to-Sunday week by its "
+                f"Sunday, such as {before.isoformat()} or {(before + timedelta(weeks=1)).isoformat()}")
+    return span.problem(as_of)
+
+
 def resolve(text: str | None, weeks: list[date]) -> tuple[date, str | None]:
     """The week a URL asks for, among the selectable weeks (newest first), and a note when the request
     could not be met as asked. Another day means the latest week that had ended by that day."""

@@ -1,13 +1,19 @@
 """What every test shares: the audit trail in a temporary file with a test key (so no key file is made
-next to a log), and the suite's one demo landlord."""
+next to a log), the suite's one demo landlord, and the review database on SQLite and on a real PostgreSQL."""
 
 from __future__ import annotations
 
 import fcntl
+import glob
 import hashlib
 import os
 import shutil
+import socket
+import subprocess
+import tempfile
 from datetime import date
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -25,6 +31,13 @@ DEMO_AS_OF = date(2026, 11, 22)  # the latest complete week when the extract was
 def _stores_in_tmp():
     """Stores prepared by tests (and by the app under test) go to .tmp/test-stores, never data/stores."""
     os.environ["HOUSING_ASSURANCE_CACHE"] = str(ROOT / ".tmp" / "test-stores")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _review_database_in_tmp(tmp_path_factory):
+    """The review database of the tests (and of the app under test) is a throwaway SQLite file, never
+    data/review.sqlite3 nor a database HOUSING_ASSURANCE_DB names outside the tests."""
+    os.environ["HOUSING_ASSURANCE_DB"] = f"sqlite:///{tmp_path_factory.mktemp('review') / 'review.sqlite3'}"
 
 
 @pytest.fixture(autouse=True)
@@ -88,10 +101,11 @@ def no_error(at) -> bool:
 
 
 def as_read(markdown: str) -> str:
-    """What a reader sees of a markdown source: backslash escapes (app/markup.py `plain`) removed."""
+    """What a reader sees of a markdown source: backslash escapes and the invisible word joiners that keep an
+    address from becoming a link (app/markup.py `plain`) removed."""
     import re
 
-    return re.sub(r"\\(.)", r"\1", markdown)
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
 
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -130,3 +144,103 @@ def open_app_at(page: str | None = None, user: str | None = None, as_of: date | 
     at.run()
     assert no_error(at), [e.message for e in at.exception]
     return at
+
+
+# PostgreSQL: one throwaway cluster for the session, an empty schema per test.
+
+def _postgres_bin() -> Path:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not found:
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        install = ["apt-get", "install", "-y", "-q", "postgresql"]
+        if subprocess.run(install, env=env, capture_output=True).returncode != 0:
+            subprocess.run(["apt-get", "update", "-q"], env=env, check=True, capture_output=True)
+            subprocess.run(install, env=env, check=True, capture_output=True)
+        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(found[-1]).parent
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """(socket folder, port) of a PostgreSQL server of our own; the server refuses to run as root."""
+    bindir = _postgres_bin()
+    root = Path(tempfile.mkdtemp(prefix="review-pg-"))
+    as_postgres = []
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres", "postgres")
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+    port = 5432  # no TCP: the number only names the socket file in our own folder
+    pg_ctl = [*as_postgres, str(bindir / "pg_ctl"), "-D", str(root / "data")]
+    subprocess.run([*as_postgres, str(bindir / "initdb"), "-D", str(root / "data"), "-A", "trust", "-U", "postgres",
+                    "--no-sync"], check=True, capture_output=True)
+    # A throwaway cluster need not survive a power cut: no fsync keeps CREATE DATABASE per test quick.
+    options = f"-p {port} -k {root} -c listen_addresses='' -c fsync=off -c synchronous_commit=off"
+    subprocess.run([*pg_ctl, "-o", options, "-l", str(root / "log"), "-w", "start"], check=True, capture_output=True)
+    try:
+        yield root, port
+    finally:
+        subprocess.run([*pg_ctl, "stop", "-m", "fast"], check=True, capture_output=True)
+        shutil.rmtree(root)
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> str:
+    """An empty database: the schema dropped and made again (much quicker than CREATE DATABASE per test)."""
+    root, port = postgres_server
+    import psycopg
+
+    with psycopg.connect(host=str(root), port=port, user="postgres", dbname="postgres", autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    return f"postgresql+psycopg://postgres@/postgres?host={root}&port={port}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'review.sqlite3'}"
+    return request.getfixturevalue("postgres_url")
+
+
+# SMTP: a real server on 127.0.0.1 for the pack and the managers' digest.
+
+class Inbox:
+    """What the server received: one (sender, recipients, parsed message) per delivery."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, list[str], EmailMessage]] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.received.append((envelope.mail_from, list(envelope.rcpt_tos),
+                              message_from_bytes(envelope.content, policy=policy.default)))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on 127.0.0.1 (aiosmtpd): (inbox, port)."""
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield inbox, controller.port
+    controller.stop()
+
+
+def email_to(tmp_path: Path, port: int, monkeypatch) -> None:
+    """The shipped settings, with e-mail going to the test's own SMTP server."""
+    folder = tmp_path / "settings"
+    shutil.copytree(ROOT / "settings", folder)
+    (folder / "review.toml").write_text(
+        f'[email]\nhost = "127.0.0.1"\nport = {port}\nstarttls = false\nsender = "assurance@example.org"\n'
+        'pack_recipients = ["executive.committee@example.org", "chair@example.org"]\n')
+    monkeypatch.setenv("HOUSING_ASSURANCE_SETTINGS", str(folder))
+    monkeypatch.delenv("HOUSING_ASSURANCE_SMTP_USER", raising=False)
+    monkeypatch.delenv("HOUSING_ASSURANCE_SMTP_PASSWORD", raising=False)

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from conftest import no_error
+from conftest import as_read, no_error
 from extract_factory import write_extract
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -106,7 +106,7 @@ def test_the_findings_of_the_review_each_fail_no_more(app_env, name, value):
     params = {name: value} | ({"kpi": "dm.open_cases"} if name == "by" else {})
     at = open_page(page, params)
     assert_nothing_rendered(at)
-    assert any(value[:10] in w.value.replace("\\", "") for w in at.warning), "the value is named, as text"
+    assert any(value[:10] in as_read(w.value) for w in at.warning), "the value is named, as text"
 
 
 # ---------------------------------------------------------------------------------------------- the data

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import socket
 import ssl
 import subprocess
 from datetime import datetime
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from conftest import Inbox, free_port
 
 from housing_assurance.review.mail import (
     PASSWORD_ENV,
@@ -34,35 +32,8 @@ PDF = b"%PDF-1.7\n" + bytes(range(256)) * 4 + b"\n%%EOF\n"
 COMMITTEE = ["chief.executive@example.org", "chair@example.org"]
 
 
-class Inbox:
-    """What the server received: one (sender, recipients, parsed message) per delivery."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[str, list[str], EmailMessage]] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        self.received.append((envelope.mail_from, list(envelope.rcpt_tos),
-                              message_from_bytes(envelope.content, policy=policy.default)))
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _settings(port: int, starttls: bool = False) -> EmailSettings:
     return EmailSettings("127.0.0.1", port, starttls, "assurance@example.org", tuple(COMMITTEE))
-
-
-@pytest.fixture
-def smtp_server():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    yield inbox, controller.port
-    controller.stop()
 
 
 @pytest.fixture
@@ -81,7 +52,7 @@ def tls_smtp_server(tmp_path, monkeypatch):
         return AuthResult(success=ok, handled=False)  # handled=False: the server itself answers 235 or 535
 
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port(), tls_context=context,
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), tls_context=context,
                             require_starttls=True, authenticator=authenticator, auth_required=True)
     controller.start()
     yield inbox, controller.port

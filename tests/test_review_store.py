@@ -7,24 +7,19 @@ socket in that folder only.
 
 from __future__ import annotations
 
-import glob
 import hashlib
-import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import warnings
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
-import psycopg
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event, inspect, update
+from sqlalchemy import text as sql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -57,61 +52,8 @@ ADMIN = User("administrator@example.org", ROLES["administrator"])
 AS_OF = date(2026, 11, 22)  # the week 16-22 November 2026
 LAST_WEEK, NEXT_WEEK = AS_OF - timedelta(days=7), AS_OF + timedelta(days=7)
 TABLES = {"commentaries", "commentary_versions", "signoffs", "signoff_figures"}
+HEAD = "0002"  # the newest migration
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 8 + b"\n%%EOF\n"  # every byte value, NUL included
-
-
-# PostgreSQL: one throwaway cluster for the session, an empty schema per test.
-
-def _postgres_bin() -> Path:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if not found:
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        install = ["apt-get", "install", "-y", "-q", "postgresql"]
-        if subprocess.run(install, env=env, capture_output=True).returncode != 0:
-            subprocess.run(["apt-get", "update", "-q"], env=env, check=True, capture_output=True)
-            subprocess.run(install, env=env, check=True, capture_output=True)
-        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return Path(found[-1]).parent
-
-
-@pytest.fixture(scope="session")
-def postgres_server():
-    """(socket folder, port) of a PostgreSQL server of our own; the server refuses to run as root."""
-    bindir = _postgres_bin()
-    root = Path(tempfile.mkdtemp(prefix="review-pg-"))
-    as_postgres = []
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres", "postgres")
-        as_postgres = ["runuser", "-u", "postgres", "--"]
-    port = 5432  # no TCP: the number only names the socket file in our own folder
-    pg_ctl = [*as_postgres, str(bindir / "pg_ctl"), "-D", str(root / "data")]
-    subprocess.run([*as_postgres, str(bindir / "initdb"), "-D", str(root / "data"), "-A", "trust", "-U", "postgres",
-                    "--no-sync"], check=True, capture_output=True)
-    # A throwaway cluster need not survive a power cut: no fsync keeps CREATE DATABASE per test quick.
-    options = f"-p {port} -k {root} -c listen_addresses='' -c fsync=off -c synchronous_commit=off"
-    subprocess.run([*pg_ctl, "-o", options, "-l", str(root / "log"), "-w", "start"], check=True, capture_output=True)
-    try:
-        yield root, port
-    finally:
-        subprocess.run([*pg_ctl, "stop", "-m", "fast"], check=True, capture_output=True)
-        shutil.rmtree(root)
-
-
-@pytest.fixture
-def postgres_url(postgres_server) -> str:
-    """An empty database: the schema dropped and made again (much quicker than CREATE DATABASE per test)."""
-    root, port = postgres_server
-    with psycopg.connect(host=str(root), port=port, user="postgres", dbname="postgres", autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
-    return f"postgresql+psycopg://postgres@/postgres?host={root}&port={port}"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request, tmp_path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'review.sqlite3'}"
-    return request.getfixturevalue("postgres_url")
 
 
 @pytest.fixture
@@ -146,14 +88,14 @@ def test_migrations_create_the_schema_from_empty_and_a_second_open_changes_nothi
     assert set(inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
     head = ScriptDirectory(str(PROJECT_ROOT / "housing_assurance/review/migrations")).get_current_head()
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == head == "0001"
+        assert MigrationContext.configure(conn).get_current_revision() == head == HEAD
     assert _schema_differences(engine) == []  # the migration builds exactly the tables the code maps
     written = store.comment(CEO, WHOLE_LANDLORD, figure(), "Up two on last week: the storm on the 18th.")
     store.close()
 
     again = open_store(db_url)  # what every app server does on start
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0001"
+        assert MigrationContext.configure(conn).get_current_revision() == HEAD
     assert again.commentaries(CEO, WHOLE_LANDLORD, AS_OF) == [written]
     again.close()
 
@@ -182,7 +124,7 @@ def test_several_servers_opening_a_new_database_at_once_migrate_it_once(db_url):
     assert [server.returncode for server in servers] == [0, 0, 0], errors
     engine = make_engine(db_url)
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").all() == [("0001",)]
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").all() == [(HEAD,)]
     assert set(inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
     engine.dispose()
 
@@ -553,3 +495,56 @@ def test_every_write_is_audited_and_refused_writes_are_not(store):
         ("review_signoff", CEO.email, "pack-2026-11-22.pdf", "2026-11-22", {"region": None, "teams": None}),
     ]
     assert all(e["chain_ok"] for e in entries)
+
+
+# What restatements need (revision 0002)
+
+def test_a_sign_off_keeps_the_rows_behind_each_figure_and_when_the_extract_was_taken(store):
+    taken = datetime(2026, 11, 23, 6, tzinfo=UTC)
+    at = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+    rows = {f"DM{i:06d}": f"{i:012x}" for i in range(500)}
+    figures = [SignedFigure("dm.open_cases", 500, rows=rows), SignedFigure("rp.open_jobs", 7, rows={}),
+               SignedFigure("cx.open_complaints", 3)]  # rows not kept: None, not empty
+    signed = store.sign_off(CEO, WHOLE_LANDLORD, AS_OF, PDF, "pack.pdf", figures, [], at=at, extract_taken_at=taken)
+    assert (signed.signed_at, signed.extract_taken_at) == (at, taken)
+    assert store.signoffs() == [signed] == [store.signoff_for(AS_OF)]
+    assert store.signed_off_rows(ANALYST, WHOLE_LANDLORD, AS_OF) == {
+        "dm.open_cases": rows, "rp.open_jobs": {}, "cx.open_complaints": None}
+    assert store.signed_off_figures(ANALYST, WHOLE_LANDLORD, AS_OF) == figures  # rows are not part of equality
+    assert store.signed_off_rows(ANALYST, WHOLE_LANDLORD, LAST_WEEK) == {}
+    with pytest.raises(ReviewPermissionError):
+        store.signed_off_rows(MANAGER, MANAGER_SCOPE, AS_OF)
+    later = store.sign_off(CEO, WHOLE_LANDLORD, NEXT_WEEK, PDF, "pack.pdf", figures[1:], [])
+    assert [s.as_of for s in store.signoffs()] == [NEXT_WEEK, AS_OF] and later.extract_taken_at is None
+
+
+def test_check_sign_off_refuses_as_sign_off_would_and_writes_nothing(store):
+    with pytest.raises(ReviewPermissionError, match="only executives sign off"):
+        store.check_sign_off(MANAGER, MANAGER_SCOPE, AS_OF, [])
+    with pytest.raises(SignOffRefused) as caught:
+        store.check_sign_off(CEO, WHOLE_LANDLORD, AS_OF, ["rp.open_jobs", "dm.open_cases"])
+    assert caught.value.missing == ["rp.open_jobs", "dm.open_cases"]
+    store.comment(CEO, WHOLE_LANDLORD, figure("rp.open_jobs"), "Backlog after the storm.")
+    with pytest.raises(SignOffRefused, match="red KPI dm.open_cases$"):
+        store.check_sign_off(CEO, WHOLE_LANDLORD, AS_OF, ["rp.open_jobs", "dm.open_cases"])
+    store.check_sign_off(CEO, WHOLE_LANDLORD, AS_OF, ["rp.open_jobs"])  # nothing missing: no exception
+    store.sign_off(CEO, WHOLE_LANDLORD, AS_OF, PDF, "pack.pdf", [SignedFigure("rp.open_jobs", 9, rag="red")], [])
+    with pytest.raises(SignOffRefused, match="already signed off"):
+        store.check_sign_off(CEO, WHOLE_LANDLORD, AS_OF, [])
+    assert [e["action"] for e in audited()] == ["review_comment", "review_signoff"]
+
+
+def test_a_week_signed_off_before_revision_0002_keeps_its_figures_without_rows(db_url):
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0001")
+        conn.execute(sql("INSERT INTO signoffs (as_of, signed_by, signed_at, pdf_filename, pdf_sha256, pdf) "
+                          "VALUES (:as_of, :who, :at, 'pack.pdf', :sha, :pdf)"),
+                     {"as_of": AS_OF, "who": CEO.email, "at": datetime(2026, 11, 23, 9), "sha": "0" * 64, "pdf": PDF})
+        conn.execute(sql("INSERT INTO signoff_figures (signoff_id, kpi_id, value) VALUES (1, 'dm.open_cases', 42)"))
+    store = open_store(db_url)
+    assert store.signed_off_figures(CEO, WHOLE_LANDLORD, AS_OF) == [SignedFigure("dm.open_cases", 42)]
+    assert store.signed_off_rows(CEO, WHOLE_LANDLORD, AS_OF) == {"dm.open_cases": None}
+    assert store.signoff_for(AS_OF).extract_taken_at is None
+    store.close()
+    engine.dispose()

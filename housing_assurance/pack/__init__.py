@@ -25,7 +25,8 @@ __all__ = ["MARKING", "ChartRenderer", "PackError", "build_pack", "check_request
 
 def build_pack(extract: Extract, as_of: date, scope: Scope = WHOLE_LANDLORD, progress: Progress | None = None,
                renderer: ChartRenderer | None = None, prepared_for: str | None = None,
-               risk_scores: pl.DataFrame | None = None, viewer_teams: tuple[str, ...] | None = None) -> bytes:
+               risk_scores: pl.DataFrame | None = None, viewer_teams: tuple[str, ...] | None = None,
+               review: object | None = None) -> bytes:
     """The pack as PDF bytes (for the app's download button and `write_pack`).
 
     Raises PackError when the extract, date or scope would give a misleading pack. `renderer` lets
@@ -34,6 +35,7 @@ def build_pack(extract: Extract, as_of: date, scope: Scope = WHOLE_LANDLORD, pro
     `risk_scores` are the week's homes-at-risk scores when the caller has them already (the app).
     `viewer_teams`: the teams of the user it is prepared for, when that user is scoped to teams (their
     pack shows vulnerability reasons only for the households those teams serve).
+    `review`: the committee's commentary, actions, sign-off and restatements (review.pack_section.pack_review).
     """
     if progress is not None:
         progress("Checking the extract", 0.0)
@@ -42,7 +44,7 @@ def build_pack(extract: Extract, as_of: date, scope: Scope = WHOLE_LANDLORD, pro
     renderer = renderer or ChartRenderer()  # boots while the figures are computed
     try:
         context = build_context(extract, as_of, scope, notes, progress, renderer, prepared_for, risk_scores,
-                                warm_up=warm_up, viewer_teams=viewer_teams)
+                                warm_up=warm_up, viewer_teams=viewer_teams, review=review)
     finally:
         if own_renderer:
             renderer.close()
@@ -56,10 +58,10 @@ def build_pack(extract: Extract, as_of: date, scope: Scope = WHOLE_LANDLORD, pro
 
 def write_pack(extract: Extract, as_of: date, scope: Scope, out_path: str | Path, progress: Progress | None = None,
                renderer: ChartRenderer | None = None, prepared_for: str | None = None,
-               viewer_teams: tuple[str, ...] | None = None) -> Path:
+               viewer_teams: tuple[str, ...] | None = None, review: object | None = None) -> Path:
     """Build the pack and write it atomically; nothing is written until the whole pack is built."""
     out_path, data = Path(out_path), (extract.path, extract.store)
     check_destination(out_path, data)  # before a quarter of a minute's work, not after
-    pdf = build_pack(extract, as_of, scope, progress, renderer, prepared_for, viewer_teams=viewer_teams)
+    pdf = build_pack(extract, as_of, scope, progress, renderer, prepared_for, viewer_teams=viewer_teams, review=review)
     check_destination(out_path, data)
     return write_atomically(pdf, out_path)

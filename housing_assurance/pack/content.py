@@ -350,7 +350,7 @@ def _report(progress: Progress | None, stage: str, fraction: float) -> None:
 def build_context(extract: Extract, as_of: date, scope: Scope, notes: list[str], progress: Progress | None,
                   renderer: ChartRenderer, prepared_for: str | None, risk_scores: pl.DataFrame | None,
                   warm_up: Callable[[], None] | None = None,
-                  viewer_teams: tuple[str, ...] | None = None) -> dict[str, Any]:
+                  viewer_teams: tuple[str, ...] | None = None, review: Any = None) -> dict[str, Any]:
     """Everything the pack's template shows, worded and drawn; `warm_up` runs in a thread meanwhile."""
     goals = targets()
     if warm_up is not None:
@@ -455,6 +455,7 @@ def build_context(extract: Extract, as_of: date, scope: Scope, notes: list[str],
         "contractors_below": contractors_below,
         "contractor_targets": _contractor_targets(goals),
         "homes_at_risk": homes_at_risk.result(),
+        "review": review,  # the committee's review (review/pack_section.py), laid out by review.html.j2
         "marking": MARKING,
         "no_data": NO_DATA,
     }

@@ -16,7 +16,7 @@ import ssl
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -172,15 +172,17 @@ def send(settings: EmailSettings, message: EmailMessage, credentials: SmtpCreden
 
 
 def digest_message(settings: EmailSettings, manager_email: str, rows: Iterable[DigestRow],
-                   now: datetime) -> EmailMessage:
+                   now: datetime, last_day: date | None = None) -> EmailMessage:
     """One manager's weekly digest: clocks already overdue, and clocks due in the next 5 working days.
 
     `now` is Europe/London local time, like the deadlines. Clocks due later are left for a later digest.
+    `last_day`: the last day looked ahead to, when the caller's list has its own window (the "Due soon"
+    list of the week ending D, sent as at the end of D, runs to the fifth working day after D).
     """
     if not _is_email(manager_email):
         raise MailError(f"{manager_email!r} is not an e-mail address")
     rows = list(rows)
-    horizon = datetime.combine(add_working_days(now.date(), DIGEST_WORKING_DAYS), time.max)
+    horizon = datetime.combine(last_day or add_working_days(now.date(), DIGEST_WORKING_DAYS), time.max)
     overdue = sorted((r for r in rows if r.deadline < now), key=lambda r: (r.deadline, r.id))
     due_soon = sorted((r for r in rows if now <= r.deadline <= horizon), key=lambda r: (r.deadline, r.id))
     groups = [

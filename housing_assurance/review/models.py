@@ -154,6 +154,8 @@ class SignOffRow(Base):
     pdf_sha256: Mapped[str] = mapped_column(String(64))
     # Loaded only when asked for: listing sign-offs must not read every pack.
     pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    # When the extract the figures came from was taken (revision 0002; unknown for earlier sign-offs).
+    extract_taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     figures: Mapped[list[SignedFigureRow]] = relationship(back_populates="signoff", order_by="SignedFigureRow.id")
 
@@ -174,5 +176,8 @@ class SignedFigureRow(Base):
     numerator: Mapped[float | None] = mapped_column(Float)
     denominator: Mapped[float | None] = mapped_column(Float)
     rag: Mapped[str | None] = mapped_column(String(5))
+    # The rows behind the figure as signed off: each row's id and a short hash of the row as it stood at the
+    # end of the week (restatements.py), zlib-compressed JSON. Revision 0002; none for earlier sign-offs.
+    rows: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
 
     signoff: Mapped[SignOffRow] = relationship(back_populates="figures")

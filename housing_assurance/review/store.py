@@ -11,9 +11,11 @@ saved since, `EditConflict` hands back what they wrote so the user can decide.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+import json
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -150,13 +152,15 @@ class ActionTracker:
 
 @dataclass(frozen=True)
 class SignedFigure:
-    """A figure as the committee signed it off."""
+    """A figure as the committee signed it off; `rows` are the rows behind it (row id -> hash of the row as it
+    stood at the end of the week, restatements.fingerprints), kept so that a later restatement can name them."""
 
     kpi_id: str
     value: float | None
     numerator: float | None = None
     denominator: float | None = None
     rag: str | None = None
+    rows: Mapping[str, str] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -166,6 +170,7 @@ class SignOff:
     signed_at: datetime
     pdf_filename: str
     pdf_sha256: str
+    extract_taken_at: datetime | None = None  # when the extract behind the figures was taken (UTC)
 
 
 def _local(at: datetime) -> str:
@@ -184,9 +189,18 @@ def _check_write(user: User, allowed: Scope, figure: Figure) -> None:
     """Executives write on any figure, managers on their own teams' figures; analysts and administrators read."""
     if user.role.name not in WRITERS:
         raise ReviewPermissionError(f"{user.label} may read the review but not write to it")
-    if not _within(allowed, figure):
+    if not may_write(user, allowed, figure):
         raise ReviewPermissionError(
             f"{user.label} may write commentary only on their own teams' figures, not on {figure.describe()}")
+
+
+def may_write(user: User, allowed: Scope, figure: Figure) -> bool:
+    """Whether the user may write commentary on the figure (the app shows a form only then)."""
+    return user.role.name in WRITERS and _within(allowed, figure)
+
+
+def may_sign_off(user: User, allowed: Scope) -> bool:
+    return user.role.name == "executive" and allowed == WHOLE_LANDLORD
 
 
 def missing_commentary(red_kpi_ids: Iterable[str], commentaries: Iterable[Commentary]) -> list[str]:
@@ -267,7 +281,18 @@ def _figure_query(figure: Figure) -> Select[CommentaryRow]:
 
 
 def _signoff_of(row: SignOffRow) -> SignOff:
-    return SignOff(row.as_of, row.signed_by, row.signed_at, row.pdf_filename, row.pdf_sha256)
+    return SignOff(row.as_of, row.signed_by, row.signed_at, row.pdf_filename, row.pdf_sha256, row.extract_taken_at)
+
+
+def _packed_rows(rows: Mapping[str, str] | None) -> bytes | None:
+    """A figure's rows as stored: JSON pairs sorted by id, compressed (ids sorted compress well)."""
+    if rows is None:
+        return None
+    return zlib.compress(json.dumps(sorted(rows.items()), separators=(",", ":")).encode(), 9)
+
+
+def _unpacked_rows(blob: bytes | None) -> dict[str, str] | None:
+    return None if blob is None else dict(json.loads(zlib.decompress(blob)))
 
 
 class ReviewStore:
@@ -434,16 +459,36 @@ class ReviewStore:
 
     # Sign-off
 
+    def check_sign_off(self, user: User, allowed: Scope, as_of: date, red_kpi_ids: Iterable[str]) -> None:
+        """Raise what sign_off would raise for these red KPIs, writing nothing: the caller asks before spending
+        seconds on the pack that a refused sign-off would throw away."""
+        _check_signer(user, allowed)
+        with Session(self.engine) as session:
+            self._refuse_sign_off(session, as_of, [_known_kpi(k) for k in red_kpi_ids])
+
+    @staticmethod
+    def _refuse_sign_off(session: Session, as_of: date, red: list[str]) -> None:
+        done = session.scalar(select(SignOffRow).where(SignOffRow.as_of == as_of))
+        if done is not None:
+            raise _already_signed_off(done)
+        written = session.scalars(select(CommentaryRow).where(CommentaryRow.as_of == as_of))
+        missing = missing_commentary(red, map(_commentary_of, written))
+        if missing:
+            raise SignOffRefused(
+                f"the week ending {date_text(as_of)} cannot be signed off: no whole-landlord commentary on red "
+                f"KPI{'s' if len(missing) > 1 else ''} {', '.join(missing)}", missing)
+
     def sign_off(self, user: User, allowed: Scope, as_of: date, pdf: bytes, pdf_filename: str,
-                 figures: Iterable[SignedFigure], red_kpi_ids: Iterable[str]) -> SignOff:
+                 figures: Iterable[SignedFigure], red_kpi_ids: Iterable[str], *, at: datetime | None = None,
+                 extract_taken_at: datetime | None = None) -> SignOff:
         """Sign off the week for the whole landlord, archiving the PDF pack unchanged and the figures it showed.
 
         Refused (SignOffRefused) while any red KPI has no whole-landlord commentary for the week, naming them in the
         order given (figures signed off as red count as red even if the caller left them out), and for a week
-        already signed off.
+        already signed off. `at` is the moment the executive signed, when the pack was built to say so (default
+        now); `extract_taken_at` when the extract behind the figures was taken (time-zone aware).
         """
-        if user.role.name != "executive" or allowed != WHOLE_LANDLORD:
-            raise ReviewPermissionError(f"only executives sign off a week; {user.label} may not")
+        _check_signer(user, allowed)
         figures = list(figures)
         if not pdf.startswith(b"%PDF-"):
             raise ReviewInputError(f"{pdf_filename} is not a PDF")
@@ -456,22 +501,15 @@ class ReviewStore:
         if len({f.kpi_id for f in figures}) < len(figures):
             raise ReviewInputError("a sign-off lists each KPI once")
         red = [_known_kpi(k) for k in red_kpi_ids] + [f.kpi_id for f in figures if f.rag == "red"]
-        week = date_text(as_of)
         try:
             with self._write() as session:
-                done = session.scalar(select(SignOffRow).where(SignOffRow.as_of == as_of))
-                if done is not None:
-                    raise _already_signed_off(done)
-                written = session.scalars(select(CommentaryRow).where(CommentaryRow.as_of == as_of))
-                missing = missing_commentary(red, map(_commentary_of, written))
-                if missing:
-                    raise SignOffRefused(
-                        f"the week ending {week} cannot be signed off: no whole-landlord commentary on red "
-                        f"KPI{'s' if len(missing) > 1 else ''} {', '.join(missing)}", missing)
-                row = SignOffRow(as_of=as_of, signed_by=user.email, signed_at=datetime.now(UTC),
-                                 pdf_filename=pdf_filename, pdf_sha256=hashlib.sha256(pdf).hexdigest(), pdf=pdf)
+                self._refuse_sign_off(session, as_of, red)
+                row = SignOffRow(as_of=as_of, signed_by=user.email, signed_at=at or datetime.now(UTC),
+                                 pdf_filename=pdf_filename, pdf_sha256=hashlib.sha256(pdf).hexdigest(), pdf=pdf,
+                                 extract_taken_at=extract_taken_at)
                 row.figures = [SignedFigureRow(kpi_id=f.kpi_id, value=f.value, numerator=f.numerator,
-                                               denominator=f.denominator, rag=f.rag) for f in figures]
+                                               denominator=f.denominator, rag=f.rag, rows=_packed_rows(f.rows))
+                               for f in figures]
                 session.add(row)
                 session.flush()
                 self._audit(user, "review_signoff", WHOLE_LANDLORD, pdf_filename, as_of)
@@ -490,6 +528,11 @@ class ReviewStore:
             row = session.scalar(select(SignOffRow).where(SignOffRow.as_of == as_of))
             return _signoff_of(row) if row is not None else None
 
+    def signoffs(self) -> list[SignOff]:
+        """Every week signed off, newest first (who and when: any signed-in user may know)."""
+        with Session(self.engine) as session:
+            return [_signoff_of(r) for r in session.scalars(select(SignOffRow).order_by(SignOffRow.as_of.desc()))]
+
     def _signed_off_row(self, session: Session, user: User, allowed: Scope, as_of: date) -> SignOffRow | None:
         if allowed != WHOLE_LANDLORD:
             raise ReviewPermissionError(f"{user.label} may not read the whole landlord's signed-off figures")
@@ -502,6 +545,16 @@ class ReviewStore:
             return [] if row is None else [SignedFigure(f.kpi_id, f.value, f.numerator, f.denominator, f.rag)
                                           for f in row.figures]
 
+    def signed_off_rows(self, user: User, allowed: Scope, as_of: date) -> dict[str, dict[str, str] | None]:
+        """The rows behind each figure as signed off (KPI id -> row id -> row hash; None where not kept)."""
+        with Session(self.engine) as session:
+            row = self._signed_off_row(session, user, allowed, as_of)
+            if row is None:
+                return {}
+            kept = session.execute(select(SignedFigureRow.kpi_id, SignedFigureRow.rows)
+                                   .where(SignedFigureRow.signoff_id == row.id))
+            return {kpi_id: _unpacked_rows(blob) for kpi_id, blob in kept}
+
     def signed_off_pdf(self, user: User, allowed: Scope, as_of: date) -> bytes | None:
         """The archived pack, checked against its SHA-256 so a changed file is never passed off as the signed one."""
         with Session(self.engine) as session:
@@ -512,6 +565,11 @@ class ReviewStore:
                 raise ReviewError(f"the archived pack for the week ending {date_text(as_of)} no longer matches "
                                   "the SHA-256 recorded at sign-off")
             return row.pdf
+
+
+def _check_signer(user: User, allowed: Scope) -> None:
+    if not may_sign_off(user, allowed):
+        raise ReviewPermissionError(f"only executives sign off a week; {user.label} may not")
 
 
 def _already_signed_off(row: SignOffRow) -> SignOffRefused:
