@@ -270,12 +270,25 @@ def pack_button(view: View) -> None:
         from housing_assurance.pack import PackError, build_pack
 
         bar = st.progress(0.0, text="Preparing the pack…")
+        from housing_assurance.app.review_page import review_store
+        from housing_assurance.review.database import database_url
+        from housing_assurance.review.pack_section import pack_review
+
         try:
             user = current_user()
-            pdf = build_pack(data.load_extract(view.key), view.as_of, view.scope,
-                             progress=lambda stage, f: bar.progress(min(max(f, 0.0), 1.0), text=stage),
-                             prepared_for=f"{user.email} ({user.role.name})",
-                             risk_scores=data.risk_scores(view.key, view.as_of), viewer_teams=view.allowed.teams)
+            review = review_store(database_url())
+            whole = view.scope.region is None and view.scope.teams is None
+            if whole and review.signoff_for(view.as_of) is not None:  # as `report`: the pack as signed off
+                pdf = review.signed_off_pdf(user, view.allowed, view.as_of)
+            else:  # the committee's review in it, as `report` puts it
+                extract = data.load_extract(view.key)
+                section = pack_review(review, extract, view.as_of, view.scope, user, view.allowed,
+                                      figures=data.store(view.key))
+                pdf = build_pack(extract, view.as_of, view.scope,
+                                 progress=lambda stage, f: bar.progress(min(max(f, 0.0), 1.0), text=stage),
+                                 prepared_for=f"{user.email} ({user.role.name})",
+                                 risk_scores=data.risk_scores(view.key, view.as_of), viewer_teams=view.allowed.teams,
+                                 review=section)
         except PackError as exc:
             bar.empty()
             st.error(plain(exc, MESSAGE))
