@@ -364,7 +364,7 @@ def breakdown_section(view: View, kpi_ids: list[str], page: str, default: str,
     extra = ["homes"] if per_homes else []
     raw = frame.select(pl.col("key").replace(NONE_KEY, None).alias(by), *figures, *extra, "cases")
     downloads(view, raw, f"{kpi_id}_by_{by}{'_per_1000_homes' if per_homes else ''}_{view.as_of}", title,
-              key=f"bars:{kpi_id}:{by}:{measure}",
+              key=f"bars:{kpi_id}:{by}" + (":per_1000_homes" if per_homes else ""),
               readable=raw.with_columns(frame["label"].alias(by)).rename({by: dims[by]}))
     st.caption(f"Select a bar, or open its {noun} from the table: each lists exactly the {noun} that make the bar.")
     return params
