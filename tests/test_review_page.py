@@ -135,3 +135,20 @@ def test_a_signed_off_week_is_e_mailed_from_the_page_by_an_executive(review_db, 
     assert sorted(recipients) == ["chair@example.org", "executive.committee@example.org"]
     [attached] = list(message.iter_attachments())
     assert attached.get_content() == pdf
+
+
+def test_the_sidebars_pack_of_a_signed_off_week_is_the_archived_pack(review_db, demo_extract):
+    """As `report` does: once a week is signed off, the app's "Prepare the PDF pack" gives the pack exactly as
+    signed (its bytes), never a new one that could differ from what the committee signed."""
+    ceo = User(CEO, ROLES["executive"])
+    store = open_store(review_db)
+    for kpi in red_kpis(FigureStore(demo_extract), AS_OF):
+        store.comment(ceo, WHOLE_LANDLORD, Figure(kpi, AS_OF), "Explained.")
+    pdf = b"%PDF-1.7 the pack as signed\n"
+    sign_off_week(store, demo_extract, ceo, WHOLE_LANDLORD, AS_OF, build=lambda **_: pdf)
+
+    at = open_app_at(None, CEO, AS_OF, 120)
+    next(b for b in at.sidebar.button if b.key == "pack_build").click()
+    at.run()
+    assert no_error(at) and not at.error, [e.value for e in at.error]
+    assert at.session_state["_pack"][1] == pdf

@@ -273,6 +273,7 @@ def pack_button(view: View) -> None:
         from housing_assurance.app.review_page import review_store
         from housing_assurance.review.database import database_url
         from housing_assurance.review.pack_section import pack_review
+        from housing_assurance.review.store import ReviewError
 
         try:
             user = current_user()
@@ -289,7 +290,7 @@ def pack_button(view: View) -> None:
                                  prepared_for=f"{user.email} ({user.role.name})",
                                  risk_scores=data.risk_scores(view.key, view.as_of), viewer_teams=view.allowed.teams,
                                  review=section)
-        except PackError as exc:
+        except (PackError, ReviewError) as exc:  # a pack refused, or an archived one that no longer matches
             bar.empty()
             st.error(plain(exc, MESSAGE))
             return
