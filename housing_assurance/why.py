@@ -8,12 +8,13 @@ lists (kpis.cases), never from separate counts.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
 
 import polars as pl
 
 from housing_assurance.kpis import Kpi
 from housing_assurance.targets import Target
+from housing_assurance.weeks import week_end
 from housing_assurance.words import plural, rows_noun, value_text
 
 # How one row that counts against a percentage reads ("4 of 9 cases <words>").
@@ -57,8 +58,7 @@ def _against(k: Kpi, goal: Target, rows: pl.DataFrame) -> pl.DataFrame:
 def _how_late(k: Kpi, against: pl.DataFrame, as_of: date) -> str | None:
     """The worst lateness among the rows against a clock: 'the furthest 3 days over'."""
     if "due_by" in against.columns and k.id.startswith("dm."):  # an Awaab's Law clock, still running at E
-        week_end = datetime.combine(as_of + timedelta(days=1), datetime.min.time())
-        over = against.select((pl.col("action_at").fill_null(week_end) - pl.col("due_by")).max()).item()
+        over = against.select((pl.col("action_at").fill_null(week_end(as_of)) - pl.col("due_by")).max()).item()
         return f"the furthest {_days(over.total_seconds() / 86400)} over" if over is not None else None
     if "days_late" in against.columns and "on_time" in k.id:
         late = against["days_late"].max()
@@ -78,7 +78,7 @@ def _oldest(k: Kpi, rows: pl.DataFrame, as_of: date) -> str | None:
     if "first_breached_due_by" in rows.columns and k.id == "dm.overdue_open_cases":
         first = rows["first_breached_due_by"].min()
         if first is not None:
-            over = datetime.combine(as_of + timedelta(days=1), datetime.min.time()) - first
+            over = week_end(as_of) - first
             return f"the oldest breach {_days(over.total_seconds() / 86400)} old"
     if "days_overdue" in rows.columns and rows["days_overdue"].max() is not None:
         return f"the longest {_days(rows['days_overdue'].max())} overdue"

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from housing_assurance.db import LONDON
 from housing_assurance.kpis import Kpi
 from housing_assurance.scope import Scope
 from housing_assurance.targets import Target
@@ -50,6 +51,11 @@ def date_text(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         return value.strftime("%-d %b %Y %H:%M")
     return value.strftime("%-d %b %Y")
+
+
+def local_text(at: datetime) -> str:
+    """A stored moment (time-zone aware, e.g. when a commentary was written) as London local time."""
+    return date_text(at.astimezone(LONDON))
 
 
 def missing(value: float | None) -> bool:

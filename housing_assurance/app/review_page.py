@@ -30,7 +30,6 @@ from housing_assurance.review.database import database_url
 from housing_assurance.review.restatements import RestatedWeek, restatements
 from housing_assurance.review.store import (
     ACTION_STATUSES,
-    LONDON,
     Action,
     Commentary,
     EditConflict,
@@ -53,7 +52,7 @@ from housing_assurance.review.weekly import (
 )
 from housing_assurance.scope import WHOLE_LANDLORD
 from housing_assurance.targets import status, targets
-from housing_assurance.words import date_text, plural, ratio_text, scope_text, target_text, value_text
+from housing_assurance.words import date_text, local_text, plural, ratio_text, scope_text, target_text, value_text
 
 TEXT = 4000  # the longest commentary the form takes, and shows
 INTRO = ("The committee's review of the week: every figure off or near target with its commentary, the actions "
@@ -80,10 +79,6 @@ class Outcome:
 
     kind: str  # success, error
     text: str
-
-
-def _local(at) -> str:
-    return date_text(at.astimezone(LONDON))
 
 
 def _key(figure: Figure) -> str:
@@ -123,7 +118,7 @@ def review_page(view: View) -> None:
 def _signoff_words(signoff: SignOff | None) -> str:
     if signoff is None:
         return "**Not signed off yet.**"
-    return f"**Signed off** by {plain(signoff.signed_by)} on {_local(signoff.signed_at)}."
+    return f"**Signed off** by {plain(signoff.signed_by)} on {local_text(signoff.signed_at)}."
 
 
 # ---------------------------------------------------------------------------------------------- figures
@@ -191,7 +186,7 @@ def commentary_block(store: ReviewStore, user: User, view: View, figure: Figure,
     key = _key(figure)
     if current is not None:
         st.markdown(plain(current.text, TEXT))
-        st.caption(f"{plain(current.author)}, {_local(current.written_at)}"
+        st.caption(f"{plain(current.author)}, {local_text(current.written_at)}"
                    + (f" · version {current.version}" if current.version > 1 else ""))
         if current.action is not None:
             a = current.action
@@ -212,8 +207,8 @@ def commentary_block(store: ReviewStore, user: User, view: View, figure: Figure,
     if conflict is not None:
         theirs: Commentary = conflict
         st.warning(f"{plain(theirs.author)} saved a newer version (version {theirs.version}, "
-                   f"{_local(theirs.written_at)}) while you were editing, so yours was **not** saved and nothing was "
-                   "overwritten. Their text:")
+                   f"{local_text(theirs.written_at)}) while you were editing, so yours was **not** saved and "
+                   "nothing was overwritten. Their text:")
         st.markdown(f"> {plain(theirs.text, TEXT)}")
         st.caption("Your text is still in the box below: keep theirs, or edit yours (combining the two if you "
                    "wish) and save it in their place. Every version stays in the history.")
@@ -351,7 +346,7 @@ def _update(store: ReviewStore, user: User, view: View, versions: dict[int, int]
     except EditConflict as exc:
         c = exc.current
         a = c.action
-        _say("action", "error", f"{c.author} changed this action at {_local(c.written_at)} (now "
+        _say("action", "error", f"{c.author} changed this action at {local_text(c.written_at)} (now "
                                 f"{a.status if a else 'no action'}, due {date_text(a.due) if a else '—'}), after "
                                 "this page showed it: nothing was overwritten. Check it and update it again.")
         return
@@ -370,7 +365,7 @@ def signoff_section(view: View, store: ReviewStore, user: User, signoff: SignOff
     _show_said("signoff")
     if signoff is not None:
         st.success(f"The week ending {date_text(view.as_of)} was signed off for the whole landlord by "
-                   f"{plain(signoff.signed_by)} on {_local(signoff.signed_at)}. Its pack is archived exactly as "
+                   f"{plain(signoff.signed_by)} on {local_text(signoff.signed_at)}. Its pack is archived exactly as "
                    f"signed (SHA-256 {signoff.pdf_sha256[:16]}…).")
         try:
             pdf = store.signed_off_pdf(user, view.allowed, view.as_of)

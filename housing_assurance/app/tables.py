@@ -4,7 +4,6 @@ every row opens the Case page; every table downloads, as the raw CSV and as a fo
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import polars as pl
 import streamlit as st
@@ -14,6 +13,7 @@ from housing_assurance.app import data
 from housing_assurance.app.shell import audit_export, current_user, scope_words
 from housing_assurance.app.state import View, page_param
 from housing_assurance.breakdowns import NONE_KEY
+from housing_assurance.db import LONDON
 from housing_assurance.exports import MONEY, label
 from housing_assurance.kpis import Kpi
 from housing_assurance.words import NO_DATA, date_text, week_text
@@ -21,7 +21,6 @@ from housing_assurance.words import NO_DATA, date_text, week_text
 NAV = "_nav_count"  # bumped whenever a table or chart selection navigates, to forget that selection
 CASE_URL_PATH = routes.PAGE["case"].url_path  # links in tables are relative URLs
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-LONDON = ZoneInfo("Europe/London")
 MONEY_FORMAT = "accounting"  # pounds with thousands separated and pence: 1,234.50 (the heading says £)
 ROW_HEIGHT = 35  # st.dataframe's row height in pixels, to tell when a table scrolls
 

@@ -20,13 +20,14 @@ from datetime import date, datetime, time
 from email.message import EmailMessage
 from pathlib import Path
 
+from housing_assurance.clocks import DUE_SOON_WINDOW
+from housing_assurance.due import window_last_day
 from housing_assurance.settings import settings_dir
 from housing_assurance.words import date_text
-from housing_assurance.workdays import add_working_days
 
 USER_ENV = "HOUSING_ASSURANCE_SMTP_USER"
 PASSWORD_ENV = "HOUSING_ASSURANCE_SMTP_PASSWORD"
-DIGEST_WORKING_DAYS = 5
+DIGEST_WORKING_DAYS = DUE_SOON_WINDOW.length  # the "Due soon" window of kpis.md, written once in clocks.py
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _KEYS = ("host", "port", "starttls", "sender", "pack_recipients")
 _CREDENTIAL_WORDS = ("pass", "secret", "user", "login", "token")  # such a key's value is never echoed
@@ -182,7 +183,7 @@ def digest_message(settings: EmailSettings, manager_email: str, rows: Iterable[D
     if not _is_email(manager_email):
         raise MailError(f"{manager_email!r} is not an e-mail address")
     rows = list(rows)
-    horizon = datetime.combine(last_day or add_working_days(now.date(), DIGEST_WORKING_DAYS), time.max)
+    horizon = datetime.combine(last_day or window_last_day(now.date()), time.max)
     overdue = sorted((r for r in rows if r.deadline < now), key=lambda r: (r.deadline, r.id))
     due_soon = sorted((r for r in rows if now <= r.deadline <= horizon), key=lambda r: (r.deadline, r.id))
     groups = [

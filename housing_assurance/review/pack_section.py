@@ -17,11 +17,11 @@ from housing_assurance.db import Extract
 from housing_assurance.figures import FigureStore
 from housing_assurance.kpis import KPIS
 from housing_assurance.review.restatements import RestatedWeek, restatements
-from housing_assurance.review.store import LONDON, Figure, ReviewStore, TrackedAction
+from housing_assurance.review.store import Figure, ReviewStore, TrackedAction
 from housing_assurance.review.weekly import red_kpis, scope_of
 from housing_assurance.scope import WHOLE_LANDLORD, Scope
 from housing_assurance.targets import status, targets
-from housing_assurance.words import date_text, plural, scope_text, value_text
+from housing_assurance.words import date_text, local_text, plural, scope_text, value_text
 
 MAX_ACTIONS = 60  # per list: a longer list is a finding in itself, and the app has them all
 MAX_RECORDS = 12  # per restated figure
@@ -97,10 +97,6 @@ class PackReview:
     unchanged: str | None  # how many signed-off weeks have every figure as signed off
 
 
-def _local(at: datetime) -> str:
-    return date_text(at.astimezone(LONDON))
-
-
 def _status(rag: str | None, value: float | None) -> PackStatus:
     s = status(rag, value)
     return PackStatus((rag or "none") if value is not None else "none", s.symbol, s.word)
@@ -116,7 +112,7 @@ def _in_pack(figure: Figure, scope: Scope, regions: dict[str, str | None]) -> bo
 
 
 def _signed_words(who: str, at: datetime) -> str:
-    return f"Signed off by {who} on {_local(at)}."
+    return f"Signed off by {who} on {local_text(at)}."
 
 
 def _action_rows(title: str, tracked: list[TrackedAction], about: dict[Figure, str]) -> PackActions:
@@ -168,7 +164,7 @@ def pack_review(store: ReviewStore, extract: Extract, as_of: date, scope: Scope,
         commentaries.append(PackCommentary(
             k.id, k.title, scope_text(c.figure.scope, teams), value_text(k, f["value"]),
             _status(goal.rag(f["value"]) if goal else None, f["value"]), c.text,
-            f"{c.author}, {_local(c.written_at)}" + (f" (version {c.version})" if c.version > 1 else ""),
+            f"{c.author}, {local_text(c.written_at)}" + (f" (version {c.version})" if c.version > 1 else ""),
             None if a is None else f"{a.what} (owner {a.owner}, due {date_text(a.due)}, {a.status})"))
 
     whole = scope.is_whole_landlord and allowed == WHOLE_LANDLORD

@@ -26,12 +26,11 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from housing_assurance.access import User
-from housing_assurance.db import Extract
+from housing_assurance.db import LONDON, Extract
 from housing_assurance.figures import FigureStore
 from housing_assurance.kpis import CATALOGUE, KPIS, QUERY_SCOPES, query_rows, select_rows
 from housing_assurance.review.store import ReviewStore, SignedFigure, SignOff
@@ -39,7 +38,6 @@ from housing_assurance.scope import WHOLE_LANDLORD, Scope, ScopeKind
 from housing_assurance.targets import targets
 from housing_assurance.weeks import week_end, week_period
 
-LONDON = ZoneInfo("Europe/London")
 CHANGES = ("back-dated", "new", "changed", "removed")
 # About the extract itself, not the week: never a restatement.
 COMPARED = tuple(k.id for k in CATALOGUE if QUERY_SCOPES[k.query] is not ScopeKind.WHOLE_EXTRACT)

@@ -17,7 +17,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, Select, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -38,9 +37,8 @@ from housing_assurance.review.models import (
 )
 from housing_assurance.scope import WHOLE_LANDLORD, Scope
 from housing_assurance.weeks import week_period
-from housing_assurance.words import date_text, scope_text
+from housing_assurance.words import date_text, local_text, scope_text
 
-LONDON = ZoneInfo("Europe/London")
 WRITERS = ("executive", "manager")
 
 
@@ -123,7 +121,7 @@ class EditConflict(ReviewError):
         started = f"version {based_on}" if based_on is not None else "no commentary"
         super().__init__(
             f"{current.author} saved version {current.version} of the commentary on {current.figure.describe()} "
-            f"at {_local(current.written_at)}, after you started from {started}: "
+            f"at {local_text(current.written_at)}, after you started from {started}: "
             "read their text and save again based on it")
         self.current = current
 
@@ -171,10 +169,6 @@ class SignOff:
     pdf_filename: str
     pdf_sha256: str
     extract_taken_at: datetime | None = None  # when the extract behind the figures was taken (UTC)
-
-
-def _local(at: datetime) -> str:
-    return date_text(at.astimezone(LONDON))
 
 
 def _within(allowed: Scope, figure: Figure) -> bool:
@@ -574,7 +568,7 @@ def _check_signer(user: User, allowed: Scope) -> None:
 
 def _already_signed_off(row: SignOffRow) -> SignOffRefused:
     return SignOffRefused(f"the week ending {date_text(row.as_of)} was already signed off by {row.signed_by} "
-                          f"at {_local(row.signed_at)}; a week is signed off once")
+                          f"at {local_text(row.signed_at)}; a week is signed off once")
 
 
 def open_store(url: str | None = None, actor: str | None = None) -> ReviewStore:

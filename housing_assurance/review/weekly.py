@@ -20,7 +20,6 @@ from housing_assurance.progress import Progress
 from housing_assurance.review import mail
 from housing_assurance.review.restatements import signed_figures, taken_at
 from housing_assurance.review.store import (
-    LONDON,
     Commentary,
     Figure,
     ReviewError,
@@ -31,7 +30,7 @@ from housing_assurance.review.store import (
 from housing_assurance.scope import WHOLE_LANDLORD, Scope
 from housing_assurance.targets import targets
 from housing_assurance.weeks import review_week_problem
-from housing_assurance.words import date_text
+from housing_assurance.words import date_text, local_text
 
 TO_EXPLAIN = ("red", "amber")  # the figures the committee reads first, red first
 
@@ -137,7 +136,7 @@ def pack_email(signoff: SignOff, landlord: str) -> tuple[str, str]:
     """The subject and text that go with a signed-off pack."""
     subject = f"{landlord}: weekly assurance pack, week ending {date_text(signoff.as_of)} (signed off)"
     text = (f"The weekly assurance pack for the week ending {date_text(signoff.as_of)}, signed off by "
-            f"{signoff.signed_by} on {date_text(signoff.signed_at.astimezone(LONDON))}, is attached.\n\n"
+            f"{signoff.signed_by} on {local_text(signoff.signed_at)}, is attached.\n\n"
             f"This is the pack exactly as signed off (SHA-256 {signoff.pdf_sha256}).\n"
             "It contains personal data: keep it within the organisation, store it securely and delete it when "
             "no longer needed.\n")
