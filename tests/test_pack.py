@@ -9,6 +9,7 @@ the module; everything else reads them.
 from __future__ import annotations
 
 import functools
+import io
 import json
 import os
 import re
@@ -23,7 +24,7 @@ import pytest
 from conftest import no_error, open_app_at
 from pypdf import PdfReader
 
-from housing_assurance import cli, pack, why
+from housing_assurance import cli, exports, pack, why
 from housing_assurance.db import open_extract
 from housing_assurance.kpis import CATALOGUE, KPIS, cases, compute, trend
 from housing_assurance.pack import content
@@ -261,8 +262,10 @@ def test_scoped_pack_lists_only_its_scope_cases(which, region_pdf, team_pdf, ext
         assert rows[column].to_list() == [value] * rows.height
 
 
-def test_no_address_postcode_or_vulnerability_in_the_pack(landlord_pdf, extract):
-    text = pdf_text(landlord_pdf)
+def test_no_address_postcode_or_vulnerability_in_the_pack(short_pdf, extract):
+    attached = attachments_text(short_pdf)  # the workbooks attached to the PDF too
+    assert attached, "the short pack should attach workbooks"
+    text = pdf_text(short_pdf) + "\n" + attached
     listed = scope_case_ids(extract, Scope())
     homes = pl.concat([exception_cases(extract, k).select("property_id") for k in EXCEPTION_KPIS])
     places = extract.sql("select address, postcode from properties where list_contains($ids, property_id)",
@@ -271,7 +274,7 @@ def test_no_address_postcode_or_vulnerability_in_the_pack(landlord_pdf, extract)
     for address, postcode in places.iter_rows():
         assert address not in text and postcode not in text
     # Exception tables name a case by its id and area; property ids appear only in the homes-at-risk list.
-    before_risk = text.split("Homes at risk of damp and mould: top")[0]
+    before_risk = pdf_text(short_pdf).split("Homes at risk of damp and mould: top")[0] + "\n" + attached
     for pid in homes["property_id"].drop_nulls().to_list():
         assert not re.search(rf"\b{re.escape(pid)}\b", before_risk)
     kinds = extract.sql("select distinct vulnerability_type as t from vulnerabilities where t <> 'other'")["t"]
@@ -323,7 +326,22 @@ def section_between(text: str, start: str, end: str) -> str:
     return text[begin:text.index(end, begin)]
 
 
-def test_exceptions_show_the_oldest_and_counts_by_team_and_the_appendix_all(short_pdf, extract):
+def workbook_rows(path: Path, name: str) -> list[tuple]:
+    """The rows of a workbook attached to the PDF, from its table's heading row ("Id") down."""
+    import openpyxl
+
+    (data,) = PdfReader(path).attachments[name]
+    rows = list(openpyxl.load_workbook(io.BytesIO(data), read_only=True).active.iter_rows(values_only=True))
+    return rows[next(i for i, r in enumerate(rows) if r[0] == "Id"):]
+
+
+def attachments_text(path: Path) -> str:
+    """Every cell of every workbook attached to the PDF."""
+    return "\n".join(" ".join(str(v) for v in row if v is not None)
+                     for name in PdfReader(path).attachments for row in workbook_rows(path, name))
+
+
+def test_exceptions_show_the_oldest_and_counts_by_team_and_attach_every_case(short_pdf, extract):
     text = pdf_text(short_pdf)
     rows = exception_cases(extract, "vu.open_overdue_jobs_vulnerable")
     assert rows.height > 5, "the demo week should have more than 5 overdue repairs at vulnerable households"
@@ -331,14 +349,20 @@ def test_exceptions_show_the_oldest_and_counts_by_team_and_the_appendix_all(shor
     ids = set(rows["id"].to_list())
     listed = [t for t in re.findall(r"\b[A-Z]+[0-9]+\b", body) if t in ids]
     assert listed == rows["id"].head(5).to_list()  # the 5 oldest, oldest first
-    assert f"The 5 oldest of {rows.height} are shown" in words(body)
+    name = content.workbook_name("vu.open_overdue_jobs_vulnerable")
+    assert f"The 5 oldest of {rows.height} are shown. All {rows.height} are in the workbook {name}" in words(body)
     team_names = {t: n for t, n in extract.query("names").filter(pl.col("kind") == "team")
                   .select("id", "label").iter_rows()}
     for team, n in rows.group_by("team_id").len().iter_rows():
         assert re.search(rf"^{re.escape(team_names[team])} {n} ", body, re.M), (team, n)
-    appendix = text[text.rindex("Appendix: full exception lists"):]
-    full = appendix[appendix.index(f"Overdue repairs at vulnerable households: all {rows.height}"):]
-    assert [t for t in re.findall(r"\b[A-Z]+[0-9]+\b", full) if t in ids] == rows["id"].to_list()
+    # every case, oldest first, with the section's columns and team names
+    heading, *cells = workbook_rows(short_pdf, name)
+    assert [r[0] for r in cells] == rows["id"].to_list()
+    assert set(heading) == {exports.label(c.name) for c in content.EXCEPTION_COLUMNS["vu.open_overdue_jobs_vulnerable"]}
+    team_column = heading.index("Team")
+    assert [r[team_column] for r in cells] == [team_names[t] for t in rows["team_id"].to_list()]
+    assert set(PdfReader(short_pdf).attachments) == {  # a workbook for every list that has a case
+        content.workbook_name(k) for k in EXCEPTION_KPIS if exception_cases(extract, k).height}
 
 
 def test_teams_by_name_never_by_id(landlord_pdf, short_pdf, extract):
@@ -374,6 +398,11 @@ def test_the_apps_pack_is_the_report_commands(app_pdf, landlord_pdf, tmp_path):
     for page in sorted(tmp_path.glob(f"{landlord_pdf.stem}-*.ppm")):
         made_in_app = tmp_path / page.name.replace(landlord_pdf.stem, app_pdf.stem, 1)
         assert page.read_bytes() == made_in_app.read_bytes(), f"{page.name}: the app's page looks different"
+    # the same workbooks attached, with the same rows (the lines above them say who and when)
+    attached = set(PdfReader(landlord_pdf).attachments)
+    assert attached and set(PdfReader(app_pdf).attachments) == attached
+    for name in attached:
+        assert workbook_rows(app_pdf, name) == workbook_rows(landlord_pdf, name), name
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,21 +8,23 @@ columns shown are an explicit list, not "whatever the query has").
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import polars as pl
 
-from housing_assurance import charts, clocks, routes, why
+from housing_assurance import charts, clocks, exports, routes, why
 from housing_assurance.breakdowns import breakdown_of_rows, labeller, names
 from housing_assurance.db import Extract
 from housing_assurance.figures import FigureStore
 from housing_assurance.kpis import CATALOGUE, KPIS, Kpi, query_rows, select_rows
 from housing_assurance.pack.charts import ChartRenderer, svg_uri, wrap_title
+from housing_assurance.pack.render import Attachment
 from housing_assurance.progress import Progress
 from housing_assurance.remit import outside_remit
 
@@ -42,14 +44,14 @@ from housing_assurance.words import (
     scope_text,
     target_text,
     value_text,
+    week_text,
 )
 
 # An exception section shows its oldest cases and a count by team; a board reads the pattern, not
-# every case. The full list (up to the appendix's limit) is in the appendix.
+# every case. Every case of every list is in a workbook attached to the PDF (an analyst's copy to sort
+# and filter, as the app's Excel download): pages of case ids would double the time the pack takes to
+# lay out at the largest landlords' size and say nothing more to the board.
 TOP_EXCEPTIONS = 20
-# At most this many rows per appendix table: a list that long is a finding in itself, and the full
-# list is one command away (`cases`) or one download (the app's drill-down), which the note gives.
-MAX_EXCEPTION_ROWS = 200
 
 # Chart sizes in CSS pixels (96 a inch): drawn at this size, shown at the width of the page's grid.
 TREND_SIZE = (400, 235)
@@ -235,10 +237,8 @@ def _by_team(kpi_id: str, rows: pl.DataFrame, columns: list[Column]) -> dict:
                      for r in teams.iter_rows(named=True)]}
 
 
-def _exception_table(kpi_id: str, rows: pl.DataFrame, scope: Scope, as_of: date,
-                     team_name: Callable[[str | None], str]) -> dict:
-    """An exception's oldest cases and its count by team for the body, and its full list for the appendix;
-    teams by name, never by id."""
+def _exception_table(kpi_id: str, rows: pl.DataFrame, scope: Scope, team_name: Callable[[str | None], str]) -> dict:
+    """An exception's oldest cases and its count by team; teams by name, never by id."""
     columns = EXCEPTION_COLUMNS[kpi_id]
     rows = rows.with_columns(pl.col("team_id").map_elements(team_name, return_dtype=pl.Utf8, skip_nulls=False))
     one_team = scope.teams is not None and len(scope.teams) == 1
@@ -246,19 +246,25 @@ def _exception_table(kpi_id: str, rows: pl.DataFrame, scope: Scope, as_of: date,
     if one_team:  # one team: its name in every row says nothing
         columns = [c for c in columns if c.name != "team_id"]
     title, text = EXCEPTION_TEXT[kpi_id]
-    note = ""
-    if rows.height > MAX_EXCEPTION_ROWS:
-        flags = "".join(f" --region {scope.region}" if scope.region else "")
-        flags += "".join(f" --team {t}" for t in scope.teams or ())
-        note = (f"The first {MAX_EXCEPTION_ROWS} of {rows.height:,} are listed. The full list is the figure's "
-                f"drill-down in the dashboard (with its download), or: python -m housing_assurance cases --data "
-                f"EXTRACT --as-of {as_of.isoformat()}{flags} --kpi {kpi_id}")
     return {"id": kpi_id, "title": title, "text": text, "count": rows.height, "kpi_title": KPIS[kpi_id].title,
             "headings": [c.heading for c in columns], "kinds": [c.kind for c in columns],
             "widths": [c.width for c in columns], "top": _cells(columns, rows.head(TOP_EXCEPTIONS)),
-            "by_team": by_team,
-            "full": _cells(columns, rows.head(MAX_EXCEPTION_ROWS)) if rows.height > TOP_EXCEPTIONS else [],
-            "note": note}
+            "by_team": by_team, "shown": min(rows.height, TOP_EXCEPTIONS),
+            "workbook": workbook_name(kpi_id) if rows.height else None}
+
+
+def workbook_name(kpi_id: str) -> str:
+    """The attached workbook of an exception's every case: "awaabs-law-breaches.xlsx"."""
+    return re.sub(r"[^a-z0-9]+", "-", EXCEPTION_TEXT[kpi_id][0].lower().replace("'", "")).strip("-") + ".xlsx"
+
+
+def _workbook(kpi_id: str, rows: pl.DataFrame, context: exports.Context) -> Attachment:
+    """Every case of an exception, oldest first, as the app's Excel download writes a table: only the
+    section's own columns (case id and area, never a name, address or vulnerability)."""
+    title = EXCEPTION_TEXT[kpi_id][0]
+    shown = rows.select([c.name for c in EXCEPTION_COLUMNS[kpi_id]])
+    book = exports.to_xlsx(shown, replace(context, title=f"{title}: all {rows.height:,}"))
+    return Attachment(workbook_name(kpi_id), book, f"{title}: every case, oldest first ({rows.height:,})")
 
 
 def _off_target(board: pl.DataFrame, goals: dict[str, Target], elsewhere: dict[str, str],
@@ -365,6 +371,13 @@ def build_context(extract: Extract, as_of: date, scope: Scope, notes: list[str],
     board = scorecard_from_history(FigureStore(extract).figures(weeks_ending(as_of, TREND_WEEKS), scope, ids),
                                    as_of, ids)
     by_id = {r["kpi_id"]: r for r in board.iter_rows(named=True)}
+    # The rows behind the exceptions, the breakdowns and every red or amber figure's reason, read in
+    # threads (DuckDB works outside the GIL) while the trends are built and drawn; each query once.
+    wanted = {KPIS[i].query for i in [*EXCEPTION_COLUMNS, *SECTION_BREAKDOWN.values()]}
+    wanted |= {KPIS[i].query for i, r in by_id.items() if r["rag"] in ("red", "amber")}
+    readers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pack-cases")
+    rows_by_query = {q: readers.submit(query_rows, extract, q, [as_of], scope) for q in sorted(wanted)}
+    readers.shutdown(wait=False)
 
     _report(progress, "Drawing trends", 0.4)
     sections: list[Section] = []
@@ -375,14 +388,11 @@ def build_context(extract: Extract, as_of: date, scope: Scope, notes: list[str],
         sections.append(section)
 
     _report(progress, "Listing cases", 0.55)
-    rows_by_query: dict[str, pl.DataFrame] = {}
 
     def kpi_cases(kpi_id: str) -> pl.DataFrame:
-        """The rows behind a figure, as kpis.cases and the app's drill-down give them (a query runs once)."""
+        """The rows behind a figure, as kpis.cases and the app's drill-down give them."""
         k = KPIS[kpi_id]
-        if k.query not in rows_by_query:
-            rows_by_query[k.query] = query_rows(extract, k.query, [as_of], scope)
-        return select_rows(rows_by_query[k.query], k)
+        return select_rows(rows_by_query[k.query].result(), k)
 
     def case_rows(kpi_id: str) -> pl.DataFrame:
         rows = kpi_cases(kpi_id)
@@ -398,7 +408,12 @@ def build_context(extract: Extract, as_of: date, scope: Scope, notes: list[str],
     headline_card = board.filter(pl.col("kpi_id").is_in(list(HEADLINE)) & ~pl.col("kpi_id").is_in(list(elsewhere)))
     off_target = _off_target(board, goals, elsewhere, reason)
     team_name = labeller(extract, "team_id")
-    exceptions = [_exception_table(i, case_rows(i), scope, as_of, team_name) for i in EXCEPTION_COLUMNS]
+    exceptions = [_exception_table(i, case_rows(i), scope, team_name) for i in EXCEPTION_COLUMNS]
+    produced = datetime.now().replace(second=0, microsecond=0)
+    book_context = exports.Context(title="", landlord=extract.landlord, week=week_text(as_of),
+                                   scope=scope_text(scope, names(extract, "team")), made_at=produced,
+                                   made_for=prepared_for, team_names=names(extract, "team"))
+    workbooks = [_workbook(e["id"], case_rows(e["id"]), book_context) for e in exceptions if e["workbook"]]
     from housing_assurance.contractors import contractor_scorecard
 
     contractor_board = contractor_scorecard(extract, as_of, scope)
@@ -443,18 +458,18 @@ def build_context(extract: Extract, as_of: date, scope: Scope, notes: list[str],
         "prepared_for": prepared_for,
         "data_as_at": f"midnight at the end of {date_text(as_of)}",
         "extracted_at": date_text(extract.extracted_at),
-        "produced_at": date_text(datetime.now().replace(second=0, microsecond=0)),
+        "produced_at": date_text(produced),
         "trend_from": date_text(as_of - timedelta(weeks=TREND_WEEKS - 1)),
         "notes": notes,
         "headline": [{**_kpi_row(by_id[i], goals.get(i)), "domain": routes.domain_name(i)} for i in HEADLINE],
         "headline_text": headline_text(headline_card),
         "off_target": off_target,
-        "top_exceptions": TOP_EXCEPTIONS,
         "sections": sections,
         "exceptions": exceptions,
         "contractors_below": contractors_below,
         "contractor_targets": _contractor_targets(goals),
         "homes_at_risk": homes_at_risk.result(),
+        "attachments": workbooks,  # not laid out: attached to the PDF (render.pdf_from_html)
         "review": review,  # the committee's review (review/pack_section.py), laid out by review.html.j2
         "marking": MARKING,
         "no_data": NO_DATA,

@@ -7,9 +7,12 @@ that a new pack replaces last week's but never someone else's file.
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
+from typing import NamedTuple
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 GENERATOR = "housing-assurance weekly assurance pack"
@@ -21,21 +24,32 @@ def warm_up() -> None:
     import weasyprint  # noqa: F401
 
 
+class Attachment(NamedTuple):
+    """A file carried inside the PDF (a reader's attachments panel lists it)."""
+
+    name: str
+    data: bytes
+    description: str
+
+
 def render_pdf(context: dict) -> bytes:
     import jinja2
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    return pdf_from_html(env.get_template("pack.html.j2").render(**context))
+    return pdf_from_html(env.get_template("pack.html.j2").render(**context), context.get("attachments", ()))
 
 
-def pdf_from_html(html: str) -> bytes:
-    """The pack's HTML laid out as a PDF whose Creator entry is GENERATOR (how a pack is known as ours)."""
+def pdf_from_html(html: str, attachments: Iterable[Attachment] = ()) -> bytes:
+    """The pack's HTML laid out as a PDF whose Creator entry is GENERATOR (how a pack is known as ours),
+    with its attachments."""
     from weasyprint import CSS, HTML
+    from weasyprint import Attachment as PdfAttachment
 
     document = HTML(string=html, base_url=str(TEMPLATES)).render(stylesheets=[CSS(filename=TEMPLATES / "pack.css")])
     document.metadata.generator = GENERATOR
-    return document.write_pdf()
+    return document.write_pdf(attachments=[PdfAttachment(file_obj=io.BytesIO(a.data), name=a.name,
+                                                         description=a.description) for a in attachments])
 
 
 def write_atomically(pdf: bytes, out_path: Path) -> Path:
