@@ -230,10 +230,12 @@ def sector_position_chart(groups: pl.DataFrame, landlords: pl.DataFrame, ours: p
     y_of = {r: n - 1 - r for r in groups["row"].to_list()}
     fig = go.Figure()
     golden = 0.6180339887  # a spread that looks random but is the same every time
+    # Grey (PALETTE[7]) at half strength as a translucent colour, not marker opacity: in SVG (the pack)
+    # opacity makes each of a thousand dots a transparency group, 20 times the PDF's size and slower to lay out.
     fig.add_trace(go.Scatter(
         x=landlords["value"].to_list(),
         y=[y_of[r] + ((i * golden) % 1 - 0.5) * 0.5 for i, r in enumerate(landlords["row"].to_list())],
-        mode="markers", name="Each landlord", marker=dict(color=PALETTE[7], size=4, opacity=0.5),
+        mode="markers", name="Each landlord", marker=dict(color="rgba(153, 153, 153, 0.5)", size=4),
         hovertemplate="A landlord: %{x:,.1f}" + suffix + "<extra></extra>"))
     for g in groups.iter_rows(named=True):
         if g["median"] is None:

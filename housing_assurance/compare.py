@@ -1,5 +1,6 @@
 """How we compare: our own TSM figures (tsm.py) beside the regulator's published ones (sector.py), as
 plain data and Plotly charts, for the "How we compare" page and a section of the PDF pack. No Streamlit.
+The sentences both say are here too, so that the page and the pack word them once.
 
 What is set beside what:
 - our year to date (the reporting year holding the extract's latest complete week) beside the latest
@@ -29,9 +30,25 @@ import polars as pl
 from housing_assurance import charts, sector, tsm
 from housing_assurance.db import Extract
 from housing_assurance.weeks import ReportingYear
+from housing_assurance.words import date_text
 
 NO_REGION = ("Peers by predominant region are not shown: the regulator's predominant region is not in the "
              "extract, whose regions are our own operating areas.")
+INTRO = ("The six management-information Tenant Satisfaction Measures we report to the Regulator of Social "
+         "Housing, worked out from the extract for each reporting year (1 April to 31 March), beside every large "
+         "landlord's published figures. A position is the share of landlords with a lower figure (ties counted "
+         "half): high is good for repairs and complaints answered on time; for complaints per 1,000 homes it is "
+         "not a verdict on its own.")
+
+
+def no_figures_text(exc: tsm.TsmError) -> str:
+    """Why there is nothing of ours to compare, in one line."""
+    return f"Our TSM figures cannot be worked out from this extract: {exc}."
+
+
+def no_sector_text(exc: sector.SectorError) -> str:
+    """Why there is nothing to compare with, in one line."""
+    return f"The regulator's published TSM figures cannot be read, so there is nothing to compare with: {exc}."
 
 
 @dataclass(frozen=True)
@@ -59,6 +76,21 @@ class Placing:
         return f"Ours, {self.period}" if self.like_for_like or self.sector_year is None else \
             f"Ours, {self.period} (not the same year)"
 
+    @property
+    def compared_with(self) -> str:
+        """The published year it is set beside, and whether that is the same year."""
+        if self.sector_year is None:
+            return "Not yet published"
+        return f"{self.sector_year}, {'same year' if self.like_for_like else 'not the same year'}"
+
+    @property
+    def not_a_ranking(self) -> str | None:
+        """For a year to date set beside the latest published year: why its positions are no ranking."""
+        if self.sector_year is None or self.like_for_like:
+            return None
+        return (f"{self.period} is set beside {self.sector_year}, the latest published year: not the same year, so "
+                "its positions show where it would sit, never a ranking.")
+
 
 @dataclass(frozen=True)
 class MeasureComparison:
@@ -67,6 +99,15 @@ class MeasureComparison:
     unit: str  # "%" or "per 1,000 homes"
     placings: tuple[Placing, ...]  # newest of ours first
     chart: go.Figure  # charts.sector_position_chart
+
+    @property
+    def peers_text(self) -> str | None:
+        """How many landlords each position among peers is among: 'Peers: the 122 landlords with …'."""
+        peers = {(p.size_band, p.sector_year): p.peers.landlords for p in self.placings if p.peers is not None}
+        if not peers:
+            return None
+        return "Peers: " + "; ".join(f"the {n:,} landlords with {band} homes in {year}"
+                                     for (band, year), n in peers.items()) + "."
 
 
 @dataclass(frozen=True)
@@ -80,6 +121,15 @@ class HowWeCompare:
     measures: tuple[MeasureComparison, ...]
     notes: tuple[str, ...]
     attribution: str = sector.ATTRIBUTION
+
+    @property
+    def size_text(self) -> str | None:
+        """Which size band our peers are, and the homes that put us in it."""
+        if not self.ours:
+            return None
+        newest = self.ours[0]
+        return (f"Peers are the landlords of our size band as the regulator groups them: we had {newest.homes:,} "
+                f"homes (rented and shared ownership) in stock on {date_text(newest.as_of)}.")
 
 
 def years_wanted(latest_week: date, published: Iterable[str]) -> list[str]:

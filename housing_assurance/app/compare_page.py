@@ -18,13 +18,7 @@ from housing_assurance.app import data
 from housing_assurance.app.markup import MESSAGE, plain
 from housing_assurance.app.state import View, write_url
 from housing_assurance.app.tables import grid
-from housing_assurance.words import NO_DATA, date_text, percentile_text, ratio_text, value_text
-
-INTRO = ("The six management-information Tenant Satisfaction Measures we report to the Regulator of Social "
-         "Housing, worked out from the extract for each reporting year (1 April to 31 March), beside every large "
-         "landlord's published figures. A position is the share of landlords with a lower figure (ties counted "
-         "half): high is good for repairs and complaints answered on time; for complaints per 1,000 homes it is "
-         "not a verdict on its own.")
+from housing_assurance.words import NO_DATA, percentile_text, ratio_text, value_text
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -58,7 +52,7 @@ def comparison(key: str, folder: str, files: tuple) -> compare.HowWeCompare:
 def compare_page(view: View) -> None:
     st.title("How we compare")
     st.markdown("**Whole landlord** · Tenant Satisfaction Measures by reporting year")
-    st.caption(INTRO)
+    st.caption(compare.INTRO)
     if not view.allowed.is_whole_landlord:
         st.info("These are the whole landlord's figures, and your access covers your own teams, so they are not "
                 "shown to you.")
@@ -69,10 +63,9 @@ def compare_page(view: View) -> None:
         with st.spinner("Working out our figures for each reporting year and reading the regulator's files…"):
             result = comparison(view.key, str(folder), tsm_files(folder))
     except tsm.TsmError as exc:
-        st.warning(plain(f"Our TSM figures cannot be worked out from this extract: {exc}.", MESSAGE))
+        st.warning(plain(compare.no_figures_text(exc), MESSAGE))
     except sector.SectorError as exc:
-        st.warning(plain(f"The regulator's published TSM figures cannot be read, so there is nothing to compare "
-                         f"with: {exc}.", MESSAGE))
+        st.warning(plain(compare.no_sector_text(exc), MESSAGE))
         ours_alone(view)
     else:
         notes(result)
@@ -89,13 +82,9 @@ def measure_section(m: compare.MeasureComparison) -> None:
     rows = []
     for p in m.placings:
         q = p.sector
-        if p.sector_year is None:
-            against = "Not yet published"
-        else:
-            against = f"{p.sector_year}, {'same year' if p.like_for_like else 'not the same year'}"
         rows.append({
             "Our figure": p.period, "Value": value_text(k, p.value), "Cases": ratio_text(k, p.numerator, p.denominator),
-            "Compared with": against,
+            "Compared with": p.compared_with,
             "Sector quartiles": " · ".join(value_text(k, v) for v in (q.lower_quartile, q.median, q.upper_quartile))
             if q else NO_DATA,
             "Among all landlords": percentile_text(p.position), "Among peers": percentile_text(p.peer_position),
@@ -108,21 +97,16 @@ def measure_section(m: compare.MeasureComparison) -> None:
             help="Lower quartile · median · upper quartile of every landlord with a published figure"),
         "Among peers": st.column_config.TextColumn(help="Among the landlords of our size band")})
     for p in m.placings:
-        if p.sector_year is not None and not p.like_for_like:
-            st.caption(f"{p.period} is set beside {p.sector_year}, the latest published year: not the same year, so "
-                       "its positions show where it would sit, never a ranking.")
-    peers = {(p.size_band, p.sector_year): p.peers.landlords for p in m.placings if p.peers is not None}
-    if peers:
-        st.caption("Peers: " + "; ".join(f"the {n:,} landlords with {band} homes in {year}"
-                                          for (band, year), n in peers.items()) + ".")
+        if p.not_a_ranking:
+            st.caption(p.not_a_ranking)
+    if m.peers_text:
+        st.caption(m.peers_text)
     st.plotly_chart(m.chart, config={"displayModeBar": False}, key=f"compare-chart:{m.key}")
 
 
 def notes(result: compare.HowWeCompare) -> None:
-    newest = result.ours[0] if result.ours else None
-    if newest is not None:
-        st.caption(f"Peers are the landlords of our size band as the regulator groups them: we had {newest.homes:,} "
-                   f"homes (rented and shared ownership) in stock on {date_text(newest.as_of)}.")
+    if result.size_text:
+        st.caption(result.size_text)
     for note in result.notes:
         st.caption(plain(note, MESSAGE))
 

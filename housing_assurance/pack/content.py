@@ -23,6 +23,7 @@ from housing_assurance.breakdowns import breakdown_of_rows, labeller, names
 from housing_assurance.db import Extract
 from housing_assurance.figures import FigureStore
 from housing_assurance.kpis import CATALOGUE, KPIS, Kpi, query_rows, select_rows
+from housing_assurance.pack import compare_section
 from housing_assurance.pack.charts import ChartRenderer, svg_uri, wrap_title
 from housing_assurance.pack.render import Attachment
 from housing_assurance.progress import Progress
@@ -365,6 +366,7 @@ def build_context(extract: Extract, as_of: date, scope: Scope, notes: list[str],
     at_risk = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pack-risk")
     homes_at_risk = at_risk.submit(_homes_at_risk, extract, as_of, scope, risk_scores, viewer_teams)
     at_risk.shutdown(wait=False)
+    comparing = compare_section.start(extract, scope, renderer)  # TSM figures and their charts, meanwhile
 
     _report(progress, "Computing figures", 0.05)
     ids = [k.id for k in CATALOGUE]
@@ -470,6 +472,7 @@ def build_context(extract: Extract, as_of: date, scope: Scope, notes: list[str],
         "contractor_targets": _contractor_targets(goals),
         "homes_at_risk": homes_at_risk.result(),
         "attachments": workbooks,  # not laid out: attached to the PDF (render.pdf_from_html)
+        "compare": compare_section.finish(comparing, renderer),  # laid out by compare.html.j2
         "review": review,  # the committee's review (review/pack_section.py), laid out by review.html.j2
         "marking": MARKING,
         "no_data": NO_DATA,
