@@ -217,14 +217,14 @@ def timeline_chart(events: pl.DataFrame, deadlines: pl.DataFrame | None = None, 
     return fig
 
 
-def sector_position_chart(groups: pl.DataFrame, landlords: pl.DataFrame, ours: pl.DataFrame, unit: str,
+def sector_position_chart(groups: pl.DataFrame, landlords: pl.DataFrame | None, ours: pl.DataFrame, unit: str,
                           title: str | None = None) -> go.Figure:
     """Where our figures stand among landlords ("How we compare"): a row per published year and group of
     landlords (columns row, label, lower_quartile, median, upper_quartile; row 0 at the top), every
     landlord's published value a grey dot (landlords: row, value), the middle half of landlords a box with
     a line at the median, and our figures (ours: row, label, value, like_for_like) a diamond each:
     filled orange for the same whole year, open blue for a year set beside another year's landlords.
-    unit: "%" or "per 1,000 homes"."""
+    landlords None: the boxes without the dots (the printed pack). unit: "%" or "per 1,000 homes"."""
     suffix = "%" if unit == "%" else ""
     n = groups.height
     y_of = {r: n - 1 - r for r in groups["row"].to_list()}
@@ -232,11 +232,12 @@ def sector_position_chart(groups: pl.DataFrame, landlords: pl.DataFrame, ours: p
     golden = 0.6180339887  # a spread that looks random but is the same every time
     # Grey (PALETTE[7]) at half strength as a translucent colour, not marker opacity: in SVG (the pack)
     # opacity makes each of a thousand dots a transparency group, 20 times the PDF's size and slower to lay out.
-    fig.add_trace(go.Scatter(
-        x=landlords["value"].to_list(),
-        y=[y_of[r] + ((i * golden) % 1 - 0.5) * 0.5 for i, r in enumerate(landlords["row"].to_list())],
-        mode="markers", name="Each landlord", marker=dict(color="rgba(153, 153, 153, 0.5)", size=4),
-        hovertemplate="A landlord: %{x:,.1f}" + suffix + "<extra></extra>"))
+    if landlords is not None:
+        fig.add_trace(go.Scatter(
+            x=landlords["value"].to_list(),
+            y=[y_of[r] + ((i * golden) % 1 - 0.5) * 0.5 for i, r in enumerate(landlords["row"].to_list())],
+            mode="markers", name="Each landlord", marker=dict(color="rgba(153, 153, 153, 0.5)", size=4),
+            hovertemplate="A landlord: %{x:,.1f}" + suffix + "<extra></extra>"))
     for g in groups.iter_rows(named=True):
         if g["median"] is None:
             continue

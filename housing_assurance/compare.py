@@ -98,7 +98,7 @@ class MeasureComparison:
     title: str
     unit: str  # "%" or "per 1,000 homes"
     placings: tuple[Placing, ...]  # newest of ours first
-    chart: go.Figure  # charts.sector_position_chart
+    chart: PositionChart  # .figure(): charts.sector_position_chart
 
     @property
     def peers_text(self) -> str | None:
@@ -198,7 +198,24 @@ def build(landlord: str, ours: Mapping[str, tsm.OurReturn | str],
                         tuple(notes))
 
 
-def _chart(m: sector.Measure, placings: tuple[Placing, ...], published: Mapping[str, sector.SectorYear]) -> go.Figure:
+@dataclass(frozen=True)
+class PositionChart:
+    """What a measure's chart shows (charts.sector_position_chart's frames), drawn on asking: the app's
+    page with every landlord's value as a dot, the pack without them (a thousand dots a chart are a
+    thousand SVG shapes for WeasyPrint to draw, and a grey smear on paper; the boxes say the same)."""
+
+    groups: pl.DataFrame
+    landlords: pl.DataFrame
+    ours: pl.DataFrame
+    unit: str
+
+    def figure(self, each_landlord: bool = True) -> go.Figure:
+        return charts.sector_position_chart(self.groups, self.landlords if each_landlord else None, self.ours,
+                                            self.unit)
+
+
+def _chart(m: sector.Measure, placings: tuple[Placing, ...], published: Mapping[str, sector.SectorYear]) \
+        -> PositionChart:
     """A row per published year (newest first) for all landlords and for each size band of ours."""
     bands = list(dict.fromkeys(p.size_band for p in placings))
     groups, landlords, marks = [], [], []
@@ -215,7 +232,7 @@ def _chart(m: sector.Measure, placings: tuple[Placing, ...], published: Mapping[
             marks += [{"row": row, "label": p.label, "value": p.value, "like_for_like": p.like_for_like}
                       for p in placings if p.sector_year == year and p.value is not None
                       and (band is None or p.size_band == band)]
-    return charts.sector_position_chart(
+    return PositionChart(
         pl.DataFrame(groups, schema={"row": pl.Int64, "label": pl.String, "lower_quartile": pl.Float64,
                                      "median": pl.Float64, "upper_quartile": pl.Float64}),
         pl.DataFrame(landlords, schema={"row": pl.Int64, "value": pl.Float64}),

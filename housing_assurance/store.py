@@ -52,7 +52,7 @@ WEEKS_PER_STEP = 26  # a query runs for this many weeks at a time when a store i
 MAX_PREPARED_WEEKS = 10 * 52
 # What a store's figures depend on besides the extract: if any of these change, stores are prepared again.
 RECIPE = ("contract.py", "db.py", "kpis.py", "figures.py", "clocks.py", "workdays.py", "validate.py", "risk.py",
-          "store.py", "scope.py", "weeks.py")
+          "store.py", "scope.py", "weeks.py", "tsm.py")
 
 
 class StoreError(ValueError):
@@ -279,7 +279,8 @@ def _table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> No
 
 
 def _write_store(extract: Extract, folder: Path, progress: Progress | None) -> None:
-    from housing_assurance import risk  # imported here, not by the thread that uses it  # noqa: F401
+    # risk: imported here, not by the thread that uses it
+    from housing_assurance import risk, tsm  # noqa: F401
     from housing_assurance.validate import findings_frame
 
     con = extract.con
@@ -303,6 +304,9 @@ def _write_store(extract: Extract, folder: Path, progress: Progress | None) -> N
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare-risk") as pool:
         at_risk = pool.submit(_risk_tables, extract, weeks[-1])
         _write_figures(extract, weeks, progress)
+        _report(progress, "Our TSM returns", 0.8)
+        returns = [tsm.our_figures(extract, year) for year in tsm.years_with_figures(extract)]
+        _table(con, "tsm_returns", tsm.returns_frame(returns))
         _report(progress, "Homes at risk", 0.85)
         for name, frame in at_risk.result().items():
             _table(con, name, frame)

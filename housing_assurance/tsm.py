@@ -136,9 +136,14 @@ def as_of_for(extract: Extract, year: ReportingYear) -> tuple[date, bool]:
 
 
 def our_figures(extract: Extract, year: str) -> OurReturn:
-    """The six figures for a reporting year ("2024-25"), whole landlord."""
+    """The six figures for a reporting year ("2024-25"), whole landlord: a prepared store's, worked out
+    once when it was prepared, or computed from the rows."""
     ry = reporting_year(year)
     as_of, to_date = as_of_for(extract, ry)
+    return _stored_return(extract, ry.label) or _computed(extract, ry, as_of, to_date)
+
+
+def _computed(extract: Extract, ry: ReportingYear, as_of: date, to_date: bool) -> OurReturn:
     dates = pl.DataFrame({"as_of": [as_of]}, schema={"as_of": pl.Date})
     stock = extract.query("tsm_homes", as_of_dates=[as_of]).row(0, named=True)
     rented = pl.DataFrame({"as_of": [as_of], "homes": [stock["rented_homes"]]},
@@ -150,6 +155,48 @@ def our_figures(extract: Extract, year: str) -> OurReturn:
         fig = kpis.aggregate(kpis.select_rows(rows[k.query], k), k, dates, rented).row(0, named=True)
         figures[key] = Figure(fig["value"], fig["numerator"], fig["denominator"])
     return OurReturn(ry.label, as_of, to_date, stock["homes"], stock["rented_homes"], figures)
+
+
+def years_with_figures(extract: Extract) -> list[str]:
+    """Every reporting year the extract gives figures for, oldest first (what a prepared store keeps)."""
+    latest = latest_week(extract)
+    year, years = ReportingYear.containing(latest), []
+    while True:
+        try:
+            as_of_for(extract, year)
+        except TsmError:
+            return years[::-1]
+        years.append(year.label)
+        year = year.before()
+
+
+RETURN_SCHEMA = {"year": pl.Utf8, "as_of": pl.Date, "year_to_date": pl.Boolean, "homes": pl.Int64,
+                 "rented_homes": pl.Int64, "measure": pl.Utf8, "value": pl.Float64, "numerator": pl.Int64,
+                 "denominator": pl.Int64}
+
+
+def returns_frame(returns: list[OurReturn]) -> pl.DataFrame:
+    """Returns as rows (one per year and measure): the prepared store's tsm_returns table."""
+    return pl.DataFrame([{"year": r.year, "as_of": r.as_of, "year_to_date": r.year_to_date, "homes": r.homes,
+                          "rented_homes": r.rented_homes, "measure": key, **fig.as_dict()}
+                         for r in returns for key, fig in r.figures.items()], schema=RETURN_SCHEMA)
+
+
+def _stored_return(extract: Extract, year: str) -> OurReturn | None:
+    """A prepared store's return for the year (None without a store, or for a year it does not hold)."""
+    if extract.store is None:
+        return None
+    from housing_assurance.store import has_table
+
+    if not has_table(extract, "tsm_returns"):
+        return None
+    rows = extract.query("store/tsm_returns", year=year)
+    if rows.is_empty():
+        return None
+    first = rows.row(0, named=True)
+    figures = {r["measure"]: Figure(r["value"], r["numerator"], r["denominator"]) for r in rows.iter_rows(named=True)}
+    return OurReturn(year, first["as_of"], first["year_to_date"], first["homes"], first["rented_homes"],
+                     {key: figures[key] for key in MEASURES})
 
 
 def format_return(ours: OurReturn, landlord: str) -> str:

@@ -17,7 +17,7 @@ from conftest import DEMO_AS_OF, no_error
 from extract_factory import write_extract
 from streamlit.testing.v1 import AppTest
 
-from housing_assurance import kpis, store
+from housing_assurance import kpis, store, tsm
 from housing_assurance.db import open_extract
 from housing_assurance.figures import FigureStore
 from housing_assurance.scope import Scope
@@ -45,6 +45,23 @@ def test_the_figures_table_equals_the_kpis_computed_from_the_rows(demo_extract, 
         assert from_table.equals(from_rows), scope
     # each selectable week has its 52-week trend and the same week last year
     assert len(figures.prepared_weeks) == len(weeks) + COMPARISON_WEEKS - 1
+
+
+def test_our_tsm_returns_are_prepared_and_equal_those_computed_from_the_rows(demo_extract, in_memory, demo_dir,
+                                                                           demo_store):
+    """Every reporting year the extract gives is worked out once, when the store is prepared, and reads back
+    as the rows give it; the `tsm` command says the same from the store and from the folder."""
+    years = tsm.years_with_figures(in_memory)
+    assert len(years) >= 2, "the demo should span a whole reporting year and the year to date"
+    assert sorted(demo_extract.sql("select distinct year from tsm_returns")["year"].to_list()) == years
+    for year in years:
+        stored = tsm._stored_return(demo_extract, year)
+        assert stored is not None and stored == tsm.our_figures(in_memory, year), year
+    assert tsm._stored_return(in_memory, years[0]) is None  # a folder has no store: computed from the rows
+    year = years[-2]
+    from_store, from_folder = (_cli("tsm", "--data", str(data), "--year", year, "--json")
+                               for data in (demo_store, demo_dir))
+    assert from_store.returncode == 0 and from_store.stdout == from_folder.stdout
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:

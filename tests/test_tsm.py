@@ -352,7 +352,7 @@ def test_positions_and_peers_are_the_sector_modules(section, published, demo_ext
 
 def test_the_chart_marks_ours_among_every_landlord(section, published):
     m = section.measures[0]
-    traces = {t.name: t for t in m.chart.data}
+    traces = {t.name: t for t in m.chart.figure().data}
     # Every published landlord's value on the all-landlords and peers rows of both years.
     band = m.placings[0].size_band
     shown = sum(len(published[y].values(m.key)) + len(published[y].values(m.key, band)) for y in published)

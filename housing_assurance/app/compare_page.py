@@ -101,7 +101,7 @@ def measure_section(m: compare.MeasureComparison) -> None:
             st.caption(p.not_a_ranking)
     if m.peers_text:
         st.caption(m.peers_text)
-    st.plotly_chart(m.chart, config={"displayModeBar": False}, key=f"compare-chart:{m.key}")
+    st.plotly_chart(m.chart.figure(), config={"displayModeBar": False}, key=f"compare-chart:{m.key}")
 
 
 def notes(result: compare.HowWeCompare) -> None:

@@ -110,5 +110,6 @@ def _measure(m: compare.MeasureComparison, renderer: ChartRenderer) -> MeasureSe
     notes = [p.not_a_ranking for p in m.placings if p.not_a_ranking]
     if m.peers_text:
         notes.append(m.peers_text)
-    pending = renderer.submit(m.chart, CHART_WIDTH, int(m.chart.layout.height))
+    fig = m.chart.figure(each_landlord=False)
+    pending = renderer.submit(fig, CHART_WIDTH, int(fig.layout.height))
     return MeasureSection(m.title, m.unit, rows, notes, pending)
