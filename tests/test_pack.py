@@ -423,13 +423,14 @@ def test_pages_render_to_png(landlord_pdf, team_pdf, tmp_path):
 
 
 def test_reusing_a_browser_tab_draws_the_same_chart(renderer):
-    """The pack skips kaleido's reload between figures; a figure drawn after another is unchanged."""
+    """The pack draws figure after figure in one page without reloading it; a figure drawn after another is
+    unchanged."""
     from housing_assurance import charts
 
     series = pl.DataFrame({"as_of": [date(2026, 9, 6 + 7 * i) for i in range(3)], "value": [80.0, None, 95.5]})
     a = charts.trend_chart(series, KPIS["rp.first_time_fix_pct"], title="A")
     b = charts.breakdown_bar(pl.DataFrame({"r": ["North", "South"], "v": [3.0, 7.0]}), "r", "v", "B")
-    with pack.ChartRenderer(tabs=1) as one_tab:
+    with pack.ChartRenderer(pages=1) as one_tab:
         first, _, again = one_tab.svgs([(a, 400, 235), (b, 680, 200), (a, 400, 235)])
 
     def plain(svg: str) -> str:  # Plotly names clip paths and traces with random ids

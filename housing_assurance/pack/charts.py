@@ -1,66 +1,106 @@
 """The pack's charts: the app's own Plotly figures (housing_assurance/charts.py) drawn as SVG.
 
-kaleido's public API draws them in one headless Chromium per pack, booted while the figures are
-computed, with a few tabs so that figures are drawn side by side. Each renderer owns its browser and
-event loop (not kaleido's global server), so two packs built at the same time by two app sessions can
-never swap charts.
+Debian's Chromium, driven by Playwright, loads plotly.js (the copy inside the plotly package, never a
+CDN) once into a page or two, and each figure is `Plotly.toImage(figure, {format: "svg"})` in one of
+them: what kaleido does, without reloading plotly.js after every figure (a quarter of a second each,
+which kaleido's public API cannot skip). The browser is started at once, so it boots while the figures
+are computed. Each renderer owns its browser and event loop, so two packs built at the same time by two
+app sessions can never swap charts.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import shutil
 import textwrap
 import threading
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any
 
+import plotly
 import plotly.graph_objects as go
 
 from housing_assurance.pack.checks import PackError
 
-TABS = 4
+PAGES = 2  # figures drawn side by side: one per core here
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+# As the guide to running Chromium headless here says: no GPU, no first-run, no background traffic.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+TO_SVG = """async ([figure, width, height]) => {
+    const f = JSON.parse(figure);
+    return await Plotly.toImage({data: f.data, layout: f.layout, config: {}},
+                                {format: "svg", width: width, height: height, scale: 1, imageDataOnly: true});
+}"""
+
+
+def chromium() -> str:
+    """Debian's Chromium (apt-get install chromium)."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        raise PackError("charts cannot be drawn: Chromium is not installed (the pack needs it: apt-get install "
+                        "chromium)")
+    return found
 
 
 class ChartRenderer:
-    """Plotly figures to SVG through one kaleido browser, started at once so it boots in the background."""
+    """Plotly figures to SVG in one headless Chromium, started at once so it boots in the background."""
 
-    def __init__(self, tabs: int = TABS) -> None:
+    def __init__(self, pages: int = PAGES) -> None:
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="pack-kaleido", daemon=True)
+        self._thread = threading.Thread(target=self._loop.run_forever, name="pack-charts", daemon=True)
         self._thread.start()
-        self._kaleido: Future = asyncio.run_coroutine_threadsafe(self._open(tabs), self._loop)
+        self._browser_ready: Future = asyncio.run_coroutine_threadsafe(self._open(pages), self._loop)
         self._closed = False
 
     @staticmethod
-    async def _open(tabs: int) -> Any:
-        import kaleido
+    async def _open(pages: int) -> tuple[Any, Any, asyncio.Queue]:
+        from playwright.async_api import async_playwright
 
-        k = kaleido.Kaleido(n=tabs, mathjax=False)  # no MathJax: it would be fetched from a CDN
-        await k.open()
-        return k
-
-    def _browser(self) -> Any:
+        driver = await async_playwright().start()
         try:
-            return self._kaleido.result(timeout=120)
-        except Exception as exc:  # kaleido's ChromeNotFoundError and friends: say what to install
+            browser = await driver.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+            free: asyncio.Queue = asyncio.Queue()
+            for _ in range(pages):
+                page = await browser.new_page()
+                await page.set_content('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body></body></html>')
+                await page.add_script_tag(path=str(PLOTLY_JS))
+                free.put_nowait(page)
+        except BaseException:
+            await driver.stop()
+            raise
+        return driver, browser, free
+
+    def _browser(self) -> tuple[Any, Any, asyncio.Queue]:
+        try:
+            return self._browser_ready.result(timeout=120)
+        except PackError:
+            raise
+        except Exception as exc:  # Playwright's launch errors: say what to install
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise PackError(f"charts cannot be drawn: {first} (the pack needs Chromium: apt-get install chromium)") \
                 from None
 
     def submit(self, fig: go.Figure, width: int, height: int) -> Future:
         """Start drawing a figure as SVG; `result` waits for it. The browser draws while Python goes on."""
+        figure = fig.to_json()  # on the caller's thread: the figure may change once this returns
 
-        async def render() -> bytes:
-            k = await asyncio.wrap_future(self._kaleido)
-            return await k.calc_fig(fig, opts={"format": "svg", "width": width, "height": height})
+        async def render() -> str:
+            _, _, free = await asyncio.wrap_future(self._browser_ready)
+            page = await free.get()
+            try:
+                return await page.evaluate(TO_SVG, [figure, width, height])
+            finally:
+                free.put_nowait(page)
 
         return asyncio.run_coroutine_threadsafe(render(), self._loop)
 
     def result(self, pending: Future) -> str:
         """The SVG text of a submitted figure."""
         self._browser()  # a browser that failed to start is explained, not a traceback
-        return pending.result(timeout=300).decode("utf-8")
+        return pending.result(timeout=300)
 
     def svgs(self, figures: list[tuple[go.Figure, int, int]]) -> list[str]:
         """SVG text of each (figure, width, height), in order."""
@@ -71,9 +111,17 @@ class ChartRenderer:
         if self._closed:
             return
         self._closed = True
+
+        async def stop() -> None:
+            driver, browser, _ = await asyncio.wrap_future(self._browser_ready)
+            try:
+                await browser.close()
+            finally:
+                await driver.stop()
+
         try:
-            if self._kaleido.exception(timeout=120) is None:
-                asyncio.run_coroutine_threadsafe(self._kaleido.result().close(), self._loop).result(timeout=60)
+            if self._browser_ready.exception(timeout=120) is None:
+                asyncio.run_coroutine_threadsafe(stop(), self._loop).result(timeout=60)
         except Exception:  # noqa: BLE001 - closing must not hide the error that brought us here
             pass
         finally:
