@@ -17,16 +17,18 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
-from sklearn.preprocessing import StandardScaler
 
 from housing_assurance.contract import HOMES_TENURES, PROPERTY_TYPES
 from housing_assurance.db import Extract
 from housing_assurance.scope import WHOLE_LANDLORD, Scope
+
+if TYPE_CHECKING:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
 
 HORIZON_DAYS = 91  # the outcome window: 13 weeks after E
 TRAINING_STEP_DAYS = 28  # one set of training examples every 4 weeks …
@@ -257,6 +259,15 @@ class RiskModel:
         return self.model.predict_proba(self.scaler.transform(x))[:, 1]
 
 
+def load_model_library() -> None:
+    """Import scikit-learn (about a second) on the calling thread, before a thread that may train starts:
+    two threads importing scikit-learn and plotly's optional pandas at once can see a half-initialised
+    module. A reader of a prepared store's scores never needs it."""
+    import sklearn.linear_model  # noqa: F401
+    import sklearn.metrics  # noqa: F401
+    import sklearn.preprocessing  # noqa: F401
+
+
 def data_start(extract: Extract) -> date | None:
     """The first day of the extract's history (weeks.Span: its first repair, case or complaint)."""
     first = extract.span().first_record
@@ -283,6 +294,9 @@ def fit(as_of: date, rows: pl.DataFrame, labelled: pl.DataFrame, x: np.ndarray |
     positives = int(y.sum())
     if positives == 0 or positives == len(y):
         raise RiskError(f"no damp and mould reports to learn from in the year before {as_of:%d %b %Y}")
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
     x = design_matrix(rows) if x is None else x
     scaler = StandardScaler().fit(x)
     model = LogisticRegression(C=REGULARISATION_C, max_iter=1000, tol=1e-5)
@@ -449,6 +463,8 @@ def backtest_dates(extract: Extract, as_of: date) -> list[date]:
 
 def evaluate(scored: pl.DataFrame, reported: set[str]) -> dict:
     """How the ranking at one date met the reports that followed it."""
+    from sklearn.metrics import roc_auc_score
+
     n = scored.height
     y = scored["property_id"].is_in(list(reported)).to_numpy()
     ranked = scored.sort(["score", "property_id"], descending=[True, False])
@@ -549,6 +565,10 @@ class RiskStore:
                 while len(self._done) > self.KEEP:  # the oldest first: dicts keep insertion order
                     self._done.pop(next(iter(self._done)))
             return self._done[key]
+
+    def has_scores(self, as_of: date) -> bool:
+        """The week's scores are at hand (worked out already, or prepared in the store): nothing to train."""
+        return ("scored", as_of) in self._done or _stored(self.extract, "risk_scores", as_of) is not None
 
     def scored(self, as_of: date) -> pl.DataFrame:
         def make() -> pl.DataFrame:

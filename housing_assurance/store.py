@@ -279,8 +279,7 @@ def _table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> No
 
 
 def _write_store(extract: Extract, folder: Path, progress: Progress | None) -> None:
-    # risk: imported here, not by the thread that uses it
-    from housing_assurance import risk, tsm  # noqa: F401
+    from housing_assurance import risk, tsm
     from housing_assurance.validate import findings_frame
 
     con = extract.con
@@ -300,6 +299,7 @@ def _write_store(extract: Extract, folder: Path, progress: Progress | None) -> N
         schema={"table_name": pl.Utf8, "glob": pl.Utf8, "source_types": pl.Utf8, "problems": pl.Utf8}))
 
     weeks = prepared_weeks(extract)
+    risk.load_model_library()  # here, not by the thread that trains
     # Homes at risk learns (seconds of numpy and polars) while DuckDB computes the figures.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare-risk") as pool:
         at_risk = pool.submit(_risk_tables, extract, weeks[-1])

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -23,6 +25,8 @@ from housing_assurance import risk
 from housing_assurance.cli import main
 from housing_assurance.db import open_extract
 from housing_assurance.scope import Scope
+
+ROOT = Path(__file__).resolve().parent.parent
 
 END = date(2026, 11, 23)
 AS_OF = date(2026, 11, 22)
@@ -415,3 +419,12 @@ def test_page_explains_when_there_is_too_little_history(monkeypatch, demo_dir):
     at = _page(monkeypatch, demo_dir, as_of="2024-01-07")
     assert no_error(at)
     assert any("history" in w.value for w in at.warning)
+
+
+def test_reading_the_pack_or_the_app_data_does_not_import_scikit_learn():
+    """scikit-learn takes about a second to import: only training needs it, never a reader of a prepared
+    store's scores (the pack from `report`, the `kpis` command)."""
+    probe = ("import sys; import housing_assurance.pack.content, housing_assurance.cli, housing_assurance.risk; "
+             "print('sklearn' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "False"

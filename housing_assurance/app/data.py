@@ -104,8 +104,9 @@ def load_risk_store(key: str):
 
     The risk module (and scikit-learn) is imported here, not at start-up: the first view does not wait on it.
     """
-    from housing_assurance.risk import RiskStore
+    from housing_assurance.risk import RiskStore, load_model_library
 
+    load_model_library()  # on this thread, before the warm-up or a page trains in another
     return RiskStore(load_extract(key))
 
 

@@ -1,7 +1,7 @@
 """The pack's charts: the app's own Plotly figures (housing_assurance/charts.py) drawn as SVG.
 
 Debian's Chromium, driven by Playwright, loads plotly.js (the copy inside the plotly package, never a
-CDN) once into a page or two, and each figure is `Plotly.toImage(figure, {format: "svg"})` in one of
+CDN) once into a page, and each figure is `Plotly.toImage(figure, {format: "svg"})` in one of
 them: what kaleido does, without reloading plotly.js after every figure (a quarter of a second each,
 which kaleido's public API cannot skip). The browser is started at once, so it boots while the figures
 are computed. Each renderer owns its browser and event loop, so two packs built at the same time by two
@@ -24,7 +24,9 @@ import plotly.graph_objects as go
 
 from housing_assurance.pack.checks import PackError
 
-PAGES = 2  # figures drawn side by side: one per core here
+# One page: loading plotly.js into a page costs about 1.5 CPU-seconds here, and one page then draws the
+# pack's 31 charts in about half a second.
+PAGES = 1
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 # As the guide to running Chromium headless here says: no GPU, no first-run, no background traffic.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",

@@ -28,10 +28,7 @@ from housing_assurance.pack.charts import ChartRenderer, svg_uri, wrap_title
 from housing_assurance.pack.render import Attachment
 from housing_assurance.progress import Progress
 from housing_assurance.remit import outside_remit
-
-# Imported here, on the caller's thread, not by the thread that reads the scores: two threads importing
-# scikit-learn and plotly's optional pandas at once can see a half-initialised module.
-from housing_assurance.risk import RiskError, RiskStore, top_homes_at_risk
+from housing_assurance.risk import RiskError, RiskStore, load_model_library, top_homes_at_risk
 from housing_assurance.scope import Scope
 from housing_assurance.scorecard import HEADLINE, headline_text, scorecard_from_history
 from housing_assurance.targets import Target, status, targets
@@ -362,9 +359,13 @@ def build_context(extract: Extract, as_of: date, scope: Scope, notes: list[str],
     goals = targets()
     if warm_up is not None:
         threading.Thread(target=warm_up, name="pack-imports", daemon=True).start()
-    # The homes-at-risk model trains (seconds) while the figures are computed and the charts drawn.
+    # The homes-at-risk model trains (seconds) while the figures are computed and the charts drawn, unless
+    # the scores are at hand (the app's, or a prepared store's latest week).
+    risk_store = RiskStore(extract)
+    if risk_scores is None and not risk_store.has_scores(as_of):
+        load_model_library()
     at_risk = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pack-risk")
-    homes_at_risk = at_risk.submit(_homes_at_risk, extract, as_of, scope, risk_scores, viewer_teams)
+    homes_at_risk = at_risk.submit(_homes_at_risk, extract, as_of, scope, risk_scores, risk_store, viewer_teams)
     at_risk.shutdown(wait=False)
     comparing = compare_section.start(extract, scope, renderer)  # TSM figures and their charts, meanwhile
 
@@ -479,11 +480,11 @@ def build_context(extract: Extract, as_of: date, scope: Scope, notes: list[str],
     }
 
 
-def _homes_at_risk(extract: Extract, as_of: date, scope: Scope, scored: pl.DataFrame | None,
+def _homes_at_risk(extract: Extract, as_of: date, scope: Scope, scored: pl.DataFrame | None, store: RiskStore,
                    viewer_teams: tuple[str, ...] | None, n: int = 20) -> dict:
     """The top homes at risk of a damp and mould report in the next 13 weeks, by area and property id only."""
     try:
-        scored = RiskStore(extract).scored(as_of) if scored is None else scored  # a store's, when prepared
+        scored = store.scored(as_of) if scored is None else scored  # a store's, when prepared
         top = top_homes_at_risk(extract, as_of, scope, n=n, scored=scored, viewer_teams=viewer_teams)
     except RiskError as exc:
         return {"rows": [], "note": str(exc)}
