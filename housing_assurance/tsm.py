@@ -158,8 +158,12 @@ def _computed(extract: Extract, ry: ReportingYear, as_of: date, to_date: bool) -
 
 
 def years_with_figures(extract: Extract) -> list[str]:
-    """Every reporting year the extract gives figures for, oldest first (what a prepared store keeps)."""
-    latest = latest_week(extract)
+    """Every reporting year the extract gives figures for, oldest first (what a prepared store keeps): none
+    when no week is known to be complete."""
+    try:
+        latest = latest_week(extract)
+    except TsmError:
+        return []
     year, years = ReportingYear.containing(latest), []
     while True:
         try:
