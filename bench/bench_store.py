@@ -84,6 +84,7 @@ def main() -> None:
                               text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
         seconds, peak_mb = map(float, done.stdout.split())
         line("prepare", seconds, hash_all, "hash-all", "< 120 s")
+        print(f"{'prepare: the store':44} {store}")
         print(f"{'prepare: peak memory':44} {peak_mb:7.0f} MB{'':24}target < 4,096 MB")
 
     baseline = process_seconds([py, "-c", BASELINE, str(store)])

@@ -480,7 +480,10 @@ class SvgStub:
     def submit(self, fig, width: int, height: int) -> object:
         return object()
 
-    def result(self, pending: object) -> str:
+    def placeholder(self, pending: object) -> str:
+        return "chart:stub"
+
+    def drawn(self, url: str) -> str:
         return '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>'
 
 
@@ -509,7 +512,8 @@ def test_the_pack_of_a_team_without_a_region_renders(odd_store):
 
     extract, scope = store.open_store(odd_store), Scope(teams=("T2",))
     notes = pack.check_inputs(extract, AS_OF, scope)
-    pdf = render_pdf(build_context(extract, AS_OF, scope, notes, None, SvgStub(), None, None))
+    stub = SvgStub()
+    pdf = render_pdf(build_context(extract, AS_OF, scope, notes, None, stub, None, None), stub.drawn)
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert "Test team" in text and not re.search(r"\b(nan|inf)\b", text, flags=re.IGNORECASE)
 

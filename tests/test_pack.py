@@ -594,3 +594,17 @@ def test_a_wrong_date_fails_before_chromium_starts(extract, monkeypatch):
     monkeypatch.setattr(pack, "ChartRenderer", lambda *a, **k: pytest.fail("Chromium started for a wrong date"))
     with pytest.raises(pack.PackError, match="had not ended"):
         pack.build_pack(extract, END, Scope())
+
+
+def test_a_chart_that_cannot_be_drawn_stops_the_pack_rather_than_leaving_a_gap():
+    """WeasyPrint lays the pack out while the charts are drawn and fetches each when it reaches it; a chart
+    that fails is the pack's error, never a page with a hole where the chart was (WeasyPrint's default)."""
+    def broken(url: str) -> str:
+        raise RuntimeError(f"{url} could not be drawn")
+
+    with pytest.raises(RuntimeError, match="chart:7 could not be drawn"):
+        pack.render.pdf_from_html('<p>Trends</p><img src="chart:7" alt="a trend">', charts=broken)
+    drawn = pack.render.pdf_from_html('<p>Trends</p><img src="chart:7" alt="a trend">',
+                                      charts=lambda url: '<svg xmlns="http://www.w3.org/2000/svg" width="40" '
+                                                         'height="20"><text x="1" y="15">drawn</text></svg>')
+    assert "drawn" in PdfReader(io.BytesIO(drawn)).pages[0].extract_text()

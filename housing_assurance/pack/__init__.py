@@ -45,12 +45,13 @@ def build_pack(extract: Extract, as_of: date, scope: Scope = WHOLE_LANDLORD, pro
     try:
         context = build_context(extract, as_of, scope, notes, progress, renderer, prepared_for, risk_scores,
                                 warm_up=warm_up, viewer_teams=viewer_teams, review=review)
+        renderer.ready()  # a browser that did not start is said in one line, not a chart missing from a page
+        if progress is not None:
+            progress("Laying out pages", 0.8)
+        pdf = render_pdf(context, renderer.drawn)  # lays out while the last charts are drawn
     finally:
         if own_renderer:
             renderer.close()
-    if progress is not None:
-        progress("Laying out pages", 0.8)
-    pdf = render_pdf(context)
     if progress is not None:
         progress("Done", 1.0)
     return pdf

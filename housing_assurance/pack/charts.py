@@ -11,7 +11,7 @@ app sessions can never swap charts.
 from __future__ import annotations
 
 import asyncio
-import base64
+import itertools
 import shutil
 import textwrap
 import threading
@@ -56,6 +56,8 @@ class ChartRenderer:
         self._thread.start()
         self._browser_ready: Future = asyncio.run_coroutine_threadsafe(self._open(pages), self._loop)
         self._closed = False
+        self._placed: dict[str, Future] = {}
+        self._names = itertools.count()
 
     @staticmethod
     async def _open(pages: int) -> tuple[Any, Any, asyncio.Queue]:
@@ -104,6 +106,21 @@ class ChartRenderer:
         self._browser()  # a browser that failed to start is explained, not a traceback
         return pending.result(timeout=300)
 
+    def ready(self) -> None:
+        """Wait for the browser, or raise a PackError saying why it did not start."""
+        self._browser()
+
+    def placeholder(self, pending: Future) -> str:
+        """A URL standing for a submitted figure in the pack's HTML: WeasyPrint reads the HTML while the
+        browser is still drawing, and fetches the drawing (`drawn`) when it reaches the image."""
+        name = f"chart:{next(self._names)}"
+        self._placed[name] = pending
+        return name
+
+    def drawn(self, url: str) -> str:
+        """The SVG text of a placeholder's figure (waiting for it)."""
+        return self.result(self._placed.pop(url))
+
     def svgs(self, figures: list[tuple[go.Figure, int, int]]) -> list[str]:
         """SVG text of each (figure, width, height), in order."""
         return [self.result(f) for f in [self.submit(*spec) for spec in figures]]
@@ -142,7 +159,3 @@ class ChartRenderer:
 def wrap_title(text: str, width: int = 46) -> str:
     """Plotly does not wrap titles: break long ones onto two lines so half-width charts keep them whole."""
     return "<br>".join(textwrap.wrap(text, width)) or text
-
-
-def svg_uri(svg: str) -> str:
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")

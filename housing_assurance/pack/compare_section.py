@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from housing_assurance import compare, sector, tsm
 from housing_assurance.db import Extract
-from housing_assurance.pack.charts import ChartRenderer, svg_uri
+from housing_assurance.pack.charts import ChartRenderer
 from housing_assurance.scope import Scope
 from housing_assurance.words import NO_DATA, number, percentile_text, ratio_text, value_text
 
@@ -81,7 +81,7 @@ def finish(pending: Future | None, renderer: ChartRenderer) -> CompareSection:
         return CompareSection(left_out=LEFT_OUT)
     section: CompareSection = pending.result()
     for m in section.measures:
-        m.chart = svg_uri(renderer.result(m.pending))
+        m.chart = renderer.placeholder(m.pending)
     return section
 
 

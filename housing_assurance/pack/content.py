@@ -24,7 +24,7 @@ from housing_assurance.db import Extract
 from housing_assurance.figures import FigureStore
 from housing_assurance.kpis import CATALOGUE, KPIS, Kpi, query_rows, select_rows
 from housing_assurance.pack import compare_section
-from housing_assurance.pack.charts import ChartRenderer, svg_uri, wrap_title
+from housing_assurance.pack.charts import ChartRenderer, wrap_title
 from housing_assurance.pack.render import Attachment
 from housing_assurance.progress import Progress
 from housing_assurance.remit import outside_remit
@@ -126,7 +126,7 @@ def _clocks(value: str) -> str:
 @dataclass
 class Chart:
     title: str
-    uri: str | None = None  # SVG data URI once drawn; None when there is nothing to draw
+    uri: str | None = None  # the drawing's placeholder URL (ChartRenderer.placeholder); None: nothing to draw
     empty: str = ""  # what to say instead of an empty chart
     note: str = ""
     pending: Future | None = None  # the SVG being drawn
@@ -448,7 +448,7 @@ def build_context(extract: Extract, as_of: date, scope: Scope, notes: list[str],
     for section in sections:
         for chart in [*section.trends, section.breakdown]:
             if chart is not None and chart.pending is not None:
-                chart.uri = svg_uri(renderer.result(chart.pending))
+                chart.uri = renderer.placeholder(chart.pending)
 
     start, end = week_period(as_of)
     return {

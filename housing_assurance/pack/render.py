@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -32,21 +32,34 @@ class Attachment(NamedTuple):
     description: str
 
 
-def render_pdf(context: dict) -> bytes:
+def render_pdf(context: dict, charts: Callable[[str], str] | None = None) -> bytes:
+    """`charts`: the SVG text of a chart's placeholder URL (ChartRenderer.drawn)."""
     import jinja2
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    return pdf_from_html(env.get_template("pack.html.j2").render(**context), context.get("attachments", ()))
+    return pdf_from_html(env.get_template("pack.html.j2").render(**context), context.get("attachments", ()), charts)
 
 
-def pdf_from_html(html: str, attachments: Iterable[Attachment] = ()) -> bytes:
+def pdf_from_html(html: str, attachments: Iterable[Attachment] = (), charts: Callable[[str], str] | None = None) \
+        -> bytes:
     """The pack's HTML laid out as a PDF whose Creator entry is GENERATOR (how a pack is known as ours),
-    with its attachments."""
+    with its attachments. A chart that cannot be fetched stops the pack (WeasyPrint would leave a gap)."""
     from weasyprint import CSS, HTML
     from weasyprint import Attachment as PdfAttachment
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-    document = HTML(string=html, base_url=str(TEMPLATES)).render(stylesheets=[CSS(filename=TEMPLATES / "pack.css")])
+    class ChartFetcher(URLFetcher):
+        def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
+            if url.startswith("chart:") and charts is not None:
+                return URLFetcherResponse(url, charts(url).encode("utf-8"), {"Content-Type": "image/svg+xml"})
+            return super().fetch(url, headers)
+
+    try:
+        document = HTML(string=html, base_url=str(TEMPLATES), url_fetcher=ChartFetcher(fail_on_errors=True)).render(
+            stylesheets=[CSS(filename=TEMPLATES / "pack.css")])
+    except FatalURLFetchingError as exc:
+        raise exc.__cause__ or exc from None
     document.metadata.generator = GENERATOR
     return document.write_pdf(attachments=[PdfAttachment(file_obj=io.BytesIO(a.data), name=a.name,
                                                          description=a.description) for a in attachments])
