@@ -46,16 +46,17 @@ def report(data: Path, as_of: date, scope_args: list[str], out: Path) -> tuple[f
 
 
 def stages(data: Path, as_of: date, out: Path) -> list[tuple[str, float]]:
-    """One whole-landlord pack in this process: seconds from the start to each stage."""
+    """One whole-landlord pack in this process (an extract folder or a store): seconds from the start to each
+    stage."""
     sys.path.insert(0, str(ROOT))
-    from housing_assurance.db import open_extract
     from housing_assurance.pack import ChartRenderer, write_pack
     from housing_assurance.scope import Scope
+    from housing_assurance.store import open_data
 
     start = time.perf_counter()
     marks = []
     with ChartRenderer() as renderer:
-        extract = open_extract(data)
+        extract = open_data(data)
         marks.append(("extract opened", time.perf_counter() - start))
         write_pack(extract, as_of, Scope(), out, renderer=renderer,
                    progress=lambda stage, _: marks.append((stage, time.perf_counter() - start)))
