@@ -608,3 +608,9 @@ def test_a_chart_that_cannot_be_drawn_stops_the_pack_rather_than_leaving_a_gap()
                                       charts=lambda url: '<svg xmlns="http://www.w3.org/2000/svg" width="40" '
                                                          'height="20"><text x="1" y="15">drawn</text></svg>')
     assert "drawn" in PdfReader(io.BytesIO(drawn)).pages[0].extract_text()
+
+
+def test_without_chromium_the_pack_says_in_one_line_what_to_install(monkeypatch, tmp_path, extract):
+    monkeypatch.setenv("PATH", str(tmp_path))  # nothing called chromium on the PATH
+    with pytest.raises(pack.PackError, match=r"Chromium is not installed .*apt-get install chromium"):
+        pack.build_pack(extract, AS_OF, Scope())
