@@ -85,6 +85,7 @@ def open_page(page: routes.Page, params: dict[str, str]) -> AppTest:
     return at.run()
 
 
+@pytest.mark.slow  # 45 pages drawn with hostile URL values
 @settings(max_examples=45, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(page=st.sampled_from(PAGES), name=st.sampled_from(PARAMS),
        value=st.one_of(st.sampled_from(HOSTILE), st.text(max_size=40)),

@@ -34,6 +34,8 @@ from housing_assurance.targets import targets
 from housing_assurance.weeks import TREND_WEEKS
 from housing_assurance.words import value_text
 
+pytestmark = pytest.mark.slow  # every test here reads packs built for the module (Chromium, WeasyPrint)
+
 END = date(2026, 11, 23)
 AS_OF = date(2026, 11, 22)  # the latest week complete when the extract was taken (23 Nov 06:00)
 EXCEPTION_KPIS = ("dm.overdue_open_cases", "cx.open_overdue", "vu.open_overdue_jobs_vulnerable")

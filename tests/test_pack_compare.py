@@ -21,6 +21,8 @@ from housing_assurance.pack import compare_section
 from housing_assurance.scope import WHOLE_LANDLORD, Scope
 from housing_assurance.words import number, percentile_text, ratio_text, value_text
 
+pytestmark = pytest.mark.slow  # packs built for the module
+
 SECTION_START = "How we compare\nWhole landlord"
 LEFT_OUT = ("How we compare is in the whole-landlord pack only: Tenant Satisfaction Measures are returned to the "
             "regulator for the whole landlord, so they are not a region's or a team's figures.")

@@ -25,6 +25,8 @@ from housing_assurance.review.store import Figure, open_store
 from housing_assurance.review.weekly import red_kpis, sign_off_week
 from housing_assurance.scope import WHOLE_LANDLORD, Scope
 
+pytestmark = pytest.mark.slow  # sign-off builds and archives packs, on SQLite and on PostgreSQL
+
 CEO = "chief.executive@example.org"
 MANAGER = "dampmould.north@example.org"  # manages damp-mould-north only
 WEEK = DEMO_AS_OF.isoformat()
