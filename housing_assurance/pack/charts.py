@@ -11,8 +11,10 @@ app sessions can never swap charts.
 from __future__ import annotations
 
 import asyncio
+import html
 import itertools
 import shutil
+import tempfile
 import textwrap
 import threading
 from concurrent.futures import Future
@@ -31,6 +33,7 @@ PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 # As the guide to running Chromium headless here says: no GPU, no first-run, no background traffic.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
+PAGE = '<!DOCTYPE html><html><head><meta charset="utf-8"><script src="{plotly}"></script></head><body></body></html>'
 TO_SVG = """async ([figure, width, height]) => {
     const f = JSON.parse(figure);
     return await Plotly.toImage({data: f.data, layout: f.layout, config: {}},
@@ -54,13 +57,19 @@ class ChartRenderer:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="pack-charts", daemon=True)
         self._thread.start()
-        self._browser_ready: Future = asyncio.run_coroutine_threadsafe(self._open(pages), self._loop)
+        # The page that loads plotly.js, as a file: Chromium then reads plotly.js from disk itself (handing it
+        # over through Playwright costs Python about a second and a half of work a page).
+        self._folder = tempfile.TemporaryDirectory(prefix="pack-charts-")
+        page_file = Path(self._folder.name) / "charts.html"
+        page_file.write_text(PAGE.format(plotly=html.escape(PLOTLY_JS.as_uri())), encoding="utf-8")
+        self._browser_ready: Future = asyncio.run_coroutine_threadsafe(self._open(pages, page_file.as_uri()),
+                                                                         self._loop)
         self._closed = False
         self._placed: dict[str, Future] = {}
         self._names = itertools.count()
 
     @staticmethod
-    async def _open(pages: int) -> tuple[Any, Any, asyncio.Queue]:
+    async def _open(pages: int, page_url: str) -> tuple[Any, Any, asyncio.Queue]:
         from playwright.async_api import async_playwright
 
         driver = await async_playwright().start()
@@ -69,8 +78,9 @@ class ChartRenderer:
             free: asyncio.Queue = asyncio.Queue()
             for _ in range(pages):
                 page = await browser.new_page()
-                await page.set_content('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body></body></html>')
-                await page.add_script_tag(path=str(PLOTLY_JS))
+                await page.goto(page_url)
+                if not await page.evaluate("typeof Plotly === 'object'"):
+                    raise PackError(f"charts cannot be drawn: plotly.js did not load from {PLOTLY_JS}")
                 free.put_nowait(page)
         except BaseException:
             await driver.stop()
@@ -148,6 +158,7 @@ class ChartRenderer:
             self._thread.join(timeout=30)
             if not self._thread.is_alive():
                 self._loop.close()
+            self._folder.cleanup()
 
     def __enter__(self) -> ChartRenderer:
         return self
