@@ -433,7 +433,8 @@ def test_reusing_a_browser_tab_draws_the_same_chart(renderer):
     a = charts.trend_chart(series, KPIS["rp.first_time_fix_pct"], title="A")
     b = charts.breakdown_bar(pl.DataFrame({"r": ["North", "South"], "v": [3.0, 7.0]}), "r", "v", "B")
     with pack.ChartRenderer(pages=1) as one_tab:
-        first, _, again = one_tab.svgs([(a, 400, 235), (b, 680, 200), (a, 400, 235)])
+        pending = [one_tab.submit(*spec) for spec in [(a, 400, 235), (b, 680, 200), (a, 400, 235)]]
+        first, _, again = [one_tab.result(p) for p in pending]
 
     def plain(svg: str) -> str:  # Plotly names clip paths and traces with random ids
         return re.sub(r"(?<=defs-)[0-9a-f]+|(?<=clip)[0-9a-f]+|(?<=trace)[0-9a-f]+", "#", svg)

@@ -131,10 +131,6 @@ class ChartRenderer:
         """The SVG text of a placeholder's figure (waiting for it)."""
         return self.result(self._placed.pop(url))
 
-    def svgs(self, figures: list[tuple[go.Figure, int, int]]) -> list[str]:
-        """SVG text of each (figure, width, height), in order."""
-        return [self.result(f) for f in [self.submit(*spec) for spec in figures]]
-
     def close(self) -> None:
         """Close the browser and stop the loop (safe to call twice, and after a failed start)."""
         if self._closed:
