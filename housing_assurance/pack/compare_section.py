@@ -4,7 +4,7 @@ Streamlit, and nothing computed here.
 
 It runs beside the rest of the pack: `start` works it out in a thread, so that reading the regulator's
 files and our reporting years overlaps the week's figures, and sends each chart to the renderer as soon as
-it exists; `finish` collects the drawings for templates/compare.html.j2.
+it exists; `finish` gives templates/compare.html.j2 a placeholder for each drawing.
 
 TSM figures are the whole landlord's (the return to the regulator is the landlord's, never a region's or a
 team's), and the app's page shows them only to users who see the whole landlord: a region or team pack
@@ -50,7 +50,7 @@ class MeasureSection:
     rows: list[PlacingRow]
     notes: list[str]  # why a year to date is no ranking; how many landlords the peers are
     pending: Future  # the chart being drawn
-    chart: str | None = None  # its SVG data URI, once drawn
+    chart: str | None = None  # its placeholder URL (ChartRenderer.placeholder), once sent
 
 
 @dataclass
@@ -76,7 +76,7 @@ def start(extract: Extract, scope: Scope, renderer: ChartRenderer) -> Future | N
 
 
 def finish(pending: Future | None, renderer: ChartRenderer) -> CompareSection:
-    """The section with its charts drawn, for the template."""
+    """The section for the template, its charts placeholders that WeasyPrint fetches as they are drawn."""
     if pending is None:
         return CompareSection(left_out=LEFT_OUT)
     section: CompareSection = pending.result()
