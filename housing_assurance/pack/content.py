@@ -355,7 +355,8 @@ def build_context(extract: Extract, as_of: date, scope: Scope, notes: list[str],
                   renderer: ChartRenderer, prepared_for: str | None, risk_scores: pl.DataFrame | None,
                   warm_up: Callable[[], None] | None = None,
                   viewer_teams: tuple[str, ...] | None = None, review: Any = None) -> dict[str, Any]:
-    """Everything the pack's template shows, worded and drawn; `warm_up` runs in a thread meanwhile."""
+    """Everything the pack's template shows, worded; each chart a placeholder (ChartRenderer.placeholder) still
+    being drawn. `warm_up` runs in a thread meanwhile."""
     goals = targets()
     if warm_up is not None:
         threading.Thread(target=warm_up, name="pack-imports", daemon=True).start()
