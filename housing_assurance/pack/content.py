@@ -20,7 +20,7 @@ import polars as pl
 
 from housing_assurance import charts, clocks, exports, routes, why
 from housing_assurance.breakdowns import breakdown_of_rows, labeller, names
-from housing_assurance.db import Extract
+from housing_assurance.db import LONDON, Extract
 from housing_assurance.figures import FigureStore
 from housing_assurance.kpis import CATALOGUE, KPIS, Kpi, query_rows, select_rows
 from housing_assurance.pack import compare_section
@@ -413,7 +413,7 @@ def build_context(extract: Extract, as_of: date, scope: Scope, notes: list[str],
     off_target = _off_target(board, goals, elsewhere, reason)
     team_name = labeller(extract, "team_id")
     exceptions = [_exception_table(i, case_rows(i), scope, team_name) for i in EXCEPTION_COLUMNS]
-    produced = datetime.now().replace(second=0, microsecond=0)
+    produced = datetime.now(LONDON).replace(tzinfo=None, second=0, microsecond=0)  # as the app's downloads
     book_context = exports.Context(title="", landlord=extract.landlord, week=week_text(as_of),
                                    scope=scope_text(scope, names(extract, "team")), made_at=produced,
                                    made_for=prepared_for, team_names=names(extract, "team"))
