@@ -110,16 +110,22 @@ def test_sign_off_is_refused_naming_the_red_figures_and_an_analyst_only_reads(re
     assert "Only an executive signs off the week." in texts(at)
 
 
-def test_a_signed_off_week_is_e_mailed_from_the_page_by_an_executive(review_db, demo_extract, tmp_path, smtp_server,
-                                                                    monkeypatch):
-    inbox, port = smtp_server
-    email_to(tmp_path, port, monkeypatch)
+def signed_off(review_db, demo_extract) -> bytes:
+    """The week signed off by the chief executive (every red figure explained), with a stand-in pack."""
     ceo = User(CEO, ROLES["executive"])
     store = open_store(review_db)
     for kpi in red_kpis(FigureStore(demo_extract), AS_OF):
         store.comment(ceo, WHOLE_LANDLORD, Figure(kpi, AS_OF), "Explained.")
     pdf = b"%PDF-1.7 the pack as signed\n"
     sign_off_week(store, demo_extract, ceo, WHOLE_LANDLORD, AS_OF, build=lambda **_: pdf)
+    return pdf
+
+
+def test_a_signed_off_week_is_e_mailed_from_the_page_by_an_executive(review_db, demo_extract, tmp_path, smtp_server,
+                                                                    monkeypatch):
+    inbox, port = smtp_server
+    email_to(tmp_path, port, monkeypatch)
+    pdf = signed_off(review_db, demo_extract)
 
     at = open_review("analyst@example.org")
     assert not [b for b in at.button if "E-mail" in b.label]
@@ -140,12 +146,7 @@ def test_a_signed_off_week_is_e_mailed_from_the_page_by_an_executive(review_db, 
 def test_the_sidebars_pack_of_a_signed_off_week_is_the_archived_pack(review_db, demo_extract):
     """As `report` does: once a week is signed off, the app's "Prepare the PDF pack" gives the pack exactly as
     signed (its bytes), never a new one that could differ from what the committee signed."""
-    ceo = User(CEO, ROLES["executive"])
-    store = open_store(review_db)
-    for kpi in red_kpis(FigureStore(demo_extract), AS_OF):
-        store.comment(ceo, WHOLE_LANDLORD, Figure(kpi, AS_OF), "Explained.")
-    pdf = b"%PDF-1.7 the pack as signed\n"
-    sign_off_week(store, demo_extract, ceo, WHOLE_LANDLORD, AS_OF, build=lambda **_: pdf)
+    pdf = signed_off(review_db, demo_extract)
 
     at = open_app_at(None, CEO, AS_OF, 120)
     next(b for b in at.sidebar.button if b.key == "pack_build").click()
