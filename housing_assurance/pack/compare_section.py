@@ -25,6 +25,7 @@ from housing_assurance.words import NO_DATA, number, percentile_text, ratio_text
 # CSS pixels, shown at the page's width (about 690): drawn wider, so that it is shown smaller (its text
 # about 7 points) and a measure's table, notes and chart fit on half a page.
 CHART_WIDTH = 900
+LEGEND_SAVED = 38  # pixels: the legend's four lines in two
 
 LEFT_OUT = ("How we compare is in the whole-landlord pack only: Tenant Satisfaction Measures are returned to the "
             "regulator for the whole landlord, so they are not a region's or a team's figures.")
@@ -111,5 +112,8 @@ def _measure(m: compare.MeasureComparison, renderer: ChartRenderer) -> MeasureSe
     if m.peers_text:
         notes.append(m.peers_text)
     fig = m.chart.figure(each_landlord=False)
+    # At the page's fixed width the legend fits two to a row (the app's page, as narrow as a phone, keeps one).
+    fig.update_layout(legend=dict(entrywidth=0.5, entrywidthmode="fraction"),
+                      height=int(fig.layout.height) - LEGEND_SAVED)
     pending = renderer.submit(fig, CHART_WIDTH, int(fig.layout.height))
     return MeasureSection(m.title, m.unit, rows, notes, pending)
