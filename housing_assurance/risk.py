@@ -567,8 +567,14 @@ class RiskStore:
             return self._done[key]
 
     def has_scores(self, as_of: date) -> bool:
-        """The week's scores are at hand (worked out already, or prepared in the store): nothing to train."""
-        return ("scored", as_of) in self._done or _stored(self.extract, "risk_scores", as_of) is not None
+        """The week's scores are at hand (worked out already, or prepared in the store): nothing to train.
+        Scores read from the store to tell are kept, so `scored` does not read them again."""
+        if ("scored", as_of) in self._done:
+            return True
+        found = _stored(self.extract, "risk_scores", as_of)
+        if found is not None:
+            self._once("scored", as_of, lambda: found)
+        return found is not None
 
     def scored(self, as_of: date) -> pl.DataFrame:
         def make() -> pl.DataFrame:
@@ -592,14 +598,9 @@ class RiskStore:
 
 def _stored(extract: Extract, table: str, as_of: date) -> pl.DataFrame | None:
     """A prepared store's homes-at-risk results for its latest week (None for any other week, or no store)."""
-    if extract.store is None:
-        return None
-    from housing_assurance.store import has_table
+    from housing_assurance.store import stored
 
-    if not has_table(extract, table):
-        return None
-    found = extract.query(f"store/{table}", as_of=as_of)
-    return found if found.height else None
+    return stored(extract, table, as_of=as_of)
 
 
 def describe_backtest(bt: Backtest) -> list[str]:

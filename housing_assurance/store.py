@@ -354,3 +354,12 @@ def _risk_tables(extract: Extract, as_of: date) -> dict[str, pl.DataFrame]:
 
 def has_table(extract: Extract, name: str) -> bool:
     return name in set(run_query(extract.con, "store/tables")["table_name"].to_list())
+
+
+def stored(extract: Extract, table: str, **params: object) -> pl.DataFrame | None:
+    """A table worked out when the store was prepared, read by queries/store/TABLE.sql with `params`; None
+    without a store, from a store without the table, or when it holds no rows for them (then work it out)."""
+    if extract.store is None or not has_table(extract, table):
+        return None
+    found = extract.query(f"store/{table}", **params)
+    return found if found.height else None

@@ -188,14 +188,10 @@ def returns_frame(returns: list[OurReturn]) -> pl.DataFrame:
 
 def _stored_return(extract: Extract, year: str) -> OurReturn | None:
     """A prepared store's return for the year (None without a store, or for a year it does not hold)."""
-    if extract.store is None:
-        return None
-    from housing_assurance.store import has_table
+    from housing_assurance.store import stored
 
-    if not has_table(extract, "tsm_returns"):
-        return None
-    rows = extract.query("store/tsm_returns", year=year)
-    if rows.is_empty():
+    rows = stored(extract, "tsm_returns", year=year)
+    if rows is None:
         return None
     first = rows.row(0, named=True)
     figures = {r["measure"]: Figure(r["value"], r["numerator"], r["denominator"]) for r in rows.iter_rows(named=True)}

@@ -414,9 +414,11 @@ def build_context(extract: Extract, as_of: date, scope: Scope, notes: list[str],
     team_name = labeller(extract, "team_id")
     exceptions = [_exception_table(i, case_rows(i), scope, team_name) for i in EXCEPTION_COLUMNS]
     produced = datetime.now(LONDON).replace(tzinfo=None, second=0, microsecond=0)  # as the app's downloads
+    team_names = names(extract, "team")
+    scope_words = scope_text(scope, team_names)
     book_context = exports.Context(title="", landlord=extract.landlord, week=week_text(as_of),
-                                   scope=scope_text(scope, names(extract, "team")), made_at=produced,
-                                   made_for=prepared_for, team_names=names(extract, "team"))
+                                   scope=scope_words, made_at=produced,
+                                   made_for=prepared_for, team_names=team_names)
     workbooks = [_workbook(e["id"], case_rows(e["id"]), book_context) for e in exceptions if e["workbook"]]
     from housing_assurance.contractors import contractor_scorecard
 
@@ -458,7 +460,7 @@ def build_context(extract: Extract, as_of: date, scope: Scope, notes: list[str],
         "as_of_long": as_of.strftime("%A %-d %B %Y"),
         "weekday": as_of.strftime("%A"),
         "week": f"{date_text(start)} to {date_text(end)}",
-        "scope": scope_text(scope, names(extract, "team")),
+        "scope": scope_words,
         "prepared_for": prepared_for,
         "data_as_at": f"midnight at the end of {date_text(as_of)}",
         "extracted_at": date_text(extract.extracted_at),
