@@ -222,7 +222,9 @@ def to_xlsx(frame: pl.DataFrame, context: Context) -> bytes:
     lines = header_lines(context, shown.height)
     top = len(lines) + 1  # a blank row between the lines and the table
     buffer = io.BytesIO()
-    with Workbook(buffer, {"in_memory": True}) as book:
+    # strings_to_formulas off: a value from the extract such as =HYPERLINK(…) stays the text it is, never a
+    # live formula in the reader's Excel
+    with Workbook(buffer, {"in_memory": True, "strings_to_formulas": False}) as book:
         sheet = book.add_worksheet(re.sub(r"[\[\]:*?/\\]", " ", context.title)[:31] or "Rows")
         title = book.add_format({"bold": True, "font_size": 14})
         plain = book.add_format({"font_color": "#333333"})

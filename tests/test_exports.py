@@ -267,3 +267,14 @@ def test_due_soon_and_a_breakdown_in_excel_from_the_app(app_env, made, demo_extr
         kpis.cases(demo_extract, DEMO_AS_OF, "dm.open_cases", WHOLE_LANDLORD))
     raw = list(csv.DictReader(io.StringIO(made[f"dm.open_cases_by_team_id_{week}.csv"]().decode())))
     assert raw[0].keys() == {"team_id", "dm.open_cases", "cases"} and raw[0]["team_id"] not in teams
+
+
+def test_a_value_that_looks_like_a_formula_stays_text_in_the_excel_file():
+    """Free text from the extract (an area, a description) typed as =HYPERLINK(…) or =cmd|… must reach the
+    reader's Excel as the text it is, never a live formula (the app's downloads and the pack's workbooks)."""
+    planted = ['=HYPERLINK("http://evil.example","Open the case")', "=1+1", "@SUM(A1)"]
+    frame = pl.DataFrame({"id": ["J1", "J2", "J3"], "area": planted})
+    context = exports.Context(title="Cases", landlord="L", week="w", scope="s", made_at=datetime(2026, 11, 23, 9))
+    sheet = load_workbook(io.BytesIO(exports.to_xlsx(frame, context))).active
+    cells = [c for row in sheet.iter_rows() for c in row if c.value in planted]
+    assert [c.value for c in cells] == planted and {c.data_type for c in cells} == {"s"}
