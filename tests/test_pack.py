@@ -617,3 +617,15 @@ def test_without_chromium_the_pack_says_in_one_line_what_to_install(monkeypatch,
     monkeypatch.setenv("PATH", str(tmp_path))  # nothing called chromium on the PATH
     with pytest.raises(pack.PackError, match=r"Chromium is not installed .*apt-get install chromium"):
         pack.build_pack(extract, AS_OF, Scope())
+
+
+def test_a_closed_renderer_draws_nothing_and_says_so():
+    """A thread of a pack that failed may still send a chart after the browser closed: it is told, and no
+    drawing is left pending."""
+    from housing_assurance import charts
+
+    figure = charts.breakdown_bar(pl.DataFrame({"r": ["North"], "v": [3.0]}), "r", "v", "B")
+    closed = pack.ChartRenderer()
+    closed.close()
+    with pytest.raises(pack.PackError, match="already closed"):
+        closed.submit(figure, 400, 200)

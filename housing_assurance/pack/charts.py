@@ -99,6 +99,8 @@ class ChartRenderer:
 
     def submit(self, fig: go.Figure, width: int, height: int) -> Future:
         """Start drawing a figure as SVG; `result` waits for it. The browser draws while Python goes on."""
+        if self._closed:  # a thread of a pack that failed may still be sending its charts: say so, draw nothing
+            raise PackError("charts cannot be drawn: the pack's browser is already closed")
         figure = fig.to_json()  # on the caller's thread: the figure may change once this returns
 
         async def render() -> str:
