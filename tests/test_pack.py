@@ -16,9 +16,11 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from xml.etree import ElementTree
 
+import plotly.graph_objects as go
 import polars as pl
 import pytest
 from conftest import no_error, open_app_at
@@ -424,22 +426,54 @@ def test_pages_render_to_png(landlord_pdf, team_pdf, tmp_path):
         assert all(p.stat().st_size > 3000 for p in pngs)  # not blank
 
 
+def plain_svg(svg: str) -> str:
+    """An SVG in canonical XML (attributes in order), without the random ids Plotly gives its clip paths,
+    patterns and traces: each id is named by the order it first appears in."""
+    svg = ElementTree.canonicalize(svg)
+    for n, name in enumerate(dict.fromkeys(re.findall(r'id="([^"]+)"', svg))):
+        svg = svg.replace(name, f"id{n}")
+    return re.sub(r"(?<=trace)[0-9a-f]+", "#", svg)
+
+
 def test_reusing_a_browser_tab_draws_the_same_chart(renderer):
     """The pack draws figure after figure in one page without reloading it; a figure drawn after another is
     unchanged."""
     from housing_assurance import charts
 
+    assert pack.charts.PAGES == 1
     series = pl.DataFrame({"as_of": [date(2026, 9, 6 + 7 * i) for i in range(3)], "value": [80.0, None, 95.5]})
     a = charts.trend_chart(series, KPIS["rp.first_time_fix_pct"], title="A")
     b = charts.breakdown_bar(pl.DataFrame({"r": ["North", "South"], "v": [3.0, 7.0]}), "r", "v", "B")
-    with pack.ChartRenderer(pages=1) as one_tab:
-        pending = [one_tab.submit(*spec) for spec in [(a, 400, 235), (b, 680, 200), (a, 400, 235)]]
-        first, _, again = [one_tab.result(p) for p in pending]
+    pending = [renderer.submit(*spec) for spec in [(a, 400, 235), (b, 680, 200), (a, 400, 235)]]
+    first, _, again = [renderer.result(p) for p in pending]
+    assert first.startswith("<svg") and plain_svg(first) == plain_svg(again)
 
-    def plain(svg: str) -> str:  # Plotly names clip paths and traces with random ids
-        return re.sub(r"(?<=defs-)[0-9a-f]+|(?<=clip)[0-9a-f]+|(?<=trace)[0-9a-f]+", "#", svg)
 
-    assert first.startswith("<svg") and plain(first) == plain(again)
+def test_the_house_template_draws_what_plotlys_whole_template_draws(renderer):
+    """charts.HOUSE_TEMPLATE is plotly's template cut to the kinds of trace the charts draw: every chart
+    builder's figure is drawn exactly as with plotly's whole template, and draws no other kind."""
+    from housing_assurance import charts
+
+    weeks = [date(2026, 9, 6 + 7 * i) for i in range(3)]
+    goal = targets()["rp.first_time_fix_pct"]
+    two = pl.DataFrame({"label": ["North", "South"], "value": [3.0, 7.0], "group": ["a", "b"]})
+    events = pl.DataFrame({"event_at": [datetime(2026, 9, 7, 9), datetime(2026, 9, 9, 14)],
+                           "lane": ["Repair jobs", "Damp and mould"], "event": ["raised", "reported"],
+                           "detail": ["J1", "D1"]})
+    deadlines = pl.DataFrame({"label": ["Investigate"], "due_by": [datetime(2026, 9, 21, 23, 59)], "status": ["met"]})
+    figures = [
+        charts.trend_chart(pl.DataFrame({"as_of": weeks, "value": [80.0, None, 95.5]}), KPIS["rp.first_time_fix_pct"],
+                           goal),
+        charts.count_breakdown_bar(two, "label", "value", "Cases"),
+        charts.paired_bars(two, "label", "group", "value", "Pairs"),
+        charts.team_comparison_chart(two, "label", "value", "Teams", highlight="North"),
+        charts.timeline_chart(events, deadlines),
+    ]
+    for fig in figures:
+        assert {trace.type for trace in fig.data} <= set(charts.TRACE_KINDS)
+        whole = go.Figure(fig).update_layout(template="plotly")
+        house, plotly_whole = [renderer.result(renderer.submit(f, 500, 300)) for f in (fig, whole)]
+        assert plain_svg(house) == plain_svg(plotly_whole)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -583,6 +617,26 @@ def test_a_pack_is_known_as_ours_and_may_be_replaced(landlord_pdf):
 
     assert is_own_pack(landlord_pdf)
     check_destination(landlord_pdf)  # next week's run replaces it
+
+
+def test_a_pack_changed_between_two_checks_is_read_again(landlord_pdf, tmp_path):
+    """The destination is checked before and after the pack is built; a file written over in between, in
+    place or replaced, is judged afresh (what it was at the first check counts for nothing)."""
+    from housing_assurance.pack.checks import is_own_pack
+
+    out = tmp_path / "pack.pdf"
+    shutil.copyfile(landlord_pdf, out)
+    assert is_own_pack(out)
+    with out.open("r+b") as f:  # written over in place: the same file, other bytes
+        f.write(b"%PDF-1.7 someone else's document")
+        f.truncate()
+    assert not is_own_pack(out)
+    replacement = tmp_path / "theirs.pdf"
+    replacement.write_bytes(b"%PDF-1.7 another document of the same size".ljust(landlord_pdf.stat().st_size))
+    shutil.copyfile(landlord_pdf, out)
+    assert is_own_pack(out)
+    os.replace(replacement, out)
+    assert not is_own_pack(out)
 
 
 def test_report_is_audited(landlord_run):
