@@ -118,10 +118,6 @@ class ChartRenderer:
         self._browser()  # a browser that failed to start is explained, not a traceback
         return pending.result(timeout=300)
 
-    def ready(self) -> None:
-        """Wait for the browser, or raise a PackError saying why it did not start."""
-        self._browser()
-
     def placeholder(self, pending: Future) -> str:
         """A URL standing for a submitted figure in the pack's HTML: WeasyPrint reads the HTML while the
         browser is still drawing, and fetches the drawing (`drawn`) when it reaches the image."""

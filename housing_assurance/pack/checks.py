@@ -14,6 +14,7 @@ any other existing file, PDF or not: a typo in --out must never destroy data.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
@@ -95,8 +96,18 @@ def is_own_pack(path: Path) -> bool:
     """A PDF this app wrote: it starts with %PDF- and its Creator entry is render.GENERATOR.
 
     WeasyPrint compresses the document information, so pypdf reads it; a file that is not a PDF, or
-    one pypdf cannot read, is not ours.
+    one pypdf cannot read, is not ours. The destination is checked before and after a pack is built:
+    the file is read again only if it changed in between (another inode, size or time of change).
     """
+    try:
+        seen = path.stat()
+    except OSError:
+        return False
+    return _is_own_pack(path.resolve(), seen.st_ino, seen.st_size, seen.st_mtime_ns, seen.st_ctime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _is_own_pack(path: Path, *version: int) -> bool:
     from pypdf import PdfReader
 
     try:
