@@ -220,7 +220,6 @@ def cmd_report(args) -> int:
     )
     from housing_assurance.pack.render import write_atomically
     from housing_assurance.progress import terminal_progress
-    from housing_assurance.review.pack_section import pack_review
     from housing_assurance.scope import WHOLE_LANDLORD, Scope
     from housing_assurance.store import StoreError, check_data_path
 
@@ -234,24 +233,28 @@ def cmd_report(args) -> int:
             check_request(args.data, args.as_of)
     except (PackError, StoreError) as exc:
         raise UserError(str(exc)) from None
-    review = open_review()
-    whole = args.region is None and args.team is None and (user is None or user.role.whole_landlord)
-    signoff = review.signoff_for(args.as_of) if whole else None
-    if args.email and signoff is None:
-        raise UserError("--email sends the whole landlord's signed-off pack: " + (
-            f"the week ending {args.as_of.isoformat()} is not signed off (review signoff)" if whole else
-            "leave out --region and --team (and --as-user for a manager)"))
-    reader = user or operator()
-    if signoff is not None:  # the pack exactly as signed off, never a new one
-        pdf = review_call(review.signed_off_pdf, reader, WHOLE_LANDLORD, args.as_of)
-        check_destination(args.out, (args.data,))
-        write_atomically(pdf, args.out)
-        scope = WHOLE_LANDLORD
-        print(f"the pack signed off by {signoff.signed_by} (SHA-256 {signoff.pdf_sha256}) written to {args.out}",
-              file=sys.stderr)
-    else:
-        renderer = ChartRenderer()
-        try:
+    # Chromium boots (a few seconds) while the review database and the extract open; a signed-off week's pack
+    # is the archived one, and the browser then closes unused.
+    renderer = ChartRenderer()
+    try:
+        from housing_assurance.review.pack_section import pack_review
+
+        review = open_review()
+        whole = args.region is None and args.team is None and (user is None or user.role.whole_landlord)
+        signoff = review.signoff_for(args.as_of) if whole else None
+        if args.email and signoff is None:
+            raise UserError("--email sends the whole landlord's signed-off pack: " + (
+                f"the week ending {args.as_of.isoformat()} is not signed off (review signoff)" if whole else
+                "leave out --region and --team (and --as-user for a manager)"))
+        reader = user or operator()
+        if signoff is not None:  # the pack exactly as signed off, never a new one
+            pdf = review_call(review.signed_off_pdf, reader, WHOLE_LANDLORD, args.as_of)
+            check_destination(args.out, (args.data,))
+            write_atomically(pdf, args.out)
+            scope = WHOLE_LANDLORD
+            print(f"the pack signed off by {signoff.signed_by} (SHA-256 {signoff.pdf_sha256}) written to {args.out}",
+                  file=sys.stderr)
+        else:
             extract = open_for_cli(args.data)
             check_scope(extract, Scope(args.region, (args.team,) if args.team is not None else None))
             scope = scope_from_args(extract, args)
@@ -260,11 +263,11 @@ def cmd_report(args) -> int:
             write_pack(extract, args.as_of, scope, args.out, progress=terminal_progress(), renderer=renderer,
                        prepared_for=f"{user.email} ({user.role.name})" if user is not None else None,
                        viewer_teams=allowed.teams, review=section)
-        except PackError as exc:
-            raise UserError(str(exc)) from None
-        finally:
-            renderer.close()
-        print(f"pack written to {args.out}", file=sys.stderr)
+            print(f"pack written to {args.out}", file=sys.stderr)
+    except PackError as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        renderer.close()
     audit_cli(args, "report", scope, str(args.out))
     if settings is not None:
         sent = send_signed_pack(review, reader, args, landlord_of(args.data), settings)
