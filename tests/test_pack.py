@@ -673,6 +673,22 @@ def test_without_chromium_the_pack_says_in_one_line_what_to_install(monkeypatch,
         pack.build_pack(extract, AS_OF, Scope())
 
 
+def test_a_renderer_closed_while_its_browser_boots_is_closed():
+    """A signed-off week's `report` starts Chromium and then needs no chart: closing while plotly.js still
+    loads (or before the browser has even launched) stops the browser and leaves the renderer closed."""
+    from housing_assurance import charts
+
+    figure = charts.breakdown_bar(pl.DataFrame({"r": ["North"], "v": [3.0]}), "r", "v", "B")
+    for wait in (None, "launched"):
+        booting = pack.ChartRenderer()
+        if wait == "launched":
+            booting._launched.result(timeout=120)
+        booting.close()
+        assert booting._browser_ready.done()
+        with pytest.raises(pack.PackError, match="already closed"):
+            booting.submit(figure, 400, 200)
+
+
 def test_a_closed_renderer_draws_nothing_and_says_so():
     """A thread of a pack that failed may still send a chart after the browser closed: it is told, and no
     drawing is left pending."""

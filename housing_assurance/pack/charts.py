@@ -62,19 +62,25 @@ class ChartRenderer:
         self._folder = tempfile.TemporaryDirectory(prefix="pack-charts-")
         page_file = Path(self._folder.name) / "charts.html"
         page_file.write_text(PAGE.format(plotly=html.escape(PLOTLY_JS.as_uri())), encoding="utf-8")
-        self._browser_ready: Future = asyncio.run_coroutine_threadsafe(self._open(pages, page_file.as_uri()),
-                                                                         self._loop)
+        self._launched: Future = Future()  # the browser, once launched (before plotly.js has loaded)
+        self._browser_ready: Future = asyncio.run_coroutine_threadsafe(
+            self._open(pages, page_file.as_uri(), self._launched), self._loop)
         self._closed = False
         self._placed: dict[str, Future] = {}
         self._names = itertools.count()
 
     @staticmethod
-    async def _open(pages: int, page_url: str) -> tuple[Any, Any, asyncio.Queue]:
+    async def _open(pages: int, page_url: str, launched: Future) -> tuple[Any, Any, asyncio.Queue]:
         from playwright.async_api import async_playwright
 
-        driver = await async_playwright().start()
+        try:
+            driver = await async_playwright().start()
+        except BaseException as exc:
+            launched.set_exception(exc)
+            raise
         try:
             browser = await driver.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+            launched.set_result(browser)
             free: asyncio.Queue = asyncio.Queue()
             for _ in range(pages):
                 page = await browser.new_page()
@@ -82,7 +88,9 @@ class ChartRenderer:
                 if not await page.evaluate("typeof Plotly === 'object'"):
                     raise PackError(f"charts cannot be drawn: plotly.js did not load from {PLOTLY_JS}")
                 free.put_nowait(page)
-        except BaseException:
+        except BaseException as exc:
+            if not launched.done():
+                launched.set_exception(exc)
             await driver.stop()
             raise
         return driver, browser, free
@@ -130,7 +138,8 @@ class ChartRenderer:
         return self.result(self._placed.pop(url))
 
     def close(self) -> None:
-        """Close the browser and stop the loop (safe to call twice, and after a failed start)."""
+        """Close the browser and stop the loop (safe to call twice, and after a failed start). A browser
+        still loading plotly.js (a signed-off week's pack draws nothing) is closed without waiting for it."""
         if self._closed:
             return
         self._closed = True
@@ -143,7 +152,12 @@ class ChartRenderer:
                 await driver.stop()
 
         try:
-            if self._browser_ready.exception(timeout=120) is None:
+            if not self._browser_ready.done():
+                browser = self._launched.result(timeout=120)
+                # The boot, its page closed under it, fails and stops its driver (and the browser with it).
+                asyncio.run_coroutine_threadsafe(browser.close(), self._loop).result(timeout=60)
+                self._browser_ready.exception(timeout=60)
+            if self._browser_ready.exception(timeout=120) is None:  # it had finished booting after all
                 asyncio.run_coroutine_threadsafe(stop(), self._loop).result(timeout=60)
         except Exception:  # noqa: BLE001 - closing must not hide the error that brought us here
             pass
