@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from browser_support import WAIT, app_server, chromium, needs_chromium
+from browser_support import WAIT, app_server, chromium, needs_chromium, settled
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -102,8 +102,11 @@ def test_overview_region_drill_down_case_and_pasted_url(server, debian_chromium)
 
 
 def tile_boxes(page) -> list[dict]:
+    """Where the first five tiles are, once the page has finished drawing (on a busy machine the first tile
+    showed its value while the page above it was still growing: 20 px lower than its neighbour)."""
     tiles = page.locator('.st-key-kpi-tiles [data-testid="stColumn"]')
     tiles.first.locator('[data-testid="stMetricValue"]').wait_for()
+    settled(page)
     return [tiles.nth(i).bounding_box() for i in range(5)]
 
 
