@@ -424,7 +424,12 @@ def compute(extract: Extract, as_of_dates: list[date], scope: Scope = WHOLE_LAND
 def cases(extract: Extract, as_of: date, kpi_id: str, scope: Scope = WHOLE_LANDLORD) -> pl.DataFrame:
     """The rows behind one KPI for one week, in the query's natural order (oldest or most overdue first)."""
     k = kpi(kpi_id)
-    rows = select_rows(query_rows(extract, k.query, [as_of], scope), k)
+    return cases_from_rows(query_rows(extract, k.query, [as_of], scope), k)
+
+
+def cases_from_rows(rows: pl.DataFrame, k: Kpi) -> pl.DataFrame:
+    """`cases` from its query's rows for one week (several KPIs read one query: the app runs it once for them)."""
+    rows = select_rows(rows, k)
     front = ["id"] + (["meets"] if k.kind == "pct" else [])
     return rows.select(front + [c for c in rows.columns if c not in front])
 

@@ -385,3 +385,26 @@ def test_no_page_contains_sql_or_kpi_logic():
         for sign in ("select ", ".sql(", "compute(", "import polars", "query_params", "pl.col("):
             assert sign not in text, (path.name, sign)
         assert len(text.splitlines()) <= 30, path.name
+
+
+def test_the_figures_that_read_one_query_run_it_once(extract, weeks, monkeypatch):
+    """Several figures read one query (at the largest landlord three red tiles read the same 160,000
+    completed jobs): the app runs it once for a week and scope, and each figure still gets exactly the
+    rows `kpis.cases` gives it."""
+    from housing_assurance import kpis
+
+    key = data.data_key(Path(os.environ[data.DATA_ENV]))
+    sharing = [k.id for k in CATALOGUE if k.query == "rp_completed_jobs"]
+    expected = {kpi_id: cases(extract, weeks["middle"], kpi_id) for kpi_id in sharing}
+    runs = []
+    real = kpis.query_rows
+
+    def counted(*args, **kwargs):
+        runs.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(kpis, "query_rows", counted)
+    data._cases_by_query.clear()
+    for kpi_id in sharing:
+        assert data.cases(key, weeks["middle"], kpi_id, None, None).equals(expected[kpi_id]), kpi_id
+    assert len(sharing) > 3 and runs == ["rp_completed_jobs"]

@@ -146,10 +146,18 @@ def risk_backtest(key: str, as_of: date, region: str | None, teams: tuple[str, .
                          replays=load_risk_store(key).replays(as_of))
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
 def cases(key: str, as_of: date, kpi_id: str, region: str | None, teams: tuple[str, ...] | None) -> pl.DataFrame:
     """kpis.cases: the rows behind a figure (identical to `python -m housing_assurance cases`)."""
-    return kpis.cases(load_extract(key), as_of, kpi_id, Scope(region, teams))
+    return _cases_by_query(key, as_of, KPIS[kpi_id].query, region, teams)[kpi_id]
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _cases_by_query(key: str, as_of: date, query: str, region: str | None,
+                    teams: tuple[str, ...] | None) -> dict[str, pl.DataFrame]:
+    """The rows behind every figure that reads one query, for a week and scope: the query runs once for
+    them all (three red tiles at the largest landlord read the same 160,000 completed jobs, 0.4 s each)."""
+    rows = kpis.query_rows(load_extract(key), query, [as_of], Scope(region, teams))
+    return {k.id: kpis.cases_from_rows(rows, k) for k in kpis.CATALOGUE if k.query == query}
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
