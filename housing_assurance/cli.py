@@ -6,7 +6,6 @@ Exit codes: 0 success, 1 a failure explained in one line on stderr, 2 bad argume
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import math
 import sys
@@ -206,9 +205,6 @@ def cmd_cases(args) -> int:
 def cmd_report(args) -> int:
     """The weekly PDF pack (housing_assurance/pack/) with the committee's review; Chromium boots while the
     extract loads. A signed-off week's whole-landlord pack is the archived one, byte for byte."""
-    # One pack, then the process ends: the cycle collector would only walk, again and again, objects the
-    # process is about to drop (build_pack pauses it anyway; this spares the walk when it would resume).
-    gc.disable()
     from housing_assurance.access import user_scope
     from housing_assurance.pack import (
         ChartRenderer,

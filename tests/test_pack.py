@@ -9,6 +9,7 @@ the module; everything else reads them.
 from __future__ import annotations
 
 import functools
+import gc
 import io
 import json
 import os
@@ -599,7 +600,13 @@ def test_report_exits_1_for_an_unknown_region(demo_dir, tmp_path, capsys, monkey
                      "--out", str(out)])
     err = capsys.readouterr().err
     assert code == 1 and err.count("\n") == 1 and "region 'Nowhere' does not appear" in err
+    assert gc.isenabled()  # `report` run in another program's process leaves Python's collector running
     assert not out.exists()
+
+
+def test_a_pack_built_in_this_process_leaves_the_collector_running(region_pdf):
+    """build_pack pauses the cycle collector while it works (pack._collector_paused) and resumes it."""
+    assert region_pdf.exists() and gc.isenabled()
 
 
 @pytest.mark.parametrize("args", [
