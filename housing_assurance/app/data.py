@@ -148,7 +148,7 @@ def risk_backtest(key: str, as_of: date, region: str | None, teams: tuple[str, .
 
 def cases(key: str, as_of: date, kpi_id: str, region: str | None, teams: tuple[str, ...] | None) -> pl.DataFrame:
     """kpis.cases: the rows behind a figure (identical to `python -m housing_assurance cases`)."""
-    return _cases_by_query(key, as_of, KPIS[kpi_id].query, region, teams)[kpi_id]
+    return _cases_by_query(key, as_of, kpis.kpi(kpi_id).query, region, teams)[kpi_id]
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
