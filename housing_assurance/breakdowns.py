@@ -15,7 +15,7 @@ import polars as pl
 from housing_assurance import clocks
 from housing_assurance.db import Extract, query_columns
 from housing_assurance.figures import DIMENSIONS, FigureStore
-from housing_assurance.kpis import KPIS, Kpi, aggregate
+from housing_assurance.kpis import KPIS, Kpi, aggregate, query_params
 from housing_assurance.scope import WHOLE_LANDLORD, Scope
 from housing_assurance.words import humanise
 
@@ -44,8 +44,8 @@ def dimensions_for(store: FigureStore, kpi_id: str, sensitive_allowed: bool = Fa
     k = KPIS[kpi_id]
     if k.query == "validation":
         return {}
-    params = {"as_of_dates": [], **WHOLE_LANDLORD.params()}
-    columns = set(query_columns(store.extract.con, k.query, params)) - set(k.where)
+    columns = set(query_columns(store.extract.con, k.query, query_params(k.query, [], WHOLE_LANDLORD)))
+    columns -= set(k.where)
     order = list(PREFERRED.get(k.domain, ())) + list(DIMENSIONS)
     dims = {}
     for col in dict.fromkeys(order):

@@ -30,6 +30,7 @@ from housing_assurance.kpis import (
     aggregate,
     compute,
     homes,
+    query_params,
     query_rows,
     select_rows,
 )
@@ -108,7 +109,7 @@ def grouped_rows(con: duckdb.DuckDBPyConnection, query: str, weeks: list[date]) 
     """The whole landlord's rows of a KPI query for the weeks that a KPI counts, grouped by the kept
     columns with a count `n` (one row each, n = 1, for a query behind a median, mean or sum): a
     relation, not yet run."""
-    raw = relation(con, query, {"as_of_dates": weeks, **WHOLE_LANDLORD.params()}, ordered=False)
+    raw = relation(con, query, query_params(query, weeks, WHOLE_LANDLORD), ordered=False)
     counted = counted_by_a_kpi(query)
     if counted is not None:
         raw = raw.filter(counted)

@@ -330,14 +330,27 @@ def kpi(kpi_id: str) -> Kpi:
         raise ValueError(f"unknown KPI id {kpi_id!r} (see `kpis --json` for the ids)") from None
 
 
+def counts_outside_the_week(query: str) -> bool:
+    """Whether a KPI of the query counts rows from outside the reporting week (its year to date, say)."""
+    return any(not k.where.get("in_week") for k in CATALOGUE if k.query == query)
+
+
+def query_params(query: str, as_of_dates: list[date], scope: Scope, with_fytd: bool | None = None) -> dict:
+    """A KPI query's parameters. A query that takes $with_fytd lists the financial year to date's rows as
+    well as the week's only when they are wanted: by default when one of its KPIs counts them; the TSM
+    return asks for them. A query that does not take it lists them always."""
+    wanted = counts_outside_the_week(query) if with_fytd is None else with_fytd
+    return {"as_of_dates": list(as_of_dates), "with_fytd": wanted, **scope.params()}
+
+
 def query_rows(extract: Extract, query: str, as_of_dates: list[date], scope: Scope,
-               ordered: bool = True) -> pl.DataFrame:
+               ordered: bool = True, with_fytd: bool | None = None) -> pl.DataFrame:
     """The rows of one `queries/` file for the as-of dates and scope (in its natural order if asked)."""
     if query == "validation":
         from housing_assurance.validate import findings_frame
 
         return findings_frame(extract).join(pl.DataFrame({"as_of": as_of_dates}), how="cross")
-    return run_query(extract.con, query, {"as_of_dates": list(as_of_dates), **scope.params()}, ordered)
+    return run_query(extract.con, query, query_params(query, as_of_dates, scope, with_fytd), ordered)
 
 
 def homes(extract: Extract, as_of_dates: list[date], scope: Scope) -> pl.DataFrame:

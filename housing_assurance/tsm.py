@@ -148,7 +148,7 @@ def _computed(extract: Extract, ry: ReportingYear, as_of: date, to_date: bool) -
     stock = extract.query("tsm_homes", as_of_dates=[as_of]).row(0, named=True)
     rented = pl.DataFrame({"as_of": [as_of], "homes": [stock["rented_homes"]]},
                           schema={"as_of": pl.Date, "homes": pl.Int64})
-    rows = {q: kpis.query_rows(extract, q, [as_of], WHOLE_LANDLORD, ordered=False)
+    rows = {q: kpis.query_rows(extract, q, [as_of], WHOLE_LANDLORD, ordered=False, with_fytd=True)
             for q in dict.fromkeys(k.query for k in MEASURES.values())}
     figures = {}
     for key, k in MEASURES.items():

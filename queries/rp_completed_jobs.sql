@@ -1,8 +1,10 @@
 -- One row per responsive repair job (emergency, urgent, routine; planned excluded) whose
--- completed_at is in the reporting week or the financial year to date, per as-of date, in scope
+-- completed_at is in the reporting week (or, when asked, the financial year to date), per as-of date, in scope
 -- (the job's property's region, the job's team). Completion is read from completed_at, never the
 -- status column.
--- Window: completed_at in [least(week start, FY start), E); in_week / in_fytd say which.
+-- Window: completed_at in [week start, E), or in [least(week start, FY start), E) when
+-- $with_fytd is true; in_week / in_fytd say which. Every weekly figure reads the week alone, so
+-- only the TSM return asks for the year (at 120,000 homes the year is 30 times the week's rows).
 -- Behind (in_week): rp.emergency_on_time_pct and rp.non_emergency_on_time_pct (RP02: filtered on
 -- priority and is_rented_home), rp.avg_days_to_complete, rp.first_time_fix_pct,
 -- rp.unverified_completion_pct and the ct.* on-time and first-time-fix splits (is_in_house).
@@ -37,7 +39,7 @@ completed as (
         j.*
     from weeks as w
     inner join jobs as j
-        on j.completed_at >= least(w.week_start, w.fy_start)
+        on j.completed_at >= if($with_fytd, least(w.week_start, w.fy_start), w.week_start)
         and j.completed_at < w.week_end
 ),
 

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from datetime import date, timedelta
 
+import polars as pl
 import pytest
 
 from housing_assurance.db import open_extract
@@ -43,6 +44,29 @@ def test_cases_rows_equal_every_figure(extract, as_of):
                 assert rows.height == row["value"], (k.id, scope)
             elif k.kind == "per_1000_homes":
                 assert rows.height == row["numerator"], (k.id, scope)
+
+
+def test_a_query_lists_its_year_to_date_only_when_asked_and_its_kpis_read_the_same_rows_either_way(extract):
+    """rp_completed_jobs lists the financial year's completions only for the TSM return; every KPI that
+    reads it counts the same rows, in the same order, with the year left out, in every week and scope."""
+    from housing_assurance.db import QUERIES_DIR
+    from housing_assurance.kpis import cases_from_rows, counts_outside_the_week, query_rows
+
+    asking = sorted(p.stem for p in QUERIES_DIR.glob("*.sql") if "$with_fytd" in p.read_text())
+    assert asking == ["rp_completed_jobs"]
+    team = extract.sql("select min(team_id) as t from teams")["t"][0]
+    shorter = False
+    for query in asking:
+        assert not counts_outside_the_week(query)
+        for as_of in WEEKS:
+            for scope in (Scope(), Scope(region="North"), Scope(teams=(team,))):
+                year = query_rows(extract, query, [as_of], scope, with_fytd=True)
+                week = query_rows(extract, query, [as_of], scope)
+                assert week.equals(year.filter(pl.col("in_week"))), (as_of, scope)
+                shorter |= week.height < year.height
+                for k in (k for k in CATALOGUE if k.query == query):
+                    assert cases_from_rows(week, k).equals(cases_from_rows(year, k)), (k.id, as_of, scope)
+    assert shorter
 
 
 def test_regions_add_up_to_the_whole_landlord(extract):

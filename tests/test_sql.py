@@ -10,6 +10,7 @@ import pytest
 
 from housing_assurance.db import QUERIES_DIR, load_query, query_columns, run_query
 from housing_assurance.figures import SQL_QUERIES
+from housing_assurance.kpis import query_params
 from housing_assurance.scope import WHOLE_LANDLORD
 
 PACKAGE = Path(__file__).resolve().parent.parent / "housing_assurance"
@@ -46,7 +47,7 @@ def test_declared_order_is_the_order_rows_are_listed(tmp_path):
     for query in SQL_QUERIES:
         q = load_query(query)
         assert q.order_by, f"{query} declares its natural order"
-        params = {"as_of_dates": [date(2026, 1, 11)], **WHOLE_LANDLORD.params()}
+        params = query_params(query, [date(2026, 1, 11)], WHOLE_LANDLORD, with_fytd=True)
         columns = query_columns(extract.con, query, params)
         for term in q.order_by.split(","):
             assert term.split()[0] in columns, f"{query} orders by a column it returns: {term}"

@@ -230,11 +230,13 @@ def test_the_figures_are_the_kpis_rules_over_the_year(extract):
 
 def test_the_weekly_repairs_kpis_still_count_the_week_alone(extract):
     """The week ending D holds E2 alone (31 Mar): rp.emergency_on_time_pct 0 of 1, whatever the year holds;
-    and the figure store keeps only that week's rows of rp_completed_jobs, not the year's."""
+    rp_completed_jobs lists the year only when asked (the TSM return asks), and the figure store keeps only
+    that week's rows, not the year's."""
     week = compute(extract, [D], WHOLE_LANDLORD, ["rp.emergency_on_time_pct", "rp.non_emergency_on_time_pct"])
     assert week.select("value", "numerator", "denominator").rows() == [(0.0, 0, 1), (None, 0, 0)]
-    year = query_rows(extract, "rp_completed_jobs", [D], WHOLE_LANDLORD)
+    year = query_rows(extract, "rp_completed_jobs", [D], WHOLE_LANDLORD, with_fytd=True)
     assert year["in_fytd"].sum() == 7  # E1, E2, E7, E5, E6, U1, R1
+    assert query_rows(extract, "rp_completed_jobs", [D], WHOLE_LANDLORD)["id"].to_list() == ["E2"]  # the week's
     kept = FigureStore(extract).rows("rp_completed_jobs", [D])
     assert kept["n"].sum() == 1 and kept["in_week"].all()
 
