@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 import duckdb
@@ -228,16 +228,3 @@ class FigureStore:
                                   "columns": sorted(needed), "grouped": not keeps_one_row_per_case(query)})
             out += [aggregate(select_rows(rows, k), k, dates, keys) for k in kpis_of_query]
         return pl.concat(out)
-
-    # ------------------------------------------------------------------ warm-up
-
-    def warm(self, weeks_newest_first: Sequence[date], pause: Callable[[], None] | None = None,
-             chunk: int = 8) -> None:
-        """Fill the store for these weeks, newest first, a few weeks at a time (run in a thread);
-        `pause` is called before each query so the caller can hold the work back while users wait."""
-        weeks = list(weeks_newest_first)
-        for start in range(0, len(weeks), chunk):
-            for query in SQL_QUERIES:
-                if pause is not None:
-                    pause()
-                self.ensure(query, weeks[start:start + chunk])

@@ -428,3 +428,33 @@ def test_reading_the_pack_or_the_app_data_does_not_import_scikit_learn():
              "print('sklearn' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "False"
+
+
+def test_the_homes_at_risk_of_a_stores_latest_week_are_read_without_scikit_learn(demo_store):
+    """The list and the back-test of the week a store holds are read, not learned, so the Homes at risk
+    page's usual first view does not wait for scikit-learn's import (1-2 s)."""
+    probe = ("import sys; from datetime import date; from housing_assurance import risk; "
+             "from housing_assurance.store import open_store; "
+             "ex = open_store(sys.argv[1]); store = risk.RiskStore(ex); d = date.fromisoformat(sys.argv[2]); "
+             "homes = risk.homes_at_risk(ex, d, risk.WHOLE_LANDLORD, scored=store.scored(d)); "
+             "bt = risk.backtest(ex, d, replays=store.replays(d)); "
+             "print(homes.height > 0, bt.summary()['roc_auc'] is not None, 'sklearn' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe, str(demo_store), AS_OF.isoformat()],
+                         capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.split() == ["True", "True", "False"]
+
+
+def test_roc_auc_by_hand_and_as_scikit_learn_has_it(backtest):
+    """Two homes with a report (scores 0.9 and 0.4) against two without (0.8 and 0.4): of the four pairs,
+    0.9 beats both, 0.4 loses to 0.8 and ties 0.4 (a half): 2.5 / 4."""
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
+    reported, score = np.array([True, False, True, False]), np.array([0.9, 0.8, 0.4, 0.4])
+    assert risk.roc_auc(reported, score) == 0.625
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        reported = rng.random(500) < 0.1
+        score = rng.integers(0, 30, 500) / 30  # many ties
+        assert risk.roc_auc(reported, score) == pytest.approx(roc_auc_score(reported, score), abs=1e-12)
+    assert backtest.dates["roc_auc"].null_count() == 0

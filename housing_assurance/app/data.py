@@ -100,13 +100,10 @@ def load_store(key: str) -> FigureStore:
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def load_risk_store(key: str):
-    """The homes-at-risk scores and back-test replays, shared by every session (risk.RiskStore).
+    """The homes-at-risk scores and back-test replays, shared by every session (risk.RiskStore). The risk
+    module is imported here, not at start-up, and scikit-learn only for a week the store has no scores for."""
+    from housing_assurance.risk import RiskStore
 
-    The risk module (and scikit-learn) is imported here, not at start-up: the first view does not wait on it.
-    """
-    from housing_assurance.risk import RiskStore, load_model_library
-
-    load_model_library()  # on this thread, before the warm-up or a page trains in another
     return RiskStore(load_extract(key))
 
 

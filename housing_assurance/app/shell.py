@@ -1,5 +1,5 @@
 """The app's shell around every page: sign-in, the menu, the sidebar (week, region, team, pack) and the
-bookkeeping of a run (who is asking, what they opened, the warm-up after the page is drawn)."""
+bookkeeping of a run (who is asking and what they opened)."""
 
 from __future__ import annotations
 
