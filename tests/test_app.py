@@ -387,10 +387,36 @@ def test_no_page_contains_sql_or_kpi_logic():
         assert len(text.splitlines()) <= 30, path.name
 
 
+def test_the_reasons_for_a_weeks_red_figures_run_each_query_once_and_say_what_the_cases_say(
+        extract, weeks, monkeypatch):
+    """The app asks for the reasons of all of a week's red and amber figures at once; their queries run
+    two at a time, each once, and every reason is why.reason over exactly the rows of `kpis.cases`."""
+    from housing_assurance import kpis, why
+    from housing_assurance.targets import targets
+
+    key = data.data_key(Path(os.environ[data.DATA_ENV]))
+    view = state.View(key, weeks["middle"], region="North")
+    tiles = FigureStore(extract).figures([view.as_of], view.scope, [k.id for k in CATALOGUE]).to_dicts()
+    goals = targets()
+    for t in tiles:
+        goal = goals.get(t["kpi_id"])
+        t["rag"] = goal.rag(t["value"]) if goal else None
+    red = [t for t in tiles if t["rag"] in ("red", "amber")]
+    runs = []
+    real = kpis.query_rows
+    monkeypatch.setattr(kpis, "query_rows", lambda *a, **kw: runs.append(a[1]) or real(*a, **kw))
+    data._cases_by_query.cache_clear()
+    said = data.reasons(view, tiles)
+    assert sorted(runs) == sorted({KPIS[t["kpi_id"]].query for t in red}) and len(runs) > 3
+    expected = {t["kpi_id"]: why.reason(KPIS[t["kpi_id"]], goals.get(t["kpi_id"]), t["rag"], t,
+                                        cases(extract, view.as_of, t["kpi_id"], view.scope), view.as_of)
+                for t in red}
+    assert said == {k: v for k, v in expected.items() if v} and said
+
+
 def test_the_figures_that_read_one_query_run_it_once(extract, weeks, monkeypatch):
-    """Several figures read one query (at the largest landlord three red tiles read the same 160,000
-    completed jobs): the app runs it once for a week and scope, and each figure still gets exactly the
-    rows `kpis.cases` gives it."""
+    """Several figures read one query (five repairs figures read the completed jobs): the app runs it
+    once for a week and scope, and each figure still gets exactly the rows `kpis.cases` gives it."""
     from housing_assurance import kpis
 
     key = data.data_key(Path(os.environ[data.DATA_ENV]))
@@ -404,7 +430,7 @@ def test_the_figures_that_read_one_query_run_it_once(extract, weeks, monkeypatch
         return real(*args, **kwargs)
 
     monkeypatch.setattr(kpis, "query_rows", counted)
-    data._cases_by_query.clear()
+    data._cases_by_query.cache_clear()
     for kpi_id in sharing:
         assert data.cases(key, weeks["middle"], kpi_id, None, None).equals(expected[kpi_id]), kpi_id
     assert len(sharing) > 3 and runs == ["rp_completed_jobs"]

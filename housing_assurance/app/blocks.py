@@ -74,14 +74,15 @@ def kpi_tiles(view: View, kpi_ids: list[str] | tuple[str, ...], page: str, per_r
     if headline:  # of the figures that are the scope's work
         ours = card.filter(~pl.col("kpi_id").is_in(list(elsewhere)))
         st.markdown(f"**{plain(headline_text(ours), MESSAGE)}**")
+    why = data.reasons(view, card.filter(~pl.col("kpi_id").is_in(list(elsewhere))).to_dicts())
     groups = card.partition_by("domain", maintain_order=True) if by_domain else [card]
     with st.container(key="kpi-tiles"):  # two tiles a row on a phone (shell.STYLE)
         for group in groups:
-            _tile_rows(view, group, page, per_row, elsewhere, by_domain)
+            _tile_rows(view, group, page, per_row, elsewhere, why, by_domain)
 
 
 def _tile_rows(view: View, group: pl.DataFrame, page: str, per_row: int, elsewhere: dict[str, str],
-               by_domain: bool) -> None:
+               why: dict[str, str], by_domain: bool) -> None:
     if by_domain:
         st.markdown(f"##### {plain(group['domain'][0])}")
     rows = list(group.iter_rows(named=True))
@@ -89,10 +90,10 @@ def _tile_rows(view: View, group: pl.DataFrame, page: str, per_row: int, elsewhe
         cols = st.columns(per_row)
         for col, r in zip(cols, rows[start:start + per_row], strict=False):
             with col, st.container(border=True):
-                _tile(view, r, page, elsewhere.get(r["kpi_id"]))
+                _tile(view, r, page, elsewhere.get(r["kpi_id"]), why.get(r["kpi_id"]))
 
 
-def _tile(view: View, r: dict, page: str, not_our_work: str | None) -> None:
+def _tile(view: View, r: dict, page: str, not_our_work: str | None, why: str | None) -> None:
     k = KPIS[r["kpi_id"]]
     goal = targets().get(k.id)
     st.markdown(f'<div class="kpi-title">{html.escape(k.title)}</div>', unsafe_allow_html=True)
@@ -114,7 +115,6 @@ def _tile(view: View, r: dict, page: str, not_our_work: str | None) -> None:
               help=about, label_visibility="collapsed")
     shown = status(r["rag"], r["value"])
     st.badge(f"{shown.symbol} {shown.word}" + (" this week" if r["value"] is None else ""), color=shown.badge)
-    why = data.reason(view, r)
     if why:
         st.markdown(f'<div class="kpi-why">{html.escape(why)}</div>', unsafe_allow_html=True)
     ratio = ratio_text(k, r["numerator"], r["denominator"])

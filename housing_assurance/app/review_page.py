@@ -142,6 +142,8 @@ def figures_section(view: View, store: ReviewStore, user: User) -> None:
     if not items:
         st.success("Every figure with a target is on target this week.")
     goals = targets()
+    reasons = data.reasons(view, [{"kpi_id": i.kpi_id, "rag": i.rag, "value": i.value, "numerator": i.numerator,
+                                   "denominator": i.denominator} for i in items])
     for item in items:
         k = KPIS[item.kpi_id]
         shown = status(item.rag, item.value)
@@ -152,10 +154,8 @@ def figures_section(view: View, store: ReviewStore, user: User) -> None:
             if item.denominator is not None:
                 detail += f" · {ratio_text(k, item.numerator, item.denominator)}"
             st.caption(f"{detail} · KPI id {k.id}")
-            why = data.reason(view, {"kpi_id": k.id, "rag": item.rag, "value": item.value,
-                                     "numerator": item.numerator, "denominator": item.denominator})
-            if why:  # the same reason as the overview's tile (why.py), for whoever writes the commentary
-                st.markdown(f"**Why:** {plain(why, MESSAGE)}")
+            if k.id in reasons:  # the same reason as the overview's tile (why.py), for whoever writes the commentary
+                st.markdown(f"**Why:** {plain(reasons[k.id], MESSAGE)}")
             commentary_block(store, user, view, item.figure, item.commentary)
     shown = {i.kpi_id for i in items}
     other = [c for c in written if (c.figure.region, c.figure.team) == where and c.figure.kpi_id not in shown]
