@@ -142,6 +142,7 @@ def figures_section(view: View, store: ReviewStore, user: User) -> None:
     if not items:
         st.success("Every figure with a target is on target this week.")
     goals = targets()
+    owners = _owners()
     reasons = data.reasons(view, [{"kpi_id": i.kpi_id, "rag": i.rag, "value": i.value, "numerator": i.numerator,
                                    "denominator": i.denominator} for i in items])
     for item in items:
@@ -156,21 +157,21 @@ def figures_section(view: View, store: ReviewStore, user: User) -> None:
             st.caption(f"{detail} · KPI id {k.id}")
             if k.id in reasons:  # the same reason as the overview's tile (why.py), for whoever writes the commentary
                 st.markdown(f"**Why:** {plain(reasons[k.id], MESSAGE)}")
-            commentary_block(store, user, view, item.figure, item.commentary)
+            commentary_block(store, user, view, item.figure, item.commentary, owners)
     shown = {i.kpi_id for i in items}
     other = [c for c in written if (c.figure.region, c.figure.team) == where and c.figure.kpi_id not in shown]
     if other:
         st.markdown("**Commentary on other figures this week**")
         for c in other:
             with st.expander(f"{plain(KPIS[c.figure.kpi_id].title)} · commentary written"):
-                commentary_block(store, user, view, c.figure, c)
+                commentary_block(store, user, view, c.figure, c, owners)
     if may_write(user, view.allowed, Figure("", view.as_of, *where)):
         with st.expander("Write a commentary on another figure"):
             ids = [k.id for k in CATALOGUE if k.id not in shown | {c.figure.kpi_id for c in other}]
             chosen = st.selectbox("Figure", ids, format_func=lambda i: KPIS[i].title, key=_PREFIX + "other")
             current = next((c for c in written if c.figure.kpi_id == chosen
                             and (c.figure.region, c.figure.team) == where), None)
-            commentary_block(store, user, view, Figure(chosen, view.as_of, *where), current)
+            commentary_block(store, user, view, Figure(chosen, view.as_of, *where), current, owners)
 
 
 def _owners() -> list[str]:
@@ -181,8 +182,10 @@ def _owners() -> list[str]:
         return [current_user().email]
 
 
-def commentary_block(store: ReviewStore, user: User, view: View, figure: Figure, current: Commentary | None) -> None:
-    """The commentary on one figure, and (for those who may write it) the form to write or edit it."""
+def commentary_block(store: ReviewStore, user: User, view: View, figure: Figure, current: Commentary | None,
+                     owners: list[str]) -> None:
+    """The commentary on one figure, and (for those who may write it) the form to write or edit it; `owners`
+    those who may own its action (the access file, read once for the page)."""
     key = _key(figure)
     if current is not None:
         st.markdown(plain(current.text, TEXT))
@@ -217,7 +220,6 @@ def commentary_block(store: ReviewStore, user: User, view: View, figure: Figure,
         st.caption(f"{plain(current.author)} saved a newer version after you opened this one: saving will show you "
                    "both and ask.")
     a = current.action if current is not None else None
-    owners = _owners()
     with st.form(_PREFIX + "form:" + key, border=False):
         st.text_area("Commentary", key=text_key, max_chars=TEXT, height=110)
         left, middle, right = st.columns([3, 2, 1])
