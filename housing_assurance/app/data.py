@@ -6,8 +6,9 @@
   reads the file, the server holds no copy of the tables. A new week's store that replaces the file is
   picked up at the next click (the key names the file's identity).
 - Results that depend on the week and the scope are cached with st.cache_data with both in the key,
-  because st.cache_data is shared by every user (the rows behind the figures in an lru_cache, shared
-  the same way but not copied on every read).
+  because st.cache_data is shared by every user. Large or often-read frames (the rows behind the
+  figures, the homes at risk, the names) are kept in an lru_cache instead: shared the same way, but not
+  pickled on every read (polars frames are never changed in place).
 The functions make no Streamlit call of their own; they are wrapped for caching only.
 """
 
@@ -124,7 +125,7 @@ def risk_scores(key: str, as_of: date) -> pl.DataFrame | None:
         return None
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@lru_cache(maxsize=16)  # every home in scope (120,000 at the largest landlord): shared, not pickled on each read
 def homes_at_risk(key: str, as_of: date, region: str | None, teams: tuple[str, ...] | None,
                   viewer_teams: tuple[str, ...] | None) -> pl.DataFrame:
     """The homes-at-risk list for a scope (scores are the whole landlord's: a band is a place among all
@@ -197,7 +198,7 @@ def table_counts(key: str) -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@lru_cache(maxsize=4)  # read several times a run (the sidebar, the words for a scope): shared, not copied
 def names(key: str) -> pl.DataFrame:
     """The regions, teams and contractors the extract names (kind, id, label, region, function)."""
     return load_extract(key).query("names")
