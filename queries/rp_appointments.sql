@@ -28,7 +28,8 @@ appointments_in_scope as (
         j.reported_at
     from appointments as a
     left join stg_repairs as j on j.job_id = a.job_id
-    where in_scope(j.region, j.team_id, $scope_region, cast($scope_teams as varchar[]))
+    where within_reporting_weeks(a.slot_start, $as_of_dates)
+      and in_scope(j.region, j.team_id, $scope_region, cast($scope_teams as varchar[]))
 ),
 
 final as (

@@ -27,6 +27,7 @@ surveys_in_scope as (
     from surveys as s
     left join stg_repairs as j on j.job_id = s.job_id
     where s.job_id is not null
+      and within_reporting_weeks(s.responded_at, $as_of_dates)
       and in_scope(j.region, j.team_id, $scope_region, cast($scope_teams as varchar[]))
 ),
 

@@ -501,6 +501,9 @@ def test_appointments(tmp_path):
     no_access = meets_by_id(x, "rp.no_access_pct")
     assert {k for k, v in no_access.items() if v} == {"A2", "A8", "A9"}
     assert {k for k, v in meets_by_id(x, "rp.landlord_missed_pct").items() if v} == {"A3", "A4"}
+    # Several weeks asked at once (a trend, a prepared store) each count their own: the week before holds A10.
+    both = compute(x, [AS_OF - timedelta(days=7), AS_OF], WHOLE_LANDLORD, ["rp.landlord_missed_pct"])
+    assert both.sort("as_of").select("numerator", "denominator").rows() == [(1, 1), (2, 7)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -533,6 +536,9 @@ def test_satisfaction(tmp_path):
     for kpi_id in f:
         check_drill_down(x, kpi_id)
     assert meets_by_id(x, "rp.satisfaction_pct") == {"S6": True, "S1": True, "S2": False, "S4": True}
+    # Several weeks asked at once each count their own: the next week holds S5 alone.
+    both = compute(x, [AS_OF, AS_OF + timedelta(days=7)], WHOLE_LANDLORD, ["rp.satisfaction_pct"])
+    assert both.sort("as_of").select("numerator", "denominator").rows() == [(3, 4), (0, 1)]
 
 
 # ---------------------------------------------------------------------------------------------
