@@ -70,7 +70,9 @@ job_scores as (
         count(*) filter (where is_first_time_fix) as jobs_fixed_first_time,
         count(*) filter (where has_follow_on) as jobs_with_follow_on,
         count(cost_gbp) as jobs_with_cost,
-        avg(cost_gbp) as avg_cost_gbp
+        -- summed exactly (to a millionth of a pound): a sum of doubles over threads varies in its last
+        -- digits from run to run, and the scorecard must be the same every time it is asked for
+        cast(avg(cast(cost_gbp as decimal(18, 6))) as double) as avg_cost_gbp
     from completed_jobs
     group by as_of, contractor_id
 ),
