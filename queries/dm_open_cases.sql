@@ -13,7 +13,7 @@ breaches_running as (
     select
         o.as_of,
         o.case_id,
-        string_agg(k.clock, ', ' order by k.due_by) as clocks_breached,
+        string_agg(k.clock, ', ' order by k.due_by, k.clock) as clocks_breached,  -- a tie: by name
         min(k.due_by) as first_breached_due_by
     from open_at_week_end as o
     inner join dm_case_clocks as k on k.case_id = o.case_id

@@ -6,6 +6,7 @@
 -- completed in the 30 days before this job's reported_at (reported_at - 30 days <= completed_at
 -- < reported_at). The earlier job is searched in the whole extract (any team, any region),
 -- whatever its status or cancelled_at; the job itself never counts as its own earlier job.
+-- earlier_job_id names the latest completed of them (of two completed at one instant, the greater id).
 -- order by: as_of, reported_at, id
 with weeks as (
     select * from reporting_weeks($as_of_dates)
@@ -33,7 +34,7 @@ earlier_jobs as (
         r.job_id,
         count(*) as earlier_jobs,
         max(e.completed_at) as earlier_completed_at,
-        arg_max(e.job_id, e.completed_at) as earlier_job_id
+        arg_max(e.job_id, (e.completed_at, e.job_id)) as earlier_job_id  -- a tie: the greater id
     from reported_in_week as r
     inner join stg_repairs as e
         on e.property_id = r.property_id

@@ -6,6 +6,7 @@
 --   - a new responsive job of the same category at the same property (t = reported_at;
 --     any team or region, whatever its status; never the job itself).
 -- Follow-ups are searched in the whole extract. Behind: rp.suspected_not_fixed.
+-- first_follow_up: the earliest (of two at one instant, the first by its words, as listed).
 -- order by: as_of, completed_at, id
 with weeks as (
     select * from reporting_weeks($as_of_dates)
@@ -70,7 +71,8 @@ follow_ups as (
         count(*) filter (where follow_up = 'repair_chase contact') as chases_after_completion,
         count(*) filter (where follow_up = 'new job') as new_jobs_after_completion,
         min(follow_up_at) as first_follow_up_at,
-        arg_min(follow_up || ' ' || follow_up_id, follow_up_at) as first_follow_up
+        -- at one instant, the first by its words
+        arg_min(follow_up || ' ' || follow_up_id, (follow_up_at, follow_up || ' ' || follow_up_id)) as first_follow_up
     from (
         select * from chase_follow_ups
         union all

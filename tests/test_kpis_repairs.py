@@ -7,6 +7,7 @@ at Sat 13 Dec 2025 00:00; the 13 weeks ending D start at Mon 13 Oct 2025 00:00 (
 
 from datetime import date, datetime, timedelta
 
+import polars as pl
 import pytest
 from extract_factory import write_extract
 
@@ -402,6 +403,31 @@ def test_offline_record(reported_extract):
     assert figures(reported_extract, ["rp.offline_record_pct"])["rp.offline_record_pct"] == (25.0, 2, 8)
     rows = check_drill_down(reported_extract, "rp.offline_record_pct")
     assert rows.filter(rows["meets"])["id"].sort().to_list() == ["J2", "PL"]
+
+
+def test_a_tie_names_the_same_earlier_job_and_follow_up_every_time(tmp_path):
+    """Records often share a timestamp (a system that keeps dates only, a batch closed at once). When two
+    earlier jobs were completed at the same instant, the drill-down names the greater job id; when a
+    chase and a new job came at the same instant, the first follow-up is the first of the two by its
+    words. Named by a rule, not by whichever row the database met first."""
+    reported, completed = datetime(2026, 1, 7, 9), datetime(2026, 1, 3, 9)
+    x = open_extract(write_extract(
+        tmp_path,
+        properties=[{"property_id": "P1"}, {"property_id": "P2"}],
+        repairs=[
+            done("EB", datetime(2026, 1, 2), reported_at=datetime(2025, 12, 1), property_id="P1"),
+            done("EA", datetime(2026, 1, 2), reported_at=datetime(2025, 12, 1), property_id="P1"),
+            done("EC", datetime(2026, 1, 2), reported_at=datetime(2025, 12, 1), property_id="P1"),
+            job("J1", reported_at=reported, property_id="P1"),
+            done("S1", completed, reported_at=datetime(2026, 1, 2), property_id="P2"),
+            job("N1", reported_at=datetime(2026, 1, 5, 8), property_id="P2"),
+        ],
+        contacts=[{"job_id": "S1", "contacted_at": datetime(2026, 1, 5, 8), "reason": "repair_chase"}]))
+    repeats = cases(x, AS_OF, "rp.repeat_repairs_pct").filter(pl.col("id") == "J1")
+    assert repeats.select("earlier_job_id", "is_repeat").rows() == [("EC", True)]
+    suspected = cases(x, AS_OF, "rp.suspected_not_fixed").filter(pl.col("id") == "S1")
+    assert suspected.select("chases_after_completion", "new_jobs_after_completion", "first_follow_up").rows() == [
+        (1, 1, "new job N1")]
 
 
 # ---------------------------------------------------------------------------------------------
