@@ -3,7 +3,6 @@ bookkeeping of a run (who is asking and what they opened)."""
 
 from __future__ import annotations
 
-import importlib
 import logging
 import secrets
 import threading
@@ -42,10 +41,6 @@ STYLE = """<style>
 
 log = logging.getLogger("housing_assurance.app")
 _run = threading.local()  # whether app.py is running this script run (it sets the view up)
-# Streamlit imports pandas for the first table a server draws (0.3-0.6 s). This module is imported by the
-# first run in a server process: a thread imports pandas meanwhile, while that run opens the store and
-# reads its figures, so the first visitor does not wait for it at the first table.
-threading.Thread(target=importlib.import_module, args=("pandas",), name="import-pandas", daemon=True).start()
 
 
 def pages(user: User) -> list:
