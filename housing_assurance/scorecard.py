@@ -5,6 +5,7 @@ Shared by the app's overview and domain pages and the PDF pack, so they always a
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 import polars as pl
@@ -38,34 +39,37 @@ def domain_kpis(page_key: str) -> list[str]:
     return [k.id for k in KPIS.values() if routes.domain_of(k.id).page == page_key]
 
 
-def pooled(k: Kpi, weeks: pl.DataFrame) -> float | None:
+def pooled(k: Kpi, weeks: list[dict]) -> float | None:
     """Several weeks' figures as one: a percentage from the cases added up (never an average of
     percentages, which would weigh a week of 2 cases like a week of 200); a count, sum or money added
-    up. None for a figure weeks cannot be added into (a median, an average, a state at the end of a week)."""
-    if weeks.is_empty() or not k.is_weekly_flow or k.kind not in ("pct", "count", "sum", "sum_gbp"):
+    up. None for a figure weeks cannot be added into (a median, an average, a state at the end of a week).
+    `weeks` are figures (as_of, value, numerator, denominator); plain Python, because the pack builds
+    every KPI's scorecard while other threads hold the cores, and polars' small steps then queue."""
+    if not weeks or not k.is_weekly_flow or k.kind not in ("pct", "count", "sum", "sum_gbp"):
         return None
     if k.kind == "pct":
-        denominator = weeks["denominator"].sum()
-        return 100.0 * weeks["numerator"].sum() / denominator if denominator else None
-    return float(weeks["value"].fill_null(0).sum())
+        denominator = sum(w["denominator"] or 0 for w in weeks)
+        return 100.0 * sum(w["numerator"] or 0 for w in weeks) / denominator if denominator else None
+    return math.fsum(w["value"] or 0.0 for w in weeks)
 
 
-def four_weeks(k: Kpi, series: pl.DataFrame, as_of: date) -> float | None:
+def four_weeks(k: Kpi, series: list[dict], as_of: date) -> float | None:
     """The four weeks ending D: added up as one for a weekly percentage (pooled), else the average of the
     four weekly figures, so it reads on the same scale as the week's figure."""
-    last = series.filter(pl.col("as_of") <= as_of).tail(FOUR_WEEKS)
+    last = [w for w in series if w["as_of"] <= as_of][-FOUR_WEEKS:]
     if len(last) < FOUR_WEEKS:
         return None
     if k.kind == "pct" and k.is_weekly_flow:
         return pooled(k, last)
-    values = last["value"].drop_nulls()
-    return float(values.mean()) if len(values) else None
+    values = [w["value"] for w in last if w["value"] is not None]
+    return math.fsum(values) / len(values) if values else None
 
 
-def year_to_date(k: Kpi, series: pl.DataFrame, as_of: date) -> tuple[float | None, int]:
+def year_to_date(k: Kpi, series: list[dict], as_of: date) -> tuple[float | None, int]:
     """The weeks of this financial year so far (those ending on or after 1 April, up to D) as one figure,
     and how many weeks that is."""
-    weeks = series.filter((pl.col("as_of") >= financial_year_start(as_of)) & (pl.col("as_of") <= as_of))
+    start = financial_year_start(as_of)
+    weeks = [w for w in series if start <= w["as_of"] <= as_of]
     return pooled(k, weeks), len(weeks)
 
 
@@ -74,18 +78,20 @@ def scorecard_from_history(history: pl.DataFrame, as_of: date,
     """One row per KPI: this week's figure, last week's, the change, target, RAG, the last 13 weeks and
     the comparisons (same week last year, four weeks, year to date) from figures already computed (as
     kpis.trend or the figure store give them, ending on as_of; 53 weeks give every comparison)."""
-    history = history.sort("as_of")
+    by_kpi: dict[str, list[dict]] = {}
+    for week in history.sort("as_of").select("kpi_id", "as_of", "value", "numerator", "denominator").to_dicts():
+        by_kpi.setdefault(week["kpi_id"], []).append(week)
     last_year = same_week_last_year(as_of)
     goals = targets()
     rows = []
     for kpi_id in kpi_ids:
         k = KPIS[kpi_id]
-        series = history.filter(pl.col("kpi_id") == kpi_id)
-        before = series.filter(pl.col("as_of") == last_year)["value"]
+        series = by_kpi.get(kpi_id, [])
+        before = [w["value"] for w in series if w["as_of"] == last_year]
         ytd, ytd_weeks = year_to_date(k, series, as_of)
-        recent = series.tail(TREND_WEEKS)
-        values = recent["value"].to_list()
-        now = series.filter(pl.col("as_of") == as_of).row(0, named=True)
+        recent = series[-TREND_WEEKS:]
+        values = [w["value"] for w in recent]
+        now = next(w for w in series if w["as_of"] == as_of)
         previous = values[-2] if len(values) > 1 else None
         goal = goals.get(kpi_id)
         rag = goal.rag(now["value"]) if goal else None
@@ -104,8 +110,8 @@ def scorecard_from_history(history: pl.DataFrame, as_of: date,
             "rag": rag,
             "status": status_words(rag, now["value"]),
             "history": values,
-            "history_as_of": recent["as_of"].to_list(),
-            "last_year_value": before[0] if len(before) else None,
+            "history_as_of": [w["as_of"] for w in recent],
+            "last_year_value": before[0] if before else None,
             "four_week_value": four_weeks(k, series, as_of),
             "fytd_value": ytd,
             "fytd_weeks": ytd_weeks,
