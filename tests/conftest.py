@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 from datetime import date
 from email import message_from_bytes, policy
@@ -92,6 +93,43 @@ def demo_extract(demo_store):
     from housing_assurance.store import open_store
 
     return open_store(demo_store)
+
+
+def _run_folder(tmp_path_factory) -> Path:
+    """A folder of this test run that every test process of the run sees (pytest-xdist gives each worker a
+    base folder of its own inside the run's; without xdist the run's base folder is the process's)."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    folder = base / "shared"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def demo_landlord_pack(demo_dir, tmp_path_factory) -> tuple[Path, Path]:
+    """(pack, its audit trail): the suite's demo's whole-landlord pack for its latest week, made as a
+    scheduler would: the report command in a fresh process, which never imports Streamlit (exit code 0),
+    with the regulator's files where the product looks for them (no HOUSING_ASSURANCE_TSM).
+
+    Made once for the test run and shared by every test process (the first one makes it under a lock; the
+    others wait and read it): test_pack and test_pack_compare only read it. A session fixture is set up
+    before conftest's per-test audit file, so it names its own."""
+    folder = _run_folder(tmp_path_factory) / "landlord-pack"
+    out, trail, done = folder / "pack.pdf", folder / "audit.jsonl", folder / "made"
+    with (_run_folder(tmp_path_factory) / "landlord-pack.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            env = {k: v for k, v in os.environ.items() if k != "HOUSING_ASSURANCE_TSM"}
+            made = subprocess.run([sys.executable, "-m", "housing_assurance", "report", "--data", str(demo_dir),
+                                   "--as-of", DEMO_AS_OF.isoformat(), "--out", str(out)], capture_output=True,
+                                  text=True, cwd=ROOT,
+                                  env={**env, "PYTHONPATH": str(ROOT), "HOUSING_ASSURANCE_AUDIT": str(trail)})
+            assert made.returncode == 0, made.stderr
+            done.touch()
+    return out, trail
 
 
 def no_error(at) -> bool:
