@@ -19,6 +19,9 @@ from pathlib import Path
 
 import pytest
 
+# The main module this test process started with. Streamlit's AppTest installs the script it ran (app.py) as
+# __main__, and a process started with multiprocessing's "spawn" runs its parent's __main__ again first.
+PROCESS_MAIN = sys.modules["__main__"]
 AUDIT_TEST_KEY = "test-audit-key-not-for-production"
 ROOT = Path(__file__).resolve().parent.parent
 # The suite's demo landlord: three years (homes at risk learns from a year and replays six past dates),
@@ -26,6 +29,27 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO_ARGS = {"homes": 2000, "years": 3, "seed": 5, "end": date(2026, 11, 23)}
 DEMO_END = DEMO_ARGS["end"]
 DEMO_AS_OF = date(2026, 11, 22)  # the latest complete week when the extract was taken
+
+
+# The longest modules first, so that the two workers of `make test` (-n 2 --dist loadfile: a module is one
+# unit of work) finish together: pytest-xdist would otherwise hand out the modules with the most tests first,
+# leaving long modules of few tests (one browser test of half a minute) for the end, when the other worker
+# has nothing left to do. Seconds of a 2-worker run, measured; modules not named keep their order after these.
+LONGEST_FIRST = ["test_app", "test_review_cli", "test_pack", "test_signin", "test_hardening", "test_store",
+                 "test_kpis_on_demo", "test_validate", "test_hostile", "test_pack_compare", "test_app_access",
+                 "test_browser_history", "test_browser", "test_risk", "test_audit", "test_kpis_repairs", "test_tsm",
+                 "test_access", "test_due", "test_kpis_complaints", "test_review_store", "test_review_experience"]
+
+
+def pytest_configure(config):
+    """Modules are handed to the workers in the order collected (below), not by their number of tests."""
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(Path(item.nodeid.split("::")[0]).stem, len(rank)))
 
 
 @pytest.fixture(scope="session", autouse=True)
