@@ -98,15 +98,20 @@ def chromium() -> Iterator:
             browser.close()
 
 
-def settled(page, quiet: float = 1.5) -> None:
-    """Wait until the app has finished drawing: no script running, and the address unchanged for `quiet` s."""
+def settled(page, quiet: float = 0.5) -> None:
+    """Wait until the app has finished drawing: its script has run to the end (the app's own run state,
+    which Streamlit keeps on the page as data-test-script-state, reads "notRunning"), no run is shown in
+    progress, and the address has stayed unchanged for `quiet` s since (time for a script the page ran at the
+    end of the run to change it)."""
     deadline = time.monotonic() + WAIT / 1000
     last, since = page.url, time.monotonic()
+    idle = page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
     while time.monotonic() < deadline:
-        running = page.locator('[data-testid="stStatusWidget"]').filter(has_text="Running").count() > 0
+        running = (idle.count() == 0
+                   or page.locator('[data-testid="stStatusWidget"]').filter(has_text="Running").count() > 0)
         if page.url != last or running:
             last, since = page.url, time.monotonic()
         elif time.monotonic() - since >= quiet:
             return
-        time.sleep(0.1)
+        time.sleep(0.05)
     pytest.fail(f"the page did not settle at {page.url}")

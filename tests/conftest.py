@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 from datetime import date
 from email import message_from_bytes, policy
@@ -18,6 +19,9 @@ from pathlib import Path
 
 import pytest
 
+# The main module this test process started with. Streamlit's AppTest installs the script it ran (app.py) as
+# __main__, and a process started with multiprocessing's "spawn" runs its parent's __main__ again first.
+PROCESS_MAIN = sys.modules["__main__"]
 AUDIT_TEST_KEY = "test-audit-key-not-for-production"
 ROOT = Path(__file__).resolve().parent.parent
 # The suite's demo landlord: three years (homes at risk learns from a year and replays six past dates),
@@ -25,6 +29,27 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO_ARGS = {"homes": 2000, "years": 3, "seed": 5, "end": date(2026, 11, 23)}
 DEMO_END = DEMO_ARGS["end"]
 DEMO_AS_OF = date(2026, 11, 22)  # the latest complete week when the extract was taken
+
+
+# The longest modules first, so that the two workers of `make test` (-n 2 --dist loadfile: a module is one
+# unit of work) finish together: pytest-xdist would otherwise hand out the modules with the most tests first,
+# leaving long modules of few tests (one browser test of half a minute) for the end, when the other worker
+# has nothing left to do. Seconds of a 2-worker run, measured; modules not named keep their order after these.
+LONGEST_FIRST = ["test_app", "test_review_cli", "test_pack", "test_signin", "test_hardening", "test_store",
+                 "test_kpis_on_demo", "test_validate", "test_hostile", "test_pack_compare", "test_app_access",
+                 "test_browser_history", "test_browser", "test_risk", "test_audit", "test_kpis_repairs", "test_tsm",
+                 "test_access", "test_due", "test_kpis_complaints", "test_review_store", "test_review_experience"]
+
+
+def pytest_configure(config):
+    """Modules are handed to the workers in the order collected (below), not by their number of tests."""
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(Path(item.nodeid.split("::")[0]).stem, len(rank)))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -92,6 +117,43 @@ def demo_extract(demo_store):
     from housing_assurance.store import open_store
 
     return open_store(demo_store)
+
+
+def _run_folder(tmp_path_factory) -> Path:
+    """A folder of this test run that every test process of the run sees (pytest-xdist gives each worker a
+    base folder of its own inside the run's; without xdist the run's base folder is the process's)."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    folder = base / "shared"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def demo_landlord_pack(demo_dir, tmp_path_factory) -> tuple[Path, Path]:
+    """(pack, its audit trail): the suite's demo's whole-landlord pack for its latest week, made as a
+    scheduler would: the report command in a fresh process, which never imports Streamlit (exit code 0),
+    with the regulator's files where the product looks for them (no HOUSING_ASSURANCE_TSM).
+
+    Made once for the test run and shared by every test process (the first one makes it under a lock; the
+    others wait and read it): test_pack and test_pack_compare only read it. A session fixture is set up
+    before conftest's per-test audit file, so it names its own."""
+    folder = _run_folder(tmp_path_factory) / "landlord-pack"
+    out, trail, done = folder / "pack.pdf", folder / "audit.jsonl", folder / "made"
+    with (_run_folder(tmp_path_factory) / "landlord-pack.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            env = {k: v for k, v in os.environ.items() if k != "HOUSING_ASSURANCE_TSM"}
+            made = subprocess.run([sys.executable, "-m", "housing_assurance", "report", "--data", str(demo_dir),
+                                   "--as-of", DEMO_AS_OF.isoformat(), "--out", str(out)], capture_output=True,
+                                  text=True, cwd=ROOT,
+                                  env={**env, "PYTHONPATH": str(ROOT), "HOUSING_ASSURANCE_AUDIT": str(trail)})
+            assert made.returncode == 0, made.stderr
+            done.touch()
+    return out, trail
 
 
 def no_error(at) -> bool:

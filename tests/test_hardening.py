@@ -27,7 +27,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import as_read
+from conftest import PROCESS_MAIN, as_read
 from extract_factory import write_extract
 
 from housing_assurance import audit, cli, kpis, pack, store, validate, words
@@ -243,7 +243,11 @@ def generate_in_process(out: str, threads: int, ready, start, results) -> None:
     results.put(generate_in_threads(Path(out), threads, start))
 
 
-def test_processes_and_threads_generating_at_once_make_one_whole_demo(tmp_path):
+def test_processes_and_threads_generating_at_once_make_one_whole_demo(tmp_path, monkeypatch):
+    # A spawned process runs its parent's main module first: after an AppTest in this process (another module's
+    # test on the same worker), that is app.py, which dies outside Streamlit. The race starts from the main
+    # module the test process started with (conftest.PROCESS_MAIN), whichever tests ran before it.
+    monkeypatch.setitem(sys.modules, "__main__", PROCESS_MAIN)
     out = tmp_path / "demo"
     ctx = multiprocessing.get_context("spawn")
     ready, start, results = ctx.Queue(), ctx.Event(), ctx.Queue()

@@ -57,19 +57,10 @@ def renderer():
 
 
 @pytest.fixture(scope="module")
-def landlord_run(demo_dir, tmp_path_factory) -> tuple[Path, Path]:
+def landlord_run(demo_landlord_pack) -> tuple[Path, Path]:
     """The whole-landlord pack, made as a scheduler would: the report command in a fresh process, which
-    never imports Streamlit (exit code 0).
-
-    A module fixture is set up before conftest's per-test audit file, so it names its own.
-    """
-    folder = tmp_path_factory.mktemp("packs")
-    out, trail = folder / "pack.pdf", folder / "audit.jsonl"
-    done = subprocess.run([sys.executable, "-m", "housing_assurance", "report", "--data", str(demo_dir),
-                           "--as-of", AS_OF.isoformat(), "--out", str(out)], capture_output=True, text=True,
-                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "HOUSING_ASSURANCE_AUDIT": str(trail)})
-    assert done.returncode == 0, done.stderr
-    return out, trail
+    never imports Streamlit (exit code 0); made once for the run (conftest.demo_landlord_pack)."""
+    return demo_landlord_pack
 
 
 @pytest.fixture(scope="module")

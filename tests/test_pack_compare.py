@@ -45,8 +45,10 @@ def make_pack(extract, renderer, folder: Path, scope: Scope = WHOLE_LANDLORD, ts
 
 
 @pytest.fixture(scope="module")
-def landlord_pdf(demo_extract, renderer, tmp_path_factory) -> Path:
-    return make_pack(demo_extract, renderer, tmp_path_factory.mktemp("landlord"))
+def landlord_pdf(demo_landlord_pack) -> Path:
+    """The whole-landlord pack with the regulator's files where the product looks for them: the `report`
+    command's, made once for the run and read by test_pack too (conftest.demo_landlord_pack)."""
+    return demo_landlord_pack[0]
 
 
 @pytest.fixture(scope="module")

@@ -145,8 +145,14 @@ def test_a_signed_off_week_keeps_its_pack_byte_for_byte_and_sends_it(review, dem
     assert attached.get_content() == archived
 
 
-def _back_dated_copy(demo_dir: Path, folder: Path) -> Path:
-    """The demo as a later extract has it: one more damp and mould case, reported inside the signed-off week."""
+@pytest.fixture(scope="module")
+def back_dated(demo_dir, tmp_path_factory) -> Path:
+    """The demo as a later extract has it: one more damp and mould case, reported inside the signed-off week.
+
+    Made once for the module: the tests only read it, so the review database of each parameter (SQLite,
+    PostgreSQL) is compared with the same folder, whose store the first `review show` prepares and the
+    second finds in the cache (the cache is keyed by the folder and its content)."""
+    folder = tmp_path_factory.mktemp("later") / "later"
     shutil.copytree(demo_dir, folder)
     path = folder / "damp_mould_cases.parquet"
     frame = pl.read_parquet(path)
@@ -157,8 +163,7 @@ def _back_dated_copy(demo_dir: Path, folder: Path) -> Path:
     return folder
 
 
-def test_a_back_dated_record_is_a_restatement_of_the_signed_off_week(review, demo_dir, demo_extract, capsys,
-                                                                      tmp_path):
+def test_a_back_dated_record_is_a_restatement_of_the_signed_off_week(review, demo_extract, back_dated, capsys):
     ceo = User(CEO, ROLES["executive"])
     store = open_store(review)
     for kpi in red_kpis(FigureStore(demo_extract),
@@ -168,7 +173,7 @@ def test_a_back_dated_record_is_a_restatement_of_the_signed_off_week(review, dem
     [unchanged] = restatements(store, demo_extract, ceo, WHOLE_LANDLORD)
     assert unchanged.figures == [] and unchanged.problem is None  # the same extract restates nothing
 
-    later = _back_dated_copy(demo_dir, tmp_path / "later")
+    later = back_dated
     code, out, _ = run(capsys, "review", "show", "--data", later, "--as-of", WEEK, "--json")
     assert code == 0
     [week] = _strict(out)["restatements"]
