@@ -20,7 +20,6 @@ import polars as pl
 
 from housing_assurance import charts, clocks, exports, routes, why
 from housing_assurance.breakdowns import breakdown_of_rows, labeller, names
-from housing_assurance.contractors import contractor_scorecard
 from housing_assurance.db import LONDON, Extract
 from housing_assurance.figures import FigureStore
 from housing_assurance.kpis import CATALOGUE, KPIS, Kpi, query_rows, select_rows
@@ -376,13 +375,11 @@ def build_context(extract: Extract, as_of: date, scope: Scope, notes: list[str],
     board = scorecard_from_history(FigureStore(extract).figures(weeks_ending(as_of, TREND_WEEKS), scope, ids),
                                    as_of, ids)
     by_id = {r["kpi_id"]: r for r in board.iter_rows(named=True)}
-    # The rows behind the exceptions, the breakdowns and every red or amber figure's reason, and the
-    # contractor scorecard, read in threads (DuckDB works outside the GIL) while the trends are built and
-    # drawn; each query once.
+    # The rows behind the exceptions, the breakdowns and every red or amber figure's reason, read in
+    # threads (DuckDB works outside the GIL) while the trends are built and drawn; each query once.
     wanted = {KPIS[i].query for i in [*EXCEPTION_COLUMNS, *SECTION_BREAKDOWN.values()]}
     wanted |= {KPIS[i].query for i, r in by_id.items() if r["rag"] in ("red", "amber")}
     readers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pack-cases")
-    contractor_board_read = readers.submit(contractor_scorecard, extract, as_of, scope)  # 13 weeks: the longest
     rows_by_query = {q: readers.submit(query_rows, extract, q, [as_of], scope) for q in sorted(wanted)}
     readers.shutdown(wait=False)
 
@@ -423,7 +420,9 @@ def build_context(extract: Extract, as_of: date, scope: Scope, notes: list[str],
                                    scope=scope_words, made_at=produced,
                                    made_for=prepared_for, team_names=team_names)
     workbooks = [_workbook(e["id"], case_rows(e["id"]), book_context) for e in exceptions if e["workbook"]]
-    contractor_board = contractor_board_read.result()
+    from housing_assurance.contractors import contractor_scorecard
+
+    contractor_board = contractor_scorecard(extract, as_of, scope)
     contractor_all, contractors_below = _contractor_tables(contractor_board, goals)
 
     _report(progress, "Drawing breakdowns", 0.65)
