@@ -125,7 +125,7 @@ def risk_scores(key: str, as_of: date) -> pl.DataFrame | None:
         return None
 
 
-@lru_cache(maxsize=16)  # every home in scope (120,000 at the largest landlord): shared, not pickled on each read
+@lru_cache(maxsize=8)  # every home in scope (120,000 at the largest landlord, 17 MB): shared, not pickled
 def homes_at_risk(key: str, as_of: date, region: str | None, teams: tuple[str, ...] | None,
                   viewer_teams: tuple[str, ...] | None) -> pl.DataFrame:
     """The homes-at-risk list for a scope (scores are the whole landlord's: a band is a place among all
