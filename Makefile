@@ -7,9 +7,9 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 DEMO_DATA := data/demo
 DATA ?= $(DEMO_DATA)
-# Chromium: charts in the pack and browser tests; poppler-utils: PDF checks; Pango and DejaVu: the pack's
+# Chromium: the pack (its charts and its printing) and browser tests; poppler-utils: PDF checks; DejaVu: the pack's
 # layout; postgresql: the review database's tests run against a real server they start themselves.
-SYSTEM_PACKAGES := chromium poppler-utils fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 postgresql
+SYSTEM_PACKAGES := chromium poppler-utils fonts-dejavu-core postgresql
 
 .PHONY: run test lint bench setup system-packages
 

@@ -202,7 +202,7 @@ def build(landlord: str, ours: Mapping[str, tsm.OurReturn | str],
 class PositionChart:
     """What a measure's chart shows (charts.sector_position_chart's frames), drawn on asking: the app's
     page with every landlord's value as a dot, the pack without them (a thousand dots a chart are a
-    thousand SVG shapes for WeasyPrint to draw, and a grey smear on paper; the boxes say the same)."""
+    thousand SVG shapes to print, and a grey smear on paper; the boxes say the same)."""
 
     groups: pl.DataFrame
     landlords: pl.DataFrame

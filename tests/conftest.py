@@ -156,6 +156,21 @@ def demo_landlord_pack(demo_dir, tmp_path_factory) -> tuple[Path, Path]:
     return out, trail
 
 
+# What Chromium writes first on every page of a pack: the running header (the marking), the page number and
+# the footer (the marking again, then landlord, week and scope on one line).
+PACK_MARGINS = r"OFFICIAL-SENSITIVE\nPage (\d+) of (\d+)OFFICIAL-SENSITIVE: contains personal data ([^\n]*)\n"
+
+
+def pack_page_body(text: str) -> str:
+    """A pack page's text below its header and above its footer, as a reader takes it in (a page without
+    them fails: every page must carry them)."""
+    import re
+
+    margins = re.match(PACK_MARGINS, text)
+    assert margins, f"a page without its marking, number and footer: {text[:120]!r}"
+    return text[margins.end():]
+
+
 def no_error(at) -> bool:
     """An AppTest run drew its page: no exception, and no "Something went wrong" (the app catches an
     unexpected error, logs it and shows only a reference, so at.exception alone would miss it)."""

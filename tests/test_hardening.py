@@ -485,7 +485,7 @@ class SvgStub:
         return object()
 
     def placeholder(self, pending: object) -> str:
-        return "chart:stub"
+        return "chart:0:10x10"
 
     def drawn(self, url: str) -> str:
         return '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>'

@@ -1,4 +1,5 @@
-"""The pack's charts: the app's own Plotly figures (housing_assurance/charts.py) drawn as SVG.
+"""The pack's browser: it draws the app's own Plotly figures (housing_assurance/charts.py) as SVG, and
+prints the laid-out pack to PDF.
 
 Debian's Chromium, driven by Playwright, loads plotly.js (the copy inside the plotly package, never a
 CDN) once into a page, and each figure is `Plotly.toImage(figure, {format: "svg"})` in one of
@@ -6,6 +7,9 @@ them: what kaleido does, without reloading plotly.js after every figure (a quart
 which kaleido's public API cannot skip). The browser is started at once, so it boots while the figures
 are computed. Each renderer owns its browser and event loop, so two packs built at the same time by two
 app sessions can never swap charts.
+
+The same browser prints the pack (`print_pdf`), in a page that runs no script and fetches nothing: the
+pack's text is the landlord's data, and its charts arrive inside the HTML.
 """
 
 from __future__ import annotations
@@ -50,6 +54,14 @@ def chromium() -> str:
     return found
 
 
+# A4 as pack.css's @page rule sets it; the outline (bookmarks) from the headings; a tagged PDF, which screen
+# readers follow.
+PRINT_OPTIONS: dict[str, Any] = {"prefer_css_page_size": True, "print_background": True, "outline": True,
+                                 "tagged": True}
+# A print made only to learn on which page each part falls needs no outline or tags (a third quicker).
+LAYOUT_OPTIONS: dict[str, Any] = {"prefer_css_page_size": True, "print_background": True}
+
+
 class ChartRenderer:
     """Plotly figures to SVG in one headless Chromium, started at once so it boots in the background."""
 
@@ -67,6 +79,9 @@ class ChartRenderer:
             self._open(pages, page_file.as_uri(), self._launched), self._loop)
         self._closed = False
         self._placed: dict[str, Future] = {}
+        self._sizes: dict[Future, tuple[int, int]] = {}  # each submitted figure's width and height
+        self._print_page: Any = None  # the page that prints, made at the first print and kept for the next
+        self._printing = threading.Lock()
         self._names = itertools.count()
 
     @staticmethod
@@ -95,8 +110,12 @@ class ChartRenderer:
             raise
         return driver, browser, free
 
-    def _browser(self) -> tuple[Any, Any, asyncio.Queue]:
+    def _browser(self, launched_only: bool = False) -> Any:
+        """The browser once it has booted (or only launched: printing needs no plotly.js); one that failed to
+        start is explained in one line (PackError), not a traceback."""
         try:
+            if launched_only:
+                return self._launched.result(timeout=120)
             return self._browser_ready.result(timeout=120)
         except PackError:
             raise
@@ -119,7 +138,31 @@ class ChartRenderer:
             finally:
                 free.put_nowait(page)
 
-        return asyncio.run_coroutine_threadsafe(render(), self._loop)
+        pending = asyncio.run_coroutine_threadsafe(render(), self._loop)
+        self._sizes[pending] = (width, height)
+        return pending
+
+    def print_pdf(self, page_html: str, final: bool = True) -> bytes:
+        """The HTML printed to PDF, in a page of its own that runs no script and fetches nothing (each chart
+        arrives inside the HTML), so a print and the drawing of charts run side by side. `final`: with the
+        outline (bookmarks) and tags; False for a print made only to see where the pages fall."""
+        browser = self._browser(launched_only=True)  # it need not wait for plotly.js
+
+        async def print_() -> bytes:
+            if self._print_page is None:
+                context = await browser.new_context(java_script_enabled=False)
+                await context.route("**/*", lambda route: route.abort())
+                self._print_page = await context.new_page()
+            await self._print_page.set_content(page_html, wait_until="load")
+            return await self._print_page.pdf(**(PRINT_OPTIONS if final else LAYOUT_OPTIONS))
+
+        try:
+            with self._printing:  # one print at a time in the one page
+                return asyncio.run_coroutine_threadsafe(print_(), self._loop).result(timeout=300)
+        except Exception:
+            if self._browser_ready.done():
+                self._browser()  # a boot that failed says why (plotly.js did not load, say), not "target closed"
+            raise
 
     def result(self, pending: Future) -> str:
         """The SVG text of a submitted figure."""
@@ -127,9 +170,11 @@ class ChartRenderer:
         return pending.result(timeout=300)
 
     def placeholder(self, pending: Future) -> str:
-        """A URL standing for a submitted figure in the pack's HTML: WeasyPrint reads the HTML while the
-        browser is still drawing, and fetches the drawing (`drawn`) when it reaches the image."""
-        name = f"chart:{next(self._names)}"
+        """A URL standing for a submitted figure in the pack's HTML while the browser is still drawing it;
+        the drawing (`drawn`) takes its place when the pack is printed. It says the drawing's size, so the
+        pages can be laid out before the drawing is done (render.pdf_from_html)."""
+        width, height = self._sizes.pop(pending)
+        name = f"chart:{next(self._names)}:{width}x{height}"
         self._placed[name] = pending
         return name
 

@@ -95,9 +95,9 @@ def check_inputs(extract: Extract, as_of: date, scope: Scope) -> list[str]:
 def is_own_pack(path: Path) -> bool:
     """A PDF this app wrote: it starts with %PDF- and its Creator entry is render.GENERATOR.
 
-    WeasyPrint compresses the document information, so pypdf reads it; a file that is not a PDF, or
-    one pypdf cannot read, is not ours. The destination is checked before and after a pack is built:
-    the file is read again only if it changed in between (another inode, size or time of change).
+    A file that is not a PDF, or one pikepdf cannot read, is not ours. The destination is checked before
+    and after a pack is built: the file is read again only if it changed in between (another inode, size
+    or time of change).
     """
     try:
         seen = path.stat()
@@ -108,14 +108,14 @@ def is_own_pack(path: Path) -> bool:
 
 @functools.lru_cache(maxsize=64)
 def _is_own_pack(path: Path, *version: int) -> bool:
-    from pypdf import PdfReader
+    import pikepdf
 
     try:
         with path.open("rb") as f:
             if f.read(5) != b"%PDF-":
                 return False
-            info = PdfReader(f).metadata
-            return info is not None and info.creator == GENERATOR
+        with pikepdf.open(path) as document:
+            return str(document.docinfo.get("/Creator", "")) == GENERATOR
     except Exception:  # noqa: BLE001 - whatever is wrong with the file, it is not a pack of ours
         return False
 

@@ -77,7 +77,7 @@ def start(extract: Extract, scope: Scope, renderer: ChartRenderer) -> Future | N
 
 
 def finish(pending: Future | None, renderer: ChartRenderer) -> CompareSection:
-    """The section for the template, its charts placeholders that WeasyPrint fetches as they are drawn."""
+    """The section for the template, its charts placeholders that their drawings replace when the pack is printed."""
     if pending is None:
         return CompareSection(left_out=LEFT_OUT)
     section: CompareSection = pending.result()
