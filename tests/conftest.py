@@ -157,8 +157,8 @@ def demo_landlord_pack(demo_dir, tmp_path_factory) -> tuple[Path, Path]:
 
 
 # What Chromium writes first on every page of a pack: the running header (the marking), the page number and
-# the footer (the marking again, then landlord, week and scope on one line).
-PACK_MARGINS = r"OFFICIAL-SENSITIVE\nPage (\d+) of (\d+)OFFICIAL-SENSITIVE: contains personal data ([^\n]*)\n"
+# the footer (the marking again, then landlord, week and scope: one line unless a name is very long).
+PACK_MARGINS = r"OFFICIAL-SENSITIVE\nPage (\d+) of (\d+)\s*OFFICIAL-SENSITIVE: contains personal data\s([^\n]*)\n"
 
 
 def pack_page_body(text: str) -> str:

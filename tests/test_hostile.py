@@ -4,20 +4,24 @@ from a value may be rendered as a link, an image, HTML or a formula (app/markup.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
-from datetime import datetime
+import threading
+from datetime import date, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import as_read, no_error
+from conftest import PACK_MARGINS, as_read, no_error
 from extract_factory import write_extract
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
-from housing_assurance import routes, store
+from housing_assurance import pack, routes, store
+from housing_assurance.scope import WHOLE_LANDLORD
 
 ROOT = Path(__file__).resolve().parent.parent
 LINK = "[Session expired - sign in again](http://evil.example/login)"
@@ -114,10 +118,38 @@ def test_the_findings_of_the_review_each_fail_no_more(app_env, name, value):
 
 
 @pytest.fixture(scope="module")
-def hostile_store(tmp_path_factory):
+def listener():
+    """A web server on this machine that records every request: a payload points here, and must never be
+    fetched (by the app, or by the Chromium that prints the pack)."""
+    requests: list[str] = []
+
+    class Recorder(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+            requests.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}", requests
+    server.shutdown()
+
+
+def style_payload(address: str) -> str:
+    """Text that would end the pack's CSS string and <style> element, restyle its pages and fetch from
+    `address`, were it written into the page as it is."""
+    return (f'"; }} @page {{ @top-center {{ content: "forged"; }} }} </style><link rel="stylesheet" '
+            f'href="{address}/sheet.css"><img src="{address}/pixel.png"><style>')
+
+
+@pytest.fixture(scope="module")
+def hostile_store(tmp_path_factory, listener):
     """A small landlord whose every free-text value is a payload."""
     when = datetime(2026, 11, 17, 9)
-    every = f"{LINK} {IMAGE} {HTML} {FORMULA}"
+    every = f"{LINK} {IMAGE} {HTML} {FORMULA} {style_payload(listener[0])}"
     folder = write_extract(
         tmp_path_factory.mktemp("hostile") / "extract", extracted_at="2026-11-23T06:00:00",
         properties=[{"property_id": "P1", "address": every, "postcode": every, "region": "North", "area": every}],
@@ -126,13 +158,38 @@ def hostile_store(tmp_path_factory):
         teams=[{"team_id": "T1", "team_name": every, "region": "North", "manager_email": "m@example.org"}],
         contractors=[{"contractor_id": "C1", "contractor_name": every, "trades": every}],
         repairs=[{"job_id": "J1", "property_id": "P1", "household_id": "H1", "reported_at": when,
-                  "target_at": datetime(2026, 11, 18, 9)}],
+                  "target_at": datetime(2026, 11, 18, 9)},
+                 # done weeks before: the week ending 22 Nov is then one the pack may report
+                 {"job_id": "J0", "property_id": "P1", "household_id": "H1", "reported_at": datetime(2026, 11, 2, 9),
+                  "target_at": datetime(2026, 11, 3, 9), "completed_at": datetime(2026, 11, 3, 8)}],
         damp_mould_cases=[{"case_id": "D1", "property_id": "P1", "reported_at": when, "hazard_level": "significant"}],
         complaints=[{"complaint_id": "CX1", "property_id": "P1", "received_at": when, "learning_action": every}])
     manifest = json.loads((folder / "manifest.json").read_text())
-    (folder / "manifest.json").write_text(json.dumps(manifest | {"landlord": f"{LINK} {HTML}"}))
+    landlord = f"{LINK} {HTML} {style_payload(listener[0])}"
+    (folder / "manifest.json").write_text(json.dumps(manifest | {"landlord": landlord}))
     (folder / "access.toml").write_text('[[user]]\nemail = "exec@example.org"\nrole = "executive"\n')
     return store.prepare(folder, tmp_path_factory.mktemp("hostile-store") / "store.duckdb"), folder
+
+
+def test_the_pack_prints_free_text_as_text_and_fetches_nothing(hostile_store, listener):
+    """The landlord's name is in every page's footer, written into the pack's CSS (render.css_string), and
+    the team, area and contractor names are in its tables: each is printed as the text it is, and the
+    Chromium that prints the pack runs no script and fetches nothing."""
+    from pypdf import PdfReader
+
+    path, folder = hostile_store
+    landlord = json.loads((folder / "manifest.json").read_text())["landlord"]
+    pdf = pack.build_pack(store.open_store(path), date(2026, 11, 22), WHOLE_LANDLORD)
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+    for text in pages:
+        margins = re.match(PACK_MARGINS, text)
+        assert margins, text[:200]
+        footer = f"{landlord} · week ending 22 Nov 2026 · Whole landlord".split()
+        first_line = margins.group(3).split()  # a name this long wraps: its first line, as it is
+        assert len(first_line) > 5 and first_line == footer[:len(first_line)]
+        assert "forged" not in text[:margins.start(3)]  # no margin box of the payload's own
+    assert "evil.example" in "".join(pages)  # the payloads are printed, as text
+    assert listener[1] == []
 
 
 @pytest.mark.parametrize("page,params", [

@@ -666,6 +666,13 @@ def test_a_wrong_date_fails_before_chromium_starts(extract, monkeypatch):
         pack.build_pack(extract, END, Scope())
 
 
+def test_text_written_into_the_packs_css_is_escaped_character_by_character():
+    """By hand: every character but letters and digits becomes a six-digit escape and the space it consumes,
+    so a quote, a brace or a line break in a landlord's name cannot end the string (the footer's text)."""
+    assert pack.render.css_string('Oak "Homes"\n') == '"Oak\\000020 \\000022 Homes\\000022 \\00000a "'
+    assert pack.render.css_string("</style>") == '"\\00003c \\00002f style\\00003e "'
+
+
 def test_a_chart_that_cannot_be_drawn_stops_the_pack_rather_than_leaving_a_gap():
     """The pack is laid out while the charts are drawn, and each drawing replaces its placeholder before the
     pack is printed; a chart that fails is the pack's error, never a page with a hole where the chart was."""
