@@ -109,6 +109,9 @@ def test_the_section_is_listed_and_sits_after_the_domains_before_the_exceptions(
     last_domain = max(i for i, p in enumerate(pages) if p.startswith(f"{routes.sections()[-1][1]}\nWeek ending"))
     assert section[0] > last_domain
     assert re.search(rf"How we compare {section[0] + 1}\n", pages[0])  # the contents' page number
+    # A block a measure, never split, two to a page (docs/pdf-pack.md): the intro and the first measure share
+    # a page, then the rest two by two.
+    assert len(section) <= 1 + len(sector.MEASURES) // 2
 
 
 def test_each_measure_is_compare_pys_worded_as_the_page_words_it(landlord_pdf, comparison, demo_extract):

@@ -26,6 +26,7 @@ from housing_assurance.words import NO_DATA, number, percentile_text, ratio_text
 # about 7 points) and a measure's table, notes and chart fit on half a page.
 CHART_WIDTH = 900
 LEGEND_SAVED = 38  # pixels: the legend's four lines in two
+ROW_SAVED = 10  # pixels a row of boxes: closer than on the app's page, so that two measures fit on a page
 
 LEFT_OUT = ("How we compare is in the whole-landlord pack only: Tenant Satisfaction Measures are returned to the "
             "regulator for the whole landlord, so they are not a region's or a team's figures.")
@@ -114,6 +115,6 @@ def _measure(m: compare.MeasureComparison, renderer: ChartRenderer) -> MeasureSe
     fig = m.chart.figure(each_landlord=False)
     # At the page's fixed width the legend fits two to a row (the app's page, as narrow as a phone, keeps one).
     fig.update_layout(legend=dict(entrywidth=0.5, entrywidthmode="fraction"),
-                      height=int(fig.layout.height) - LEGEND_SAVED)
+                      height=int(fig.layout.height) - LEGEND_SAVED - ROW_SAVED * len(m.chart.groups))
     pending = renderer.submit(fig, CHART_WIDTH, int(fig.layout.height))
     return MeasureSection(m.title, m.unit, rows, notes, pending)
