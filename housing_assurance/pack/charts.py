@@ -63,7 +63,8 @@ LAYOUT_OPTIONS: dict[str, Any] = {"prefer_css_page_size": True, "print_backgroun
 
 
 class ChartRenderer:
-    """Plotly figures to SVG in one headless Chromium, started at once so it boots in the background."""
+    """Plotly figures to SVG, and the pack to PDF, in one headless Chromium started at once so it boots in
+    the background."""
 
     def __init__(self, pages: int = PAGES) -> None:
         self._loop = asyncio.new_event_loop()
