@@ -25,7 +25,14 @@ from sqlalchemy.orm import Session
 
 from housing_assurance import audit
 from housing_assurance.access import ROLES, User
-from housing_assurance.review.database import DB_ENV, alembic_config, database_url, make_engine, upgrade_to_head
+from housing_assurance.review.database import (
+    DB_ENV,
+    HEAD_REVISION,
+    alembic_config,
+    database_url,
+    make_engine,
+    upgrade_to_head,
+)
 from housing_assurance.review.models import Base, CommentaryRow, SignOffRow
 from housing_assurance.review.store import (
     Action,
@@ -88,7 +95,7 @@ def test_migrations_create_the_schema_from_empty_and_a_second_open_changes_nothi
     assert set(inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
     head = ScriptDirectory(str(PROJECT_ROOT / "housing_assurance/review/migrations")).get_current_head()
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == head == HEAD
+        assert MigrationContext.configure(conn).get_current_revision() == head == HEAD == HEAD_REVISION
     assert _schema_differences(engine) == []  # the migration builds exactly the tables the code maps
     written = store.comment(CEO, WHOLE_LANDLORD, figure(), "Up two on last week: the storm on the 18th.")
     store.close()
@@ -104,6 +111,24 @@ def test_migrations_create_the_schema_from_empty_and_a_second_open_changes_nothi
     assert set(inspect(engine).get_table_names()) == {"alembic_version"}
     upgrade_to_head(db_url)
     assert set(inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
+    engine.dispose()
+
+
+def test_an_up_to_date_database_opens_without_loading_alembic(db_url):
+    """Alembic is a third of a second to import (each app server's first Weekly review paid it): a database
+    already at the newest migration is opened without it, one a migration behind is brought up to date."""
+    open_store(db_url).close()
+    opened = subprocess.run(
+        [sys.executable, "-c", "import sys; from housing_assurance.review.store import open_store; "
+                               f"open_store({str(db_url)!r}).close(); print('alembic' in sys.modules)"],
+        capture_output=True, text=True, cwd=PROJECT_ROOT, check=True)
+    assert opened.stdout.strip() == "False", opened.stderr
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0001")
+    open_store(db_url).close()
+    with engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == HEAD_REVISION
     engine.dispose()
 
 
