@@ -1,9 +1,8 @@
 """The weekly PDF pack: cover, executive scorecard, a section per domain and the exception tables.
 
 In parts: checks (what would make a misleading pack), charts (the pack's Chromium: it draws the app's Plotly
-figures as SVG and prints the pack),
-content (what the pack says) and render (the layout and the file). `report` on the command line and
-the app's button both call build_pack, so they make the same document.
+figures as SVG and prints the pack), content (what the pack says) and render (the layout and the file).
+`report` on the command line and the app's button both call build_pack, so they make the same document.
 """
 
 from __future__ import annotations
