@@ -6,7 +6,8 @@ Each run is a fresh Python process with Streamlit's AppTest, as a server just re
 is the overview for the first visitor (opening the store; Python's imports are done before anyone
 connects and printed apart). Then, in the same session, the clicks a reader makes: previous and next
 week, a region, a team, a year earlier, each page of the menu, a drill-down and a case. The server's
-memory (resident set) is read after every page has been viewed once.
+memory (resident set) is read after every page has been viewed once. A page with red or amber figures
+also says when its figures were all drawn: each line of why follows them (blocks.fill_why).
 """
 
 from __future__ import annotations
@@ -34,6 +35,18 @@ from housing_assurance import routes
 out = {"imports": imports}
 at = AppTest.from_file(os.path.join(os.environ["BENCH_ROOT"], "app.py"), default_timeout=600)
 
+# When a page's figures are all drawn: its lines of why (data.reasons) are worked out after them.
+drawn = {}
+_reasons = data.reasons
+
+
+def reasons_after_figures(*args):
+    drawn.setdefault("at", time.perf_counter())
+    return _reasons(*args)
+
+
+data.reasons = reasons_after_figures
+
 
 def rss_mb() -> float:
     with open("/proc/self/status") as f:
@@ -41,11 +54,14 @@ def rss_mb() -> float:
 
 
 def timed(name, step):
+    drawn.clear()
     t = time.perf_counter()
     step()
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     out[name] = time.perf_counter() - t
+    if "at" in drawn:
+        out[f"{name}: figures drawn"] = drawn["at"] - t
 
 
 def select(key, value):

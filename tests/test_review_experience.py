@@ -127,6 +127,27 @@ def test_the_overview_answers_in_one_line_and_each_red_tile_says_why(demo_extrac
     assert "<title>Week ending 22 Nov 2026:" in page
 
 
+@pytest.mark.parametrize("page, drawn_before", [(None, "metric"), ("pages/weekly_review.py", "expander")])
+def test_every_figure_is_drawn_before_the_cases_behind_its_why_are_read(page, drawn_before, monkeypatch):
+    """A line of why comes from the cases behind a red figure: for a week or scope not seen before, half a
+    second of queries at 120,000 homes. The overview's tiles (and the review's figures) are all on screen
+    before those queries run, and each line of why then takes the place kept for it."""
+    import streamlit as st
+
+    from housing_assurance.app import blocks, data
+
+    drawn, seen = [], []
+    draw = getattr(st, drawn_before)
+    monkeypatch.setattr(st, drawn_before, lambda *a, **k: (drawn.append(1), draw(*a, **k))[1])
+    reasons = data.reasons
+    monkeypatch.setattr(data, "reasons", lambda *a: (seen.append(len(drawn)), reasons(*a))[1])
+    at = open_page(page, "chief.executive@example.org" if page else None)
+    assert seen == [len(getattr(at, drawn_before))] and seen[0] >= 5
+    shown = html_of(at)
+    assert blocks.WHY_PENDING not in shown  # every place kept is filled, or emptied
+    assert ('class="kpi-why"' in shown) if page is None else ("**Why:**" in shown)
+
+
 def test_a_team_scope_marks_work_it_never_does(demo_extract):
     team = demo_extract.sql("select team_id from teams where team_id like 'repairs-%' order by team_id limit 1").item()
     outside = outside_remit(demo_extract, Scope(teams=(team,)), list(KPIS))

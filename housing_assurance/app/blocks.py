@@ -7,7 +7,9 @@ every chart from charts.py, every word from words.py.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 import polars as pl
@@ -37,6 +39,13 @@ from housing_assurance.words import (
     value_text,
     week_text,
 )
+
+if TYPE_CHECKING:
+    from streamlit.delta_generator import DeltaGenerator
+
+
+# A red or amber figure's line of why while the cases behind it are read (why_later, fill_why).
+WHY_PENDING = "Finding the cases behind it…"
 
 
 def page_url(page: str, view: View, **params: str | None) -> str:
@@ -68,32 +77,63 @@ def kpi_tiles(view: View, kpi_ids: list[str] | tuple[str, ...], page: str, per_r
               by_domain: bool = False, headline: bool = False) -> None:
     """A tile per KPI: value, RAG with word and symbol, why when red or amber, target, change since last
     week, comparisons, a 13-week sparkline and a link to the cases behind the figure (grouped under
-    domain headings if asked; with the overview's headline line above them if asked)."""
+    domain headings if asked; with the overview's headline line above them if asked). The tiles are drawn
+    from the store's figures first; each line of why follows (fill_why)."""
     card = data.scorecard(view, kpi_ids)
     elsewhere = data.outside_remit(view.key, view.scope.teams, tuple(kpi_ids))
-    if headline:  # of the figures that are the scope's work
-        ours = card.filter(~pl.col("kpi_id").is_in(list(elsewhere)))
+    ours = card.filter(~pl.col("kpi_id").is_in(list(elsewhere)))  # the figures that are the scope's work
+    if headline:
         st.markdown(f"**{plain(headline_text(ours), MESSAGE)}**")
-    why = data.reasons(view, card.filter(~pl.col("kpi_id").is_in(list(elsewhere))).to_dicts())
     groups = card.partition_by("domain", maintain_order=True) if by_domain else [card]
+    why_slots: dict[str, DeltaGenerator] = {}
     with st.container(key="kpi-tiles"):  # two tiles a row on a phone (shell.STYLE)
         for group in groups:
-            _tile_rows(view, group, page, per_row, elsewhere, why, by_domain)
+            why_slots |= _tile_rows(view, group, page, per_row, elsewhere, by_domain)
+    fill_why(view, ours.to_dicts(), why_slots, _why_html)
+
+
+def _why_html(text: str) -> str:
+    return f'<div class="kpi-why">{html.escape(text)}</div>'
+
+
+def why_later(pending: str) -> DeltaGenerator:
+    """The place of a red or amber figure's line of why, showing `pending` (markdown) until `fill_why`."""
+    slot = st.empty()
+    slot.markdown(pending, unsafe_allow_html=True)
+    return slot
+
+
+def fill_why(view: View, figures: list[dict], slots: dict[str, DeltaGenerator], line: Callable[[str], str]) -> None:
+    """Each figure's line of why (data.reasons: why.py over the cases behind it) in the place kept for it, or
+    nothing where the figure has none. Called once the page's figures are drawn: a week or scope not seen
+    before runs the queries behind its red figures, half a second at 120,000 homes."""
+    why = data.reasons(view, figures)
+    for kpi_id, slot in slots.items():
+        if kpi_id in why:
+            slot.markdown(line(why[kpi_id]), unsafe_allow_html=True)
+        else:
+            slot.empty()
 
 
 def _tile_rows(view: View, group: pl.DataFrame, page: str, per_row: int, elsewhere: dict[str, str],
-               why: dict[str, str], by_domain: bool) -> None:
+               by_domain: bool) -> dict[str, DeltaGenerator]:
+    """The tiles of one group, a row at a time; returns the place of each line of why still to come."""
     if by_domain:
         st.markdown(f"##### {plain(group['domain'][0])}")
     rows = list(group.iter_rows(named=True))
+    why_slots = {}
     for start in range(0, len(rows), per_row):
         cols = st.columns(per_row)
         for col, r in zip(cols, rows[start:start + per_row], strict=False):
             with col, st.container(border=True):
-                _tile(view, r, page, elsewhere.get(r["kpi_id"]), why.get(r["kpi_id"]))
+                slot = _tile(view, r, page, elsewhere.get(r["kpi_id"]))
+                if slot is not None:
+                    why_slots[r["kpi_id"]] = slot
+    return why_slots
 
 
-def _tile(view: View, r: dict, page: str, not_our_work: str | None, why: str | None) -> None:
+def _tile(view: View, r: dict, page: str, not_our_work: str | None) -> DeltaGenerator | None:
+    """One tile; for a red or amber figure, returns the place its line of why goes (shown as pending)."""
     k = KPIS[r["kpi_id"]]
     goal = targets().get(k.id)
     st.markdown(f'<div class="kpi-title">{html.escape(k.title)}</div>', unsafe_allow_html=True)
@@ -102,7 +142,7 @@ def _tile(view: View, r: dict, page: str, not_our_work: str | None, why: str | N
         st.metric(k.title, NO_DATA, help=about, label_visibility="collapsed")
         st.badge("· Not this team's work", color="gray")
         st.caption(f"No {not_our_work} are recorded against {plain(scope_words(view))} in this extract.")
-        return
+        return None
     # st.metric colours its arrow from an ASCII sign, so the change is worded with "-" here.
     moved = change(k, r["change"], r["higher_is_better"], minus="-", arrow=False)
     if moved.direction == "same":
@@ -115,8 +155,9 @@ def _tile(view: View, r: dict, page: str, not_our_work: str | None, why: str | N
               help=about, label_visibility="collapsed")
     shown = status(r["rag"], r["value"])
     st.badge(f"{shown.symbol} {shown.word}" + (" this week" if r["value"] is None else ""), color=shown.badge)
-    if why:
-        st.markdown(f'<div class="kpi-why">{html.escape(why)}</div>', unsafe_allow_html=True)
+    slot = None
+    if r["rag"] in ("red", "amber"):
+        slot = why_later(f'<div class="kpi-why kpi-why-pending">{WHY_PENDING}</div>')
     ratio = ratio_text(k, r["numerator"], r["denominator"])
     st.caption(goal_text(k, goal) + (f" · {ratio}" if ratio and r["denominator"] else ""))
     compared = comparison_text(k, r)
@@ -130,6 +171,7 @@ def _tile(view: View, r: dict, page: str, not_our_work: str | None, why: str | N
     st.markdown(f'<div class="spark">{line}</div>', unsafe_allow_html=True)
     st.page_link(routes.PAGE[page].file, label=see_rows(k, figure_rows(k, r)) + " →",
                  query_params=view.params(kpi=k.id))
+    return slot
 
 
 def visible(view: View, k: Kpi, rows: pl.DataFrame, page: str) -> pl.DataFrame:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import polars as pl
 import streamlit as st
@@ -20,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from housing_assurance.access import AccessError, User, load_users
 from housing_assurance.app import data
+from housing_assurance.app.blocks import WHY_PENDING, fill_why, why_later
 from housing_assurance.app.markup import MESSAGE, plain
 from housing_assurance.app.shell import audit_once, current_user, header
 from housing_assurance.app.state import View, write_url
@@ -53,6 +55,9 @@ from housing_assurance.review.weekly import (
 from housing_assurance.scope import WHOLE_LANDLORD
 from housing_assurance.targets import status, targets
 from housing_assurance.words import date_text, local_text, plural, ratio_text, scope_text, target_text, value_text
+
+if TYPE_CHECKING:
+    from streamlit.delta_generator import DeltaGenerator
 
 TEXT = 4000  # the longest commentary the form takes, and shows
 INTRO = ("The committee's review of the week: every figure off or near target with its commentary, the actions "
@@ -107,12 +112,17 @@ def review_page(view: View) -> None:
     audit_once(view, "review_page", "weekly review")
     signoff = store.signoff_for(view.as_of)
     st.markdown(_signoff_words(signoff))
-    figures_section(view, store, user)
+    explained, why_slots = figures_section(view, store, user)
     tracker_section(view, store, user)
     if view.allowed.is_whole_landlord:
         signoff_section(view, store, user, signoff)
         restatements_section(view, store, user)
+    fill_why(view, explained, why_slots, _why_markdown)  # the page is drawn: each figure's why follows
     write_url(view)
+
+
+def _why_markdown(text: str) -> str:
+    return f"**Why:** {plain(text, MESSAGE)}"
 
 
 def _signoff_words(signoff: SignOff | None) -> str:
@@ -124,13 +134,15 @@ def _signoff_words(signoff: SignOff | None) -> str:
 # ---------------------------------------------------------------------------------------------- figures
 
 
-def figures_section(view: View, store: ReviewStore, user: User) -> None:
+def figures_section(view: View, store: ReviewStore, user: User) -> tuple[list[dict], dict[str, DeltaGenerator]]:
+    """The figures to explain with their commentaries; returns those figures and the places kept for their
+    lines of why (filled by fill_why once the page is drawn)."""
     st.subheader("Figures off or near target")
     where = commentary_scope(view.scope)
     if where is None:
         st.info("A commentary is on one team's figures: choose one of your teams in the sidebar to read and write "
                 "its commentary.")
-        return
+        return [], {}
     written = store.week_commentaries(user, view.allowed, view.as_of)
     items = figures_to_explain(data.store(view.key), view.as_of, view.scope, written)
     red = [i for i in items if i.rag == "red"]
@@ -143,8 +155,7 @@ def figures_section(view: View, store: ReviewStore, user: User) -> None:
         st.success("Every figure with a target is on target this week.")
     goals = targets()
     owners = _owners()
-    reasons = data.reasons(view, [{"kpi_id": i.kpi_id, "rag": i.rag, "value": i.value, "numerator": i.numerator,
-                                   "denominator": i.denominator} for i in items])
+    why_slots = {}
     for item in items:
         k = KPIS[item.kpi_id]
         shown = status(item.rag, item.value)
@@ -155,8 +166,8 @@ def figures_section(view: View, store: ReviewStore, user: User) -> None:
             if item.denominator is not None:
                 detail += f" · {ratio_text(k, item.numerator, item.denominator)}"
             st.caption(f"{detail} · KPI id {k.id}")
-            if k.id in reasons:  # the same reason as the overview's tile (why.py), for whoever writes the commentary
-                st.markdown(f"**Why:** {plain(reasons[k.id], MESSAGE)}")
+            # the same reason as the overview's tile (why.py), for whoever writes the commentary
+            why_slots[k.id] = why_later(f"**Why:** *{WHY_PENDING}*")
             commentary_block(store, user, view, item.figure, item.commentary, owners)
     shown = {i.kpi_id for i in items}
     other = [c for c in written if (c.figure.region, c.figure.team) == where and c.figure.kpi_id not in shown]
@@ -172,6 +183,9 @@ def figures_section(view: View, store: ReviewStore, user: User) -> None:
             current = next((c for c in written if c.figure.kpi_id == chosen
                             and (c.figure.region, c.figure.team) == where), None)
             commentary_block(store, user, view, Figure(chosen, view.as_of, *where), current, owners)
+    explained = [{"kpi_id": i.kpi_id, "rag": i.rag, "value": i.value, "numerator": i.numerator,
+                  "denominator": i.denominator} for i in items]
+    return explained, why_slots
 
 
 def _owners() -> list[str]:

@@ -28,6 +28,7 @@ STYLE = """<style>
 [data-testid="stMetricValue"] {font-size: 2rem;}
 .spark {margin: 0.1rem 0 0.6rem 0; line-height: 0;}
 .kpi-why {font-size: 0.85rem; line-height: 1.35; color: #8A3B00; margin: 0.2rem 0 0.3rem 0;}
+.kpi-why-pending {color: #5F6368; font-style: italic;}
 .st-key-url-history, .st-key-url-correct {display: none;}
 @media (max-width: 640px) {
   [data-testid="stMainBlockContainer"] {padding-top: 3.5rem;}
