@@ -279,6 +279,8 @@ def test_the_store_holds_the_latest_weeks_scores_and_backtest(demo, demo_dir):
     assert stored.scored(AS_OF).sort("property_id").equals(risk.score_homes(from_folder, AS_OF).sort("property_id"))
     assert risk.backtest(demo, AS_OF, replays=stored.replays(AS_OF)).dates.equals(
         risk.backtest(from_folder, AS_OF).dates)
+    # a back-test reads four columns of 700,000 homes at 120,000 homes: only those are kept and read
+    assert {tuple(r.scored.columns) for r in stored.replays(AS_OF)} == {risk.REPLAY_COLUMNS}
 
 
 def test_every_listed_home_has_three_reasons(demo, scored):
