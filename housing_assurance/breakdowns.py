@@ -172,8 +172,9 @@ def team_comparison(store: FigureStore, as_of: date, kpi_ids: Sequence[str],
     if region is not None:
         teams = teams.filter(pl.col("region") == region)
     rows = []
+    by_team = store.figures_of_scopes([as_of], [Scope(teams=(t,)) for t in teams["team_id"]], list(kpi_ids))
     for t in teams.iter_rows(named=True):
-        figs = store.figures([as_of], Scope(teams=(t["team_id"],)), list(kpi_ids))
+        figs = by_team[Scope(teams=(t["team_id"],)).key]
         row = dict(t)
         for f in figs.iter_rows(named=True):
             row[f["kpi_id"]] = f["value"]

@@ -192,16 +192,31 @@ class FigureStore:
 
         From a prepared store's figures table when it holds the weeks and the scope; from the kept rows,
         scoped in SQL, for any other scope; from the KPI queries for weeks a read-only store lacks."""
+        return self.figures_of_scopes(weeks, [scope], kpi_ids)[scope.key]
+
+    def figures_of_scopes(self, weeks: Sequence[date], scopes: Sequence[Scope],
+                          kpi_ids: Sequence[str] | None = None) -> dict[str, pl.DataFrame]:
+        """figures() of several scopes (every team, say), by scope key: the scopes a store prepared are read
+        from its figures table at once (19 teams at 120,000 homes: 8 ms rather than 150 ms)."""
         weeks = list(weeks)
         wanted = [KPIS[i] for i in kpi_ids] if kpi_ids else list(CATALOGUE)
         if self.extract.store is not None and not set(weeks) <= self.prepared_weeks:
-            return compute(self.extract, weeks, scope, [k.id for k in wanted])
-        if scope.key in self.prepared_scopes:
-            found = fetch_rows(self.extract.con, "store/figures", {
-                "scope_key": scope.key, "as_of_dates": weeks, "kpi_ids": [k.id for k in wanted]})
-            order = {k.id: i for i, k in enumerate(wanted)}
-            found.sort(key=lambda r: (order[r["kpi_id"]], r["as_of"]))
-            return pl.DataFrame(found, schema=FIGURE_SCHEMA)
+            return {s.key: compute(self.extract, weeks, s, [k.id for k in wanted]) for s in scopes}
+        stored = [s.key for s in scopes if s.key in self.prepared_scopes]
+        out = {key: [] for key in stored}
+        if stored:
+            for r in fetch_rows(self.extract.con, "store/figures", {
+                    "scope_keys": stored, "as_of_dates": weeks, "kpi_ids": [k.id for k in wanted]}):
+                out[r["scope_key"]].append(r)
+        order = {k.id: i for i, k in enumerate(wanted)}
+        figures = {key: pl.DataFrame(sorted(found, key=lambda r: (order[r["kpi_id"]], r["as_of"])),
+                                     schema=FIGURE_SCHEMA) for key, found in out.items()}
+        for scope in scopes:
+            if scope.key not in figures:
+                figures[scope.key] = self._figures_from_rows(weeks, scope, wanted)
+        return figures
+
+    def _figures_from_rows(self, weeks: list[date], scope: Scope, wanted: list[Kpi]) -> pl.DataFrame:
         dates = pl.DataFrame({"as_of": weeks}, schema={"as_of": pl.Date})
         rows_by_query = {q: self.rows(q, weeks, scope) for q in dict.fromkeys(k.query for k in wanted)}
         homes_by_date = homes(self.extract, weeks, scope) if any(k.kind == "per_1000_homes" for k in wanted) else None

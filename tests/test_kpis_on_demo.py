@@ -139,3 +139,19 @@ def test_bad_arguments_exit_2_and_unknown_kpi_exits_1(demo):
     missing = subprocess.run([sys.executable, "-m", "housing_assurance", "kpis", "--data", "/nonexistent",
                               "--as-of", END.isoformat()], capture_output=True, text=True)
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
+
+
+def test_each_teams_row_of_the_team_comparison_is_that_teams_own_figures(extract):
+    """The Vulnerability and records page compares record keeping team by team (breakdowns.team_comparison,
+    every team read from the store at once): each row is kpis.compute for that team alone."""
+    from housing_assurance.breakdowns import team_comparison
+    from housing_assurance.figures import FigureStore
+
+    ids = ["rp.unverified_completion_pct", "rp.offline_record_pct", "dq.dm_open_without_job", "rp.open_jobs"]
+    table = team_comparison(FigureStore(extract), END, ids)
+    teams = extract.sql("select team_id from teams order by team_id")["team_id"].to_list()
+    assert sorted(table["team_id"]) == teams
+    for row in table.iter_rows(named=True):
+        for f in compute(extract, [END], Scope(teams=(row["team_id"],)), ids).iter_rows(named=True):
+            assert (row[f["kpi_id"]], row[f"{f['kpi_id']}:numerator"], row[f"{f['kpi_id']}:denominator"]) == (
+                f["value"], f["numerator"], f["denominator"]), (row["team_id"], f["kpi_id"])

@@ -39,10 +39,12 @@ def test_the_figures_table_equals_the_kpis_computed_from_the_rows(demo_extract, 
     figures = FigureStore(demo_extract)
     scopes = [Scope(), Scope(region="North"), Scope(teams=(teams[0],)), Scope(teams=(teams[0], teams[1]))]
     assert {s.key for s in scopes[:3]} <= figures.prepared_scopes  # read from the table, not recomputed
+    together = figures.figures_of_scopes(dates, scopes)  # the prepared ones in one read, the last from rows
     for scope in scopes:
         from_table = figures.figures(dates, scope).sort(["kpi_id", "as_of"])
         from_rows = kpis.compute(in_memory, dates, scope).sort(["kpi_id", "as_of"])
         assert from_table.equals(from_rows), scope
+        assert together[scope.key].sort(["kpi_id", "as_of"]).equals(from_rows), scope
     # each selectable week has its 52-week trend and the same week last year
     assert len(figures.prepared_weeks) == len(weeks) + COMPARISON_WEEKS - 1
 
