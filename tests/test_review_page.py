@@ -101,8 +101,10 @@ def test_sign_off_is_refused_naming_the_red_figures_and_an_analyst_only_reads(re
     assert all(KPIS[k].title in as_read(refusal) for k in red)
     [button] = [b for b in at.button if b.label == "Sign off the week"]
     assert button.disabled
-    reasons = [as_read(m.value) for m in at.markdown if m.value.startswith("**Why:**")]
+    why = [m for m in at.markdown if m.value.startswith("**Why:**")]
+    reasons = [as_read(m.value) for m in why]
     assert len(reasons) >= len(red) and "2 cases" in " ".join(reasons)  # why.py's line beside each red figure
+    assert not any(m.proto.allow_html for m in why)  # markdown escaped by plain, never read as HTML
 
     at = open_review("analyst@example.org")
     assert list(at.text_area) == []  # no form anywhere

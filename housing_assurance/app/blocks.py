@@ -89,28 +89,30 @@ def kpi_tiles(view: View, kpi_ids: list[str] | tuple[str, ...], page: str, per_r
     with st.container(key="kpi-tiles"):  # two tiles a row on a phone (shell.STYLE)
         for group in groups:
             why_slots |= _tile_rows(view, group, page, per_row, elsewhere, by_domain)
-    fill_why(view, ours.to_dicts(), why_slots, _why_html)
+    fill_why(view, ours.to_dicts(), why_slots, _why_html, allow_html=True)
 
 
 def _why_html(text: str) -> str:
     return f'<div class="kpi-why">{html.escape(text)}</div>'
 
 
-def why_later(pending: str) -> DeltaGenerator:
-    """The place of a red or amber figure's line of why, showing `pending` (markdown) until `fill_why`."""
+def why_later(pending: str, allow_html: bool = False) -> DeltaGenerator:
+    """The place of a red or amber figure's line of why, showing `pending` until `fill_why` (markdown; HTML
+    only when asked, for markup whose every value the caller has escaped)."""
     slot = st.empty()
-    slot.markdown(pending, unsafe_allow_html=True)
+    slot.markdown(pending, unsafe_allow_html=allow_html)
     return slot
 
 
-def fill_why(view: View, figures: list[dict], slots: dict[str, DeltaGenerator], line: Callable[[str], str]) -> None:
-    """Each figure's line of why (data.reasons: why.py over the cases behind it) in the place kept for it, or
-    nothing where the figure has none. Called once the page's figures are drawn: a week or scope not seen
-    before runs the queries behind its red figures, half a second at 120,000 homes."""
+def fill_why(view: View, figures: list[dict], slots: dict[str, DeltaGenerator], line: Callable[[str], str],
+             allow_html: bool = False) -> None:
+    """Each figure's line of why (data.reasons: why.py over the cases behind it) in the place kept for it,
+    written by `line`, or nothing where the figure has none. Called once the page's figures are drawn: a
+    week or scope not seen before runs the queries behind its red figures, half a second at 120,000 homes."""
     why = data.reasons(view, figures)
     for kpi_id, slot in slots.items():
         if kpi_id in why:
-            slot.markdown(line(why[kpi_id]), unsafe_allow_html=True)
+            slot.markdown(line(why[kpi_id]), unsafe_allow_html=allow_html)
         else:
             slot.empty()
 
@@ -157,7 +159,7 @@ def _tile(view: View, r: dict, page: str, not_our_work: str | None) -> DeltaGene
     st.badge(f"{shown.symbol} {shown.word}" + (" this week" if r["value"] is None else ""), color=shown.badge)
     slot = None
     if r["rag"] in ("red", "amber"):
-        slot = why_later(f'<div class="kpi-why kpi-why-pending">{WHY_PENDING}</div>')
+        slot = why_later(f'<div class="kpi-why kpi-why-pending">{WHY_PENDING}</div>', allow_html=True)
     ratio = ratio_text(k, r["numerator"], r["denominator"])
     st.caption(goal_text(k, goal) + (f" · {ratio}" if ratio and r["denominator"] else ""))
     compared = comparison_text(k, r)
