@@ -148,6 +148,20 @@ def test_every_figure_is_drawn_before_the_cases_behind_its_why_are_read(page, dr
     assert ('class="kpi-why"' in shown) if page is None else ("**Why:**" in shown)
 
 
+def test_when_the_cases_behind_the_whys_cannot_be_read_no_line_says_they_are_coming(monkeypatch):
+    """A failure while reading the cases behind the red figures (the figures already drawn) ends as the
+    page's one error with a reference; no tile is left saying its line of why is on its way."""
+    from housing_assurance.app import blocks, data
+
+    monkeypatch.setattr(data, "reasons", lambda *a: (_ for _ in ()).throw(RuntimeError("disk gone")))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["as_of"] = AS_OF.isoformat()
+    at.run()
+    assert len(at.metric) >= 5  # the figures are on the page
+    assert any("Something went wrong" in e.value for e in at.error)
+    assert blocks.WHY_PENDING not in html_of(at) and "disk gone" not in html_of(at)
+
+
 def test_a_team_scope_marks_work_it_never_does(demo_extract):
     team = demo_extract.sql("select team_id from teams where team_id like 'repairs-%' order by team_id limit 1").item()
     outside = outside_remit(demo_extract, Scope(teams=(team,)), list(KPIS))

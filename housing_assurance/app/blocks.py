@@ -109,7 +109,12 @@ def fill_why(view: View, figures: list[dict], slots: dict[str, DeltaGenerator], 
     """Each figure's line of why (data.reasons: why.py over the cases behind it) in the place kept for it,
     written by `line`, or nothing where the figure has none. Called once the page's figures are drawn: a
     week or scope not seen before runs the queries behind its red figures, half a second at 120,000 homes."""
-    why = data.reasons(view, figures)
+    try:
+        why = data.reasons(view, figures)
+    except Exception:  # the page says what went wrong (app.py): no line is left saying it is on its way
+        for slot in slots.values():
+            slot.empty()
+        raise
     for kpi_id, slot in slots.items():
         if kpi_id in why:
             slot.markdown(line(why[kpi_id]), unsafe_allow_html=allow_html)
