@@ -117,6 +117,19 @@ def run_query(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = N
         cur.close()
 
 
+def run_query_over(con: duckdb.DuckDBPyConnection, name: str, frames: dict[str, pl.DataFrame],
+                   params: dict | None = None) -> pl.DataFrame:
+    """Rows of queries/NAME.sql over frames of ours, each registered under its name on a cursor of its own
+    (no other cursor sees them; closing the cursor drops them), in their order where the query keeps it."""
+    cur = con.cursor()
+    try:
+        for table, frame in frames.items():
+            cur.register(table, frame)
+        return relation(cur, name, params, ordered=False).pl()
+    finally:
+        cur.close()
+
+
 def fetch_rows(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None,
                ordered: bool = True) -> list[dict]:
     """A small query's rows as dicts, without going through Arrow (a short command then never imports it)."""

@@ -155,3 +155,20 @@ def test_each_teams_row_of_the_team_comparison_is_that_teams_own_figures(extract
         for f in compute(extract, [END], Scope(teams=(row["team_id"],)), ids).iter_rows(named=True):
             assert (row[f["kpi_id"]], row[f"{f['kpi_id']}:numerator"], row[f"{f['kpi_id']}:denominator"]) == (
                 f["value"], f["numerator"], f["denominator"]), (row["team_id"], f["kpi_id"])
+
+
+def test_a_scopes_rows_taken_from_the_whole_landlords_are_the_scopes_own(extract):
+    """The app takes a region's or team's rows from the whole landlord's rows of the same week when it has
+    them (kpis.rows_in_scope): for every KPI query, the same rows in the same order as running the query for
+    the scope, a team with no work of that kind, two teams, a region and team together, and an unknown
+    region included."""
+    from housing_assurance.kpis import query_rows, rows_in_scope
+
+    teams = extract.sql("select team_id from teams order by team_id")["team_id"].to_list()
+    scopes = [Scope(region="North"), Scope(teams=(teams[0],)), Scope(teams=(teams[1], teams[-1])),
+              Scope(region="North", teams=(teams[-1],)), Scope(region="Nowhere")]
+    for query in dict.fromkeys(k.query for k in CATALOGUE):
+        whole = query_rows(extract, query, [END], Scope())
+        for scope in scopes:
+            assert rows_in_scope(extract, query, whole, [END], scope).equals(
+                query_rows(extract, query, [END], scope)), (query, scope)

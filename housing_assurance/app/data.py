@@ -15,6 +15,8 @@ The functions make no Streamlit call of their own; they are wrapped for caching 
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from functools import lru_cache
@@ -158,9 +160,41 @@ def _cases_by_query(key: str, as_of: date, query: str, region: str | None,
     """The rows behind every figure that reads one query, for a week and scope: the query runs once for
     them all (five repairs figures read rp_completed_jobs). Kept for every session like st.cache_data,
     but shared rather than copied: polars frames are never changed in place, and st.cache_data would
-    pickle and unpickle every frame each time a tile or list reads it (a tenth of a second a click)."""
-    rows = kpis.query_rows(load_extract(key), query, [as_of], Scope(region, teams))
+    pickle and unpickle every frame each time a tile or list reads it (a tenth of a second a click).
+
+    A region or team in a week whose whole-landlord rows are at hand (anyone has seen the week) takes
+    them from those rows by the SQL scope rule (kpis.rows_in_scope: the same rows) rather than running
+    the query again: 0.03 s instead of 0.1 s a query at 120,000 homes."""
+    extract, scope = load_extract(key), Scope(region, teams)
+    whole = _whole_rows.get((key, as_of, query))
+    if scope.is_whole_landlord or whole is None:
+        rows = kpis.query_rows(extract, query, [as_of], scope)
+        if scope.is_whole_landlord:
+            _whole_rows.put((key, as_of, query), rows)
+    else:
+        rows = kpis.rows_in_scope(extract, query, whole, [as_of], scope)
     return {k.id: kpis.cases_from_rows(rows, k) for k in kpis.CATALOGUE if k.query == query}
+
+
+class _Held:
+    """The last few whole-landlord query results, by (store key, week, query), for any thread to read."""
+
+    def __init__(self, size: int) -> None:
+        self._size, self._lock, self._held = size, threading.Lock(), OrderedDict()
+
+    def get(self, key: tuple) -> pl.DataFrame | None:
+        with self._lock:
+            return self._held.get(key)
+
+    def put(self, key: tuple, rows: pl.DataFrame) -> None:
+        with self._lock:
+            self._held[key] = rows
+            self._held.move_to_end(key)
+            while len(self._held) > self._size:
+                self._held.popitem(last=False)
+
+
+_whole_rows = _Held(32)
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
