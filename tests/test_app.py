@@ -405,6 +405,7 @@ def test_the_reasons_for_a_weeks_red_figures_run_each_query_once_and_say_what_th
     runs = []
     real = kpis.query_rows
     monkeypatch.setattr(kpis, "query_rows", lambda *a, **kw: runs.append(a[1]) or real(*a, **kw))
+    monkeypatch.setattr(data, "_whole_rows", data._Held(32))  # a server that holds no whole-landlord rows yet
     data._cases_by_query.cache_clear()
     said = data.reasons(view, tiles)
     assert sorted(runs) == sorted({KPIS[t["kpi_id"]].query for t in red}) and len(runs) > 3
@@ -412,6 +413,13 @@ def test_the_reasons_for_a_weeks_red_figures_run_each_query_once_and_say_what_th
                                         cases(extract, view.as_of, t["kpi_id"], view.scope), view.as_of)
                 for t in red}
     assert said == {k: v for k, v in expected.items() if v} and said
+    # Once someone has seen the week for the whole landlord, the region's rows come from those rows:
+    # no query runs for the region, and every reason is the same.
+    for query in set(runs):
+        data._cases_by_query(key, view.as_of, query, None, None)
+    data._cases_by_query.cache_clear()
+    runs.clear()
+    assert data.reasons(view, tiles) == said and runs == []
 
 
 def test_the_figures_that_read_one_query_run_it_once(extract, weeks, monkeypatch):
