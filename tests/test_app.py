@@ -356,6 +356,19 @@ def test_about_page_shows_tables_and_validation(extract):
     assert len(at.dataframe[1].value) == len(findings)
 
 
+def test_a_landlords_own_data_never_loads_the_demo_generator(demo_store):
+    """The demo generator takes a tenth of a second to import, which every server's first visitor paid: a
+    server of a landlord's own data (any store or folder but the built-in demo's) never loads it."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from pathlib import Path; from housing_assurance.app import data; "
+            "print(data.needs_demo(Path(sys.argv[1])), 'housing_assurance.demo' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code, str(demo_store)], capture_output=True, text=True,
+                          cwd=data.PROJECT_ROOT, check=True)
+    assert done.stdout.split() == ["False", "False"], done.stderr
+
+
 def test_demo_is_generated_when_the_default_folder_is_empty(tmp_path, monkeypatch):
     monkeypatch.delenv(data.DATA_ENV)
     monkeypatch.setattr(data, "PROJECT_ROOT", tmp_path)

@@ -50,9 +50,11 @@ def data_folder() -> Path:
 def needs_demo(folder: Path) -> bool:
     """The built-in demo extract is generated only into the default folder, and only when it is missing
     or partial (a whole one is never generated again, whatever its date)."""
+    if folder.resolve() != (PROJECT_ROOT / DEFAULT_DATA).resolve():
+        return False  # a landlord's own data: the demo generator (a tenth of a second to import) is never loaded
     from housing_assurance.demo import is_complete
 
-    return folder.resolve() == (PROJECT_ROOT / DEFAULT_DATA).resolve() and not is_complete(folder)
+    return not is_complete(folder)
 
 
 def make_demo(folder: Path) -> None:
