@@ -32,6 +32,7 @@ from housing_assurance.kpis import (
     homes,
     query_params,
     query_rows,
+    scoped_rows_query,
     select_rows,
 )
 from housing_assurance.scope import WHOLE_LANDLORD, Scope, ScopeKind
@@ -175,8 +176,7 @@ class FigureStore:
         if query == "validation":  # about the whole extract, never scoped
             return query_rows(self.extract, query, weeks, WHOLE_LANDLORD)
         self.ensure(query, weeks)
-        by_households = QUERY_SCOPES[query] is ScopeKind.HOUSEHOLDS
-        return run_query(self.extract.con, "figure_rows_by_households" if by_households else "figure_rows_by_rows",
+        return run_query(self.extract.con, scoped_rows_query(query),
                          {"rows_table": self.rows_table(query), "as_of_dates": weeks, **scope.params()})
 
     # ------------------------------------------------------------------ figures

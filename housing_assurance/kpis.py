@@ -353,17 +353,20 @@ def query_rows(extract: Extract, query: str, as_of_dates: list[date], scope: Sco
     return run_query(extract.con, query, query_params(query, as_of_dates, scope, with_fytd), ordered)
 
 
+def scoped_rows_query(query: str) -> str:
+    """The query that keeps a scope's rows out of the whole landlord's rows of `query` (by its scope kind)."""
+    return "figure_rows_by_households" if QUERY_SCOPES[query] is ScopeKind.HOUSEHOLDS else "figure_rows_by_rows"
+
+
 def rows_in_scope(extract: Extract, query: str, whole: pl.DataFrame, as_of_dates: list[date],
                   scope: Scope) -> pl.DataFrame:
     """A scope's rows of a query from the whole landlord's rows of the same dates: the rows the one SQL
     scope rule keeps (queries/figure_rows_by_*.sql, as the figure store reads its kept rows), in the same
     order. Equal to query_rows for the scope (kpis.md: the scope chooses which rows are counted; every
     look-back searches the whole extract), as tests/test_kpis_on_demo.py checks for every query."""
-    kind = QUERY_SCOPES[query]
-    if kind is ScopeKind.WHOLE_EXTRACT or scope.is_whole_landlord:
+    if QUERY_SCOPES[query] is ScopeKind.WHOLE_EXTRACT or scope.is_whole_landlord:
         return whole
-    by = "figure_rows_by_households" if kind is ScopeKind.HOUSEHOLDS else "figure_rows_by_rows"
-    return run_query_over(extract.con, by, {"whole_rows": whole},
+    return run_query_over(extract.con, scoped_rows_query(query), {"whole_rows": whole},
                           {"rows_table": "whole_rows", "as_of_dates": list(as_of_dates), **scope.params()})
 
 
