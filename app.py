@@ -9,7 +9,8 @@ import streamlit as st
 
 from housing_assurance.app import shell
 
-st.set_page_config(page_title="Housing assurance", page_icon=":material/home_work:", layout="wide",
+# The icon is served by the app itself: a Material icon name would have the browser fetch it from Google.
+st.set_page_config(page_title="Housing assurance", page_icon=shell.ICON, layout="wide",
                    initial_sidebar_state="auto")  # open on a desktop, closed on a phone
 
 user = shell.sign_in()  # who is asking decides the menu: only administrators see the audit trail

@@ -98,6 +98,16 @@ def chromium() -> Iterator:
             browser.close()
 
 
+def off_site_requests(page, base: str) -> list[str]:
+    """The addresses the page asks for anywhere but the app's own server, collected as the test goes on: a
+    landlord's staff may sit behind a proxy that reaches nothing else, and no page should tell a third
+    party who is looking at what."""
+    found: list[str] = []
+    page.on("request", lambda r: found.append(r.url) if r.url.startswith(("http:", "https:"))
+            and not r.url.startswith(base + "/") else None)
+    return found
+
+
 def settled(page, quiet: float = 0.5) -> None:
     """Wait until the app has finished drawing: its script has run to the end (the app's own run state,
     which Streamlit keeps on the page as data-test-script-state, reads "notRunning"), no run is shown in

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from browser_support import WAIT, app_server, chromium, needs_chromium, settled
+from browser_support import WAIT, app_server, chromium, needs_chromium, off_site_requests, settled
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -47,6 +47,7 @@ def test_overview_region_drill_down_case_and_pasted_url(server, debian_chromium)
     expect.set_options(timeout=WAIT)  # assertions wait as long as page actions on a loaded machine
     page = browser.new_page(viewport={"width": 1440, "height": 1100})
     page.set_default_timeout(WAIT)
+    off_site = off_site_requests(page, server)
     page.goto(server + "/")
     expect(page.get_by_role("heading", name="Executive overview")).to_be_visible()
     expect(page.locator('[data-testid="stMetricValue"]').first).to_be_visible()
@@ -92,6 +93,7 @@ def test_overview_region_drill_down_case_and_pasted_url(server, debian_chromium)
     # A pasted URL opens that case straight away, in a new session.
     fresh = browser.new_context(viewport={"width": 1440, "height": 1100}).new_page()
     fresh.set_default_timeout(WAIT)
+    off_site_fresh = off_site_requests(fresh, server)
     fresh.goto(case_url)
     expect(fresh.get_by_role("heading", name=f"Damp and mould case {case_id}")).to_be_visible()
     expect(fresh.get_by_role("heading", name="Timeline")).to_be_visible()
@@ -99,6 +101,7 @@ def test_overview_region_drill_down_case_and_pasted_url(server, debian_chromium)
     shot(fresh, "5_case_from_pasted_url")
     fresh.context.close()
     page.close()
+    assert off_site == off_site_fresh == []  # the tab's icon had come from Google's font server
 
 
 def tile_boxes(page) -> list[dict]:

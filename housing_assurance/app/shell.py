@@ -23,6 +23,7 @@ from housing_assurance.store import StoreError, is_store
 from housing_assurance.weeks import resolve
 from housing_assurance.words import date_text, scope_text, week_text
 
+ICON = Path(__file__).with_name("icon.svg")  # the browser tab's icon, served by the app itself
 STYLE = """<style>
 .kpi-title {font-weight: 600; font-size: 0.9rem; line-height: 1.3; min-height: 2.6em; color: #1F2933;}
 [data-testid="stMetricValue"] {font-size: 2rem;}
