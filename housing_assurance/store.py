@@ -46,7 +46,11 @@ CACHE_ENV = "HOUSING_ASSURANCE_CACHE"
 # DuckDB's share of memory while a store is prepared (beyond it, it spills to disk beside the store):
 # with the Python side's (homes at risk learns in memory), the whole stays under 4 GB at 120,000 homes.
 MEMORY_LIMIT = "1.5GB"
-WEEKS_PER_STEP = 26  # a query runs for this many weeks at a time when a store is prepared (memory stays flat)
+# When a store is prepared, a query runs for a step of weeks at a time, so that memory stays flat: 26 weeks
+# at the largest landlord's size (130,000 homes), more at a time for a smaller one, whose steps would
+# otherwise cost more in their fixed part (binding, planning) than in their rows.
+HOME_WEEKS_PER_STEP = 26 * 130_000
+MIN_WEEKS_PER_STEP = 26
 # At most ten years of weeks are prepared (a record dated 1900 must not mean 6,500 weeks); an older
 # week is still answered, from the store's tables, when asked for.
 MAX_PREPARED_WEEKS = 10 * 52
@@ -312,13 +316,19 @@ def _write_store(extract: Extract, folder: Path, progress: Progress | None) -> N
             _table(con, name, frame)
 
 
+def weeks_per_step(homes: int) -> int:
+    """How many weeks a query runs for at a time when a store of this many homes is prepared."""
+    return max(MIN_WEEKS_PER_STEP, HOME_WEEKS_PER_STEP // max(homes, 1))
+
+
 def _write_figures(extract: Extract, weeks: list[date], progress: Progress | None) -> None:
     from housing_assurance.figures import SQL_QUERIES, FigureStore
 
     con = extract.con
     _table(con, "figure_weeks", pl.DataFrame({"as_of": weeks}, schema={"as_of": pl.Date}))
     store = FigureStore(extract, name="figure_rows")
-    steps = [(q, weeks[i:i + WEEKS_PER_STEP]) for i in range(0, len(weeks), WEEKS_PER_STEP) for q in SQL_QUERIES]
+    step = weeks_per_step(run_query(con, "store/homes_count")["homes"][0])
+    steps = [(q, weeks[i:i + step]) for i in range(0, len(weeks), step) for q in SQL_QUERIES]
     for n, (query, part) in enumerate(steps):
         _report(progress, f"Computing {query}", 0.15 + 0.55 * n / len(steps))
         store.ensure(query, part)

@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from housing_assurance import kpis, store, tsm
 from housing_assurance.db import open_extract
-from housing_assurance.figures import FigureStore
+from housing_assurance.figures import SQL_QUERIES, FigureStore
 from housing_assurance.scope import Scope
 from housing_assurance.weeks import COMPARISON_WEEKS
 
@@ -47,6 +47,27 @@ def test_the_figures_table_equals_the_kpis_computed_from_the_rows(demo_extract, 
         assert together[scope.key].sort(["kpi_id", "as_of"]).equals(from_rows), scope
     # each selectable week has its 52-week trend and the same week last year
     assert len(figures.prepared_weeks) == len(weeks) + COMPARISON_WEEKS - 1
+
+
+def test_a_smaller_landlords_figures_are_computed_in_fewer_longer_steps():
+    assert store.weeks_per_step(130_000) == 26  # the largest landlord's size: memory stays flat
+    assert store.weeks_per_step(500_000) == 26  # never fewer weeks a step than that
+    assert store.weeks_per_step(65_000) == 52
+    assert store.weeks_per_step(2_000) == 1_690  # the demo: every week in one step
+    assert store.weeks_per_step(0) == 26 * 130_000
+
+
+def test_rows_computed_in_steps_of_weeks_equal_those_computed_at_once(in_memory):
+    """A store of the largest landlord's size is prepared 26 weeks a step, the demo's in one: both ways
+    must keep the same rows (in no declared order: they are only ever counted and summed)."""
+    weeks = in_memory.span().selectable_weeks()[:30]
+    stepped, at_once = FigureStore(in_memory), FigureStore(in_memory)
+    for query in SQL_QUERIES:
+        for i in range(0, len(weeks), 13):
+            stepped.ensure(query, weeks[i:i + 13])
+        at_once.ensure(query, weeks)
+        rows = stepped.rows(query, weeks)
+        assert rows.sort(rows.columns).equals(at_once.rows(query, weeks).sort(rows.columns)), query
 
 
 def test_our_tsm_returns_are_prepared_and_equal_those_computed_from_the_rows(demo_extract, in_memory, demo_dir,
