@@ -418,6 +418,27 @@ def test_page_shows_every_measure_and_the_attribution(page_env, section):
             "positions show where it would sit, never a ranking.") in captions
 
 
+def test_the_charts_are_drawn_once_and_every_view_shows_the_same(page_env, monkeypatch):
+    """Six charts of a thousand landlords' dots are drawn once, not on every view, and a second user's view
+    shows exactly the first's."""
+    from housing_assurance import charts
+    from housing_assurance.app import compare_page
+
+    drawn = []
+    draw = charts.sector_position_chart
+    monkeypatch.setattr(charts, "sector_position_chart", lambda *a, **kw: drawn.append(1) or draw(*a, **kw))
+    compare_page.position_charts.clear()
+
+    def specs(at: AppTest) -> list[str]:
+        return [e.proto.spec for e in at.get("plotly_chart")]
+
+    first, second = open_page(), open_page()
+    assert len(specs(first)) == len(sector.MEASURES) == len(drawn)
+    assert specs(second) == specs(first)
+    first.run()  # the same view again: nothing drawn again
+    assert specs(first) == specs(second) and len(drawn) == len(sector.MEASURES)
+
+
 def test_page_without_the_regulators_files_says_so_once(page_env, monkeypatch):
     monkeypatch.setenv("HOUSING_ASSURANCE_TSM", "/nonexistent")
     at = open_page()
