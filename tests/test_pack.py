@@ -17,6 +17,7 @@ import re
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from xml.etree import ElementTree
@@ -719,3 +720,77 @@ def test_a_closed_renderer_draws_nothing_and_says_so():
     closed.close()
     with pytest.raises(pack.PackError, match="already closed"):
         closed.submit(figure, 400, 200)
+
+
+# The pack's browser keeps plotly.js compiled between packs (pack/warm_browser.py)
+
+def _plotly_transfers(renderer: pack.ChartRenderer) -> list[int]:
+    """The bytes plotly.js took over the network when the renderer's charts page loaded (0: from its cache)."""
+    import asyncio
+
+    from housing_assurance.pack import warm_browser
+
+    _, browser, _ = renderer._browser()
+    [page] = [p for p in browser.pages if p.url == warm_browser.charts_page_url()]
+    entries = 'performance.getEntriesByType("resource").filter(e => e.name.includes("plotly")).map(e => e.transferSize)'
+    return asyncio.run_coroutine_threadsafe(page.evaluate(entries), renderer._loop).result(timeout=60)
+
+
+def test_the_packs_browser_keeps_plotly_compiled_and_nothing_of_the_pack(renderer, tmp_path, monkeypatch):
+    """plotly.js comes over http from our own server, and only the browser's two caches are kept for the next
+    pack: the next browser takes plotly.js from them without asking, and after it Chromium's compiled code
+    of plotly.js is kept too. Nothing printed is kept: no kept file holds the pack's title (which names the
+    landlord and the week) or its text."""
+    from housing_assurance import charts
+    from housing_assurance.pack import warm_browser
+
+    monkeypatch.setenv("HOUSING_ASSURANCE_CACHE", str(tmp_path / "cache"))
+    kept = tmp_path / "cache" / warm_browser.PROFILE_FOLDER
+    figure = charts.breakdown_bar(pl.DataFrame({"r": ["North"], "v": [3.0]}), "r", "v", "B")
+    secrets = ["Brookmere Marker Housing", "week ending 22 Nov 2026", "DM990077"]
+    with pack.ChartRenderer() as first:
+        drawn = first.result(first.submit(figure, 400, 200))
+        assert _plotly_transfers(first)[0] > 1_000_000  # fetched from our server
+        pack.render.pdf_from_html(f"<title>{secrets[0]}: weekly assurance pack, {secrets[1]}</title>"
+                                  f"<p>{secrets[2]}</p>", browser=first)
+    assert sorted(p.name for p in kept.iterdir()) == ["Cache", "Code Cache"]
+    kept_bytes = [f.read_bytes() for f in kept.rglob("*") if f.is_file()]
+    assert not [s for s in secrets for data in kept_bytes if s.encode() in data or s.encode("utf-16-le") in data]
+
+    # Two packs' browsers at once: each has the kept caches, draws its own chart, and keeps its caches whole.
+    other = charts.breakdown_bar(pl.DataFrame({"r": ["South", "East"], "v": [5.0, 1.0]}), "r", "v", "C")
+    other_drawn = renderer.result(renderer.submit(other, 400, 200))
+
+    def draw(fig: go.Figure) -> tuple[str, list[int]]:
+        with pack.ChartRenderer() as r:
+            return r.result(r.submit(fig, 400, 200)), _plotly_transfers(r)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        (svg_a, transfers_a), (svg_b, transfers_b) = pool.map(draw, (figure, other))
+    assert (plain_svg(svg_a), plain_svg(svg_b)) == (plain_svg(drawn), plain_svg(other_drawn))
+    assert transfers_a == transfers_b == [0]  # from the kept cache: the server was not asked
+    assert sorted(p.name for p in kept.iterdir()) == ["Cache", "Code Cache"]
+    compiled = max(f.stat().st_size for f in (kept / "Code Cache").rglob("*") if f.is_file())
+    assert compiled > 1_000_000  # plotly.js, compiled
+
+
+@pytest.mark.parametrize("damage", ["garbage caches", "a cache folder that is a file"])
+def test_a_damaged_or_unusable_cache_folder_leaves_the_charts_as_they_are(renderer, tmp_path, monkeypatch, damage):
+    """Kept caches that Chromium cannot read, or a cache folder the pack cannot use: the browser starts
+    without them and draws the same chart."""
+    from housing_assurance import charts
+    from housing_assurance.pack import warm_browser
+
+    figure = charts.breakdown_bar(pl.DataFrame({"r": ["North"], "v": [3.0]}), "r", "v", "B")
+    expected = plain_svg(renderer.result(renderer.submit(figure, 400, 200)))
+    cache = tmp_path / "cache"
+    if damage == "garbage caches":
+        for name in warm_browser.KEPT:
+            for part in ("index", "js/index", "Cache_Data/index", "Cache_Data/data_1"):
+                (cache / warm_browser.PROFILE_FOLDER / name / part).parent.mkdir(parents=True, exist_ok=True)
+                (cache / warm_browser.PROFILE_FOLDER / name / part).write_bytes(os.urandom(4096))
+    else:
+        cache.write_text("not a folder")
+    monkeypatch.setenv("HOUSING_ASSURANCE_CACHE", str(cache))
+    with pack.ChartRenderer() as damaged:
+        assert plain_svg(damaged.result(damaged.submit(figure, 400, 200))) == expected

@@ -10,12 +10,15 @@ app sessions can never swap charts.
 
 The same browser prints the pack (`print_pdf`), in a page that runs no script and fetches nothing: the
 pack's text is the landlord's data, and its charts arrive inside the HTML.
+
+plotly.js reaches the browser over http from a server of our own, into a profile kept in the cache folder,
+so that Chromium keeps it compiled from one pack to the next (warm_browser.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import html
+import contextlib
 import itertools
 import shutil
 import tempfile
@@ -25,19 +28,18 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-import plotly
 import plotly.graph_objects as go
 
+from housing_assurance.pack import warm_browser
 from housing_assurance.pack.checks import PackError
+from housing_assurance.pack.warm_browser import PLOTLY_JS
 
 # One page: loading plotly.js into a page costs about 1.5 CPU-seconds here, and one page then draws the
 # pack's 31 charts in about half a second.
 PAGES = 1
-PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 # As the guide to running Chromium headless here says: no GPU, no first-run, no background traffic.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-PAGE = '<!DOCTYPE html><html><head><meta charset="utf-8"><script src="{plotly}"></script></head><body></body></html>'
 TO_SVG = """async ([figure, width, height]) => {
     const f = JSON.parse(figure);
     return await Plotly.toImage({data: f.data, layout: f.layout, config: {}},
@@ -70,14 +72,19 @@ class ChartRenderer:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="pack-charts", daemon=True)
         self._thread.start()
-        # The page that loads plotly.js, as a file: Chromium then reads plotly.js from disk itself (handing it
-        # over through Playwright costs Python about a second and a half of work a page).
+        # The browser's own profile, removed with it, started with the caches kept from the packs before
+        # (plotly.js compiled: warm_browser.py).
         self._folder = tempfile.TemporaryDirectory(prefix="pack-charts-")
-        page_file = Path(self._folder.name) / "charts.html"
-        page_file.write_text(PAGE.format(plotly=html.escape(PLOTLY_JS.as_uri())), encoding="utf-8")
+        self._profile, self._draws = Path(self._folder.name), pages > 0
+        warm_browser.seed(self._profile)
         self._launched: Future = Future()  # the browser, once launched (before plotly.js has loaded)
-        self._browser_ready: Future = asyncio.run_coroutine_threadsafe(
-            self._open(pages, page_file.as_uri(), self._launched), self._loop)
+        self._boot: Future = Future()  # the task that boots it, for close() to stop
+
+        async def boot() -> tuple[Any, Any, asyncio.Queue]:
+            self._boot.set_result(asyncio.current_task())
+            return await self._open(pages, self._profile, self._launched)
+
+        self._browser_ready: Future = asyncio.run_coroutine_threadsafe(boot(), self._loop)
         self._closed = False
         self._placed: dict[str, Future] = {}
         self._sizes: dict[Future, tuple[int, int]] = {}  # each submitted figure's width and height
@@ -86,7 +93,8 @@ class ChartRenderer:
         self._names = itertools.count()
 
     @staticmethod
-    async def _open(pages: int, page_url: str, launched: Future) -> tuple[Any, Any, asyncio.Queue]:
+    async def _open(pages: int, profile: Path, launched: Future) -> tuple[Any, Any, asyncio.Queue]:
+        """(driver, browser, free pages): the browser is a persistent context, in `profile`."""
         from playwright.async_api import async_playwright
 
         try:
@@ -95,12 +103,13 @@ class ChartRenderer:
             launched.set_exception(exc)
             raise
         try:
-            browser = await driver.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+            browser = await driver.chromium.launch_persistent_context(
+                profile, executable_path=chromium(), args=CHROMIUM_ARGS + warm_browser.browser_args())
             launched.set_result(browser)
             free: asyncio.Queue = asyncio.Queue()
             for _ in range(pages):
                 page = await browser.new_page()
-                await page.goto(page_url)
+                await page.goto(warm_browser.charts_page_url())
                 if not await page.evaluate("typeof Plotly === 'object'"):
                     raise PackError(f"charts cannot be drawn: plotly.js did not load from {PLOTLY_JS}")
                 free.put_nowait(page)
@@ -151,9 +160,12 @@ class ChartRenderer:
 
         async def print_() -> bytes:
             if self._print_page is None:
-                context = await browser.new_context(java_script_enabled=False)
-                await context.route("**/*", lambda route: route.abort())
-                self._print_page = await context.new_page()
+                page = await browser.new_page()
+                # What java_script_enabled=False does for a context, for this page alone; nothing is fetched.
+                session = await browser.new_cdp_session(page)
+                await session.send("Emulation.setScriptExecutionDisabled", {"value": True})
+                await page.route("**/*", lambda route: route.abort())
+                self._print_page = page
             await self._print_page.set_content(page_html, wait_until="load")
             return await self._print_page.pdf(**(PRINT_OPTIONS if final else LAYOUT_OPTIONS))
 
@@ -200,11 +212,14 @@ class ChartRenderer:
         try:
             if not self._browser_ready.done():
                 browser = self._launched.result(timeout=120)
-                # The boot, its page closed under it, fails and stops its driver (and the browser with it).
                 asyncio.run_coroutine_threadsafe(browser.close(), self._loop).result(timeout=60)
-                self._browser_ready.exception(timeout=60)
-            if self._browser_ready.exception(timeout=120) is None:  # it had finished booting after all
+                # A page still opening in a closed browser may never hear of it: the boot is cancelled, and
+                # stops its driver on the way out.
+                asyncio.run_coroutine_threadsafe(_cancelled(self._boot.result()), self._loop).result(timeout=60)
+            if not self._browser_ready.cancelled() and self._browser_ready.exception(timeout=120) is None:
                 asyncio.run_coroutine_threadsafe(stop(), self._loop).result(timeout=60)
+                if self._draws:  # its caches have plotly.js, compiled, for the next pack
+                    warm_browser.keep(self._profile)
         except Exception:  # noqa: BLE001 - closing must not hide the error that brought us here
             pass
         finally:
@@ -219,6 +234,13 @@ class ChartRenderer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+async def _cancelled(task: asyncio.Task) -> None:
+    """Once the task has been cancelled and has finished (at once if it had finished already)."""
+    task.cancel()
+    with contextlib.suppress(BaseException):
+        await task
 
 
 def wrap_title(text: str, width: int = 46) -> str:
