@@ -160,8 +160,10 @@ def figures_section(view: View, store: ReviewStore, user: User) -> tuple[list[di
         k = KPIS[item.kpi_id]
         shown = status(item.rag, item.value)
         said = "commentary written" if item.commentary else "no commentary yet"
+        # Open while its form is in use: a save changes the label, and a new label is a new expander to the
+        # browser, which would close on the "Saved" it says.
         with st.expander(f"{shown.symbol} {shown.word} · {plain(k.title)}: **{value_text(k, item.value)}** · {said}",
-                         expanded=False):
+                         expanded=_PREFIX + "base:" + _key(item.figure) in st.session_state):
             detail = f"Target {target_text(k, goals.get(k.id))}"
             if item.denominator is not None:
                 detail += f" · {ratio_text(k, item.numerator, item.denominator)}"
@@ -174,7 +176,8 @@ def figures_section(view: View, store: ReviewStore, user: User) -> tuple[list[di
     if other:
         st.markdown("**Commentary on other figures this week**")
         for c in other:
-            with st.expander(f"{plain(KPIS[c.figure.kpi_id].title)} · commentary written"):
+            with st.expander(f"{plain(KPIS[c.figure.kpi_id].title)} · commentary written",
+                             expanded=_PREFIX + "base:" + _key(c.figure) in st.session_state):
                 commentary_block(store, user, view, c.figure, c, owners)
     if may_write(user, view.allowed, Figure("", view.as_of, *where)):
         with st.expander("Write a commentary on another figure"):
@@ -216,9 +219,12 @@ def commentary_block(store: ReviewStore, user: User, view: View, figure: Figure,
             st.caption("Your role reads the review; executives and managers write it.")
         return
     base_key, text_key = _PREFIX + "base:" + key, _PREFIX + "text:" + key
-    if base_key not in st.session_state:  # the version this user starts from: kept until they save or choose
-        st.session_state[base_key] = current.version if current is not None else None
-        st.session_state[text_key] = current.text if current is not None else ""
+    # The form once asked for: a page of thirty-odd figures each with its form took Streamlit 0.6-0.9 s a run
+    # (and a browser longer to draw). Once asked for it is drawn on every run, so typed text is never lost.
+    if base_key not in st.session_state:
+        st.button("Edit the commentary" if current is not None else "Write a commentary", key=_PREFIX + "edit:" + key,
+                  on_click=_start_editing, args=(key, current))
+        return
     conflict = st.session_state.get(_PREFIX + "conflict:" + key)
     _show_said(key)
     if conflict is not None:
@@ -245,6 +251,12 @@ def commentary_block(store: ReviewStore, user: User, view: View, figure: Figure,
                          format="DD/MM/YYYY")
         label = "Save mine in their place" if conflict is not None else "Save"
         st.form_submit_button(label, type="primary", on_click=_save, args=(store, user, view, figure, current))
+
+
+def _start_editing(key: str, current: Commentary | None) -> None:
+    """The version this user starts from and its text, kept until they save or choose."""
+    st.session_state[_PREFIX + "base:" + key] = current.version if current is not None else None
+    st.session_state[_PREFIX + "text:" + key] = current.text if current is not None else ""
 
 
 def _keep_theirs(key: str, theirs: Commentary) -> None:
