@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,11 +80,11 @@ def main(argv: list[str]) -> None:
 
             data = Path(tmp) / "demo"
             generate(data, homes=20000, years=3, seed=1, end=END)
-        from housing_assurance.db import read_manifest
+        from housing_assurance.store import open_data
+        from housing_assurance.weeks import latest_complete_week
 
-        manifest, _ = read_manifest(data)
-        # the latest week complete when the extract was taken (pack.latest_complete_week, without opening it)
-        as_of = args.as_of or date.fromisoformat(str(manifest["extracted_at"])[:10]) - timedelta(days=1)
+        # the latest week complete when the extract was taken (the app's default week), from a store or a folder
+        as_of = args.as_of or latest_complete_week(open_data(data).extracted_at)
         print(f"{date.today()} · {platform.processor() or platform.machine()} · {os.cpu_count()} cores · "
               f"Python {platform.python_version()} · load average {os.getloadavg()[0]:.1f} · "
               f"{data} · week ending {as_of}")
