@@ -260,8 +260,7 @@ def _start_editing(key: str, current: Commentary | None) -> None:
 
 
 def _keep_theirs(key: str, theirs: Commentary) -> None:
-    st.session_state[_PREFIX + "base:" + key] = theirs.version
-    st.session_state[_PREFIX + "text:" + key] = theirs.text
+    _start_editing(key, theirs)
     st.session_state.pop(_PREFIX + "conflict:" + key, None)
 
 
