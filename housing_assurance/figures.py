@@ -21,7 +21,8 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from housing_assurance.db import Extract, fetch_rows, relation, run_query
+from housing_assurance import why
+from housing_assurance.db import Extract, fetch_rows, relation, run_query, run_query_over
 from housing_assurance.kpis import (
     CATALOGUE,
     KPIS,
@@ -108,17 +109,18 @@ def counted_by_a_kpi(query: str) -> duckdb.Expression | None:
 
 def grouped_rows(con: duckdb.DuckDBPyConnection, query: str, weeks: list[date]) -> duckdb.DuckDBPyRelation:
     """The whole landlord's rows of a KPI query for the weeks that a KPI counts, grouped by the kept
-    columns with a count `n` (one row each, n = 1, for a query behind a median, mean or sum): a
-    relation, not yet run."""
+    columns with a count `n` (one row each, n = 1, for a query behind a median, mean or sum) and the
+    facts a line of why reads (why.py): a relation, not yet run."""
     raw = relation(con, query, query_params(query, weeks, WHOLE_LANDLORD), ordered=False)
     counted = counted_by_a_kpi(query)
     if counted is not None:
         raw = raw.filter(counted)
     kept = [duckdb.ColumnExpression(c) for c in kept_columns(query, raw.columns)]
     if keeps_one_row_per_case(query):
-        return raw.select(*kept, duckdb.ConstantExpression(1).cast(duckdb.sqltype("BIGINT")).alias("n"))
+        return raw.select(*kept, duckdb.ConstantExpression(1).cast(duckdb.sqltype("BIGINT")).alias("n"),
+                          *why.row_facts(raw.columns))
     count = duckdb.FunctionExpression("count_star").cast(duckdb.sqltype("BIGINT")).alias("n")
-    return raw.aggregate([*kept, count], "all")
+    return raw.aggregate([*kept, count, *why.group_facts(raw.columns)], "all")
 
 
 class FigureStore:
@@ -175,6 +177,15 @@ class FigureStore:
             raise ValueError("no weeks asked for")
         if query == "validation":  # about the whole extract, never scoped
             return query_rows(self.extract, query, weeks, WHOLE_LANDLORD)
+        if self.extract.store is not None and not set(weeks) <= self.prepared_weeks:
+            # a week a (read-only) store did not prepare, over ten years back: grouped now, not kept
+            cur = self.extract.con.cursor()
+            try:
+                held = grouped_rows(cur, query, weeks).pl()
+            finally:
+                cur.close()
+            return run_query_over(self.extract.con, scoped_rows_query(query), {"held_rows": held},
+                                  {"rows_table": "held_rows", "as_of_dates": weeks, **scope.params()})
         self.ensure(query, weeks)
         return run_query(self.extract.con, scoped_rows_query(query),
                          {"rows_table": self.rows_table(query), "as_of_dates": weeks, **scope.params()})

@@ -56,7 +56,7 @@ MIN_WEEKS_PER_STEP = 26
 MAX_PREPARED_WEEKS = 10 * 52
 # What a store's figures depend on besides the extract: if any of these change, stores are prepared again.
 RECIPE = ("contract.py", "db.py", "kpis.py", "figures.py", "clocks.py", "workdays.py", "validate.py", "risk.py",
-          "store.py", "scope.py", "weeks.py", "tsm.py")
+          "store.py", "scope.py", "weeks.py", "tsm.py", "why.py")
 
 
 class StoreError(ValueError):

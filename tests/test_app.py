@@ -400,10 +400,11 @@ def test_no_page_contains_sql_or_kpi_logic():
         assert len(text.splitlines()) <= 30, path.name
 
 
-def test_the_reasons_for_a_weeks_red_figures_run_each_query_once_and_say_what_the_cases_say(
+def test_the_reasons_for_a_weeks_red_figures_come_from_the_store_and_say_what_the_cases_say(
         extract, weeks, monkeypatch):
-    """The app asks for the reasons of all of a week's red and amber figures at once; their queries run
-    two at a time, each once, and every reason is why.reason over exactly the rows of `kpis.cases`."""
+    """The app asks for the reasons of all of a week's red and amber figures at once; they come from the
+    facts the store keeps with its rows, so no KPI query runs, and every reason is why.reason over
+    exactly the rows of `kpis.cases`."""
     from housing_assurance import kpis, why
     from housing_assurance.targets import targets
 
@@ -418,21 +419,12 @@ def test_the_reasons_for_a_weeks_red_figures_run_each_query_once_and_say_what_th
     runs = []
     real = kpis.query_rows
     monkeypatch.setattr(kpis, "query_rows", lambda *a, **kw: runs.append(a[1]) or real(*a, **kw))
-    monkeypatch.setattr(data, "_whole_rows", data._Held(32))  # a server that holds no whole-landlord rows yet
-    data._cases_by_query.cache_clear()
     said = data.reasons(view, tiles)
-    assert sorted(runs) == sorted({KPIS[t["kpi_id"]].query for t in red}) and len(runs) > 3
+    assert runs == [] and len({KPIS[t["kpi_id"]].query for t in red}) > 3
     expected = {t["kpi_id"]: why.reason(KPIS[t["kpi_id"]], goals.get(t["kpi_id"]), t["rag"], t,
                                         cases(extract, view.as_of, t["kpi_id"], view.scope), view.as_of)
                 for t in red}
     assert said == {k: v for k, v in expected.items() if v} and said
-    # Once someone has seen the week for the whole landlord, the region's rows come from those rows:
-    # no query runs for the region, and every reason is the same.
-    for query in set(runs):
-        data._cases_by_query(key, view.as_of, query, None, None)
-    data._cases_by_query.cache_clear()
-    runs.clear()
-    assert data.reasons(view, tiles) == said and runs == []
 
 
 def test_the_figures_that_read_one_query_run_it_once(extract, weeks, monkeypatch):
