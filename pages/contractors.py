@@ -9,6 +9,7 @@ if blocks.drilling("ct"):
 else:
     shell.header("Contractors", view, "Responsive jobs completed in the week, split between the in-house workforce "
                  "and external contractors.")
+    blocks.start_contractor_table(view)  # its 13-week query runs while the figures above the table are drawn
     kpi_ids = domain_kpis("ct")
     blocks.kpi_tiles(view, kpi_ids, "ct", per_row=3)
     blocks.in_house_beside_external(view)

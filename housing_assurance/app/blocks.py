@@ -454,6 +454,11 @@ def in_house_beside_external(view: View) -> None:
                     config={"displayModeBar": False}, key="paired")
 
 
+def start_contractor_table(view: View) -> None:
+    """Start the contractor table's 13-week query, to run while the figures above the table are drawn."""
+    data.start_contractor_scorecard(view.key, view.as_of, *view.scope_args)
+
+
 def contractor_table(view: View) -> None:
     st.subheader("Each contractor over the 13 weeks")
     card = data.contractor_scorecard(view.key, view.as_of, *view.scope_args)

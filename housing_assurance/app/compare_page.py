@@ -1,13 +1,15 @@
 """How we compare: our Tenant Satisfaction Measures beside every large landlord's published figures.
 
-The figures come from compare.py (ours from tsm.py, the sector's from sector.py); this module caches
-them, with st.cache_data shared by every user: our figures by the store's key and the reporting year,
-the regulator's files by their names, sizes and times, so a new week's store or a new year's file is
-read again. The figures are the whole landlord's, so the page is for users who see the whole landlord.
+The figures come from compare.py (ours from tsm.py, the sector's from sector.py); this module keeps
+them for every user (process-wide, only ever read; a server's warm-up fills them before anyone looks:
+warm_up.py): our figures by the store's key and the reporting year, the regulator's files by their
+names, sizes and times, so a new week's store or a new year's file is read again. The figures are the
+whole landlord's, so the page is for users who see the whole landlord.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -22,7 +24,7 @@ from housing_assurance.app.tables import grid
 from housing_assurance.words import NO_DATA, percentile_text, ratio_text, value_text
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@lru_cache(maxsize=16)
 def our_year(key: str, year: str) -> tsm.OurReturn | str:
     """Our figures for one reporting year, or the one line saying why the extract cannot give them."""
     return compare.our_years(data.load_extract(key), [year])[year]
@@ -36,13 +38,13 @@ def tsm_files(folder: Path) -> tuple:
                         if p.suffix.lower() == ".xlsx"))
 
 
-@st.cache_data(show_spinner=False, max_entries=2)
+@lru_cache(maxsize=2)
 def published(folder: str, files: tuple) -> dict[str, sector.SectorYear]:
     """The regulator's published years (raises sector.SectorError: not cached, so a fixed file is read)."""
     return compare.published_years(Path(folder))
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@lru_cache(maxsize=4)
 def comparison(key: str, folder: str, files: tuple) -> compare.HowWeCompare:
     extract = data.load_extract(key)
     found = published(folder, files)
@@ -50,7 +52,7 @@ def comparison(key: str, folder: str, files: tuple) -> compare.HowWeCompare:
     return compare.build(extract.landlord, {year: our_year(key, year) for year in wanted}, found)
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
+@lru_cache(maxsize=4)
 def position_charts(key: str, folder: str, files: tuple) -> dict[str, go.Figure]:
     """Each measure's chart, drawn once per comparison and shared by every session: six figures of a
     thousand landlords' dots took 0.3-0.4 s of every view. Only read afterwards (st.plotly_chart copies

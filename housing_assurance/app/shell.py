@@ -17,6 +17,7 @@ from housing_assurance.access import User, no_team_words, user_scope
 from housing_assurance.app import data, signin
 from housing_assurance.app.markup import MESSAGE, plain
 from housing_assurance.app.state import GLOBAL_PARAMS, WIDGET, View, adopt_url, keep_history, open_notices, refuse
+from housing_assurance.app.warm_up import warm_up
 from housing_assurance.scope import WHOLE_LANDLORD, Scope
 from housing_assurance.settings import SettingsError, check_all
 from housing_assurance.store import StoreError, is_store
@@ -96,6 +97,7 @@ def start() -> View:
         st.error(plain(exc, MESSAGE))
         st.stop()
     weeks = data.selectable_weeks(key)
+    _run.key = key
     adopt_url()
     open_notices()
     st.markdown(STYLE, unsafe_allow_html=True)
@@ -122,7 +124,12 @@ def _new_extract_notice(key: str) -> None:
 
 
 def finish() -> None:
+    """The run is over: once per store, what every page's first look needs starts being worked out while
+    this page is read (warm_up.py), never slowing the page the first visitor is waiting for."""
     _run.in_app = False
+    key, _run.key = getattr(_run, "key", None), None
+    if key is not None:
+        warm_up(key)
 
 
 def unexpected(exc: Exception) -> None:

@@ -1,0 +1,50 @@
+"""What a server works out once for everyone, started in the background when it first opens a store, so
+that no visitor's first look at a page waits for it (0.1-0.4 s each at 120,000 homes):
+
+- the weekly review's database library (SQLAlchemy), imported;
+- England's bank holidays, which set the Due soon window;
+- the homes-at-risk scores and back-test replays of the latest week (read from the store);
+- How we compare: the regulator's files, our figures beside them and the charts.
+
+Each is the work the page itself would do, kept where the page looks for it; nothing here depends on
+who is asking. Anything that fails is left for the page, which says what went wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from contextlib import suppress
+from datetime import date
+from functools import lru_cache
+
+log = logging.getLogger("housing_assurance.app")
+
+
+@lru_cache(maxsize=4)
+def warm_up(key: str) -> threading.Thread:
+    """Start the warm-up for the store `key` names (once per store and process)."""
+    from housing_assurance.app import data
+
+    thread = threading.Thread(target=_warm, args=(key, data.load_risk_store(key), data.selectable_weeks(key)[0]),
+                              name="warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def _warm(key: str, risk_store, latest: date) -> None:
+    from housing_assurance import risk, sector, tsm, workdays
+
+    try:
+        import housing_assurance.app.review_page  # noqa: F401  (SQLAlchemy: a third of a second to import)
+        from housing_assurance.app import compare_page
+
+        workdays.bank_holidays()
+        with suppress(risk.RiskError):  # too little history to learn from: the page says so
+            risk_store.scored(latest)
+            risk_store.replays(latest)
+        folder = sector.tsm_folder()
+        with suppress(tsm.TsmError, sector.SectorError):  # no files, or no year to compare: the page says so
+            compare_page.position_charts(key, str(folder), compare_page.tsm_files(folder))
+    except Exception as exc:  # never a visitor's problem: the page does the same work and reports it
+        log.warning("warm-up stopped early (%s); pages will do the work themselves", type(exc).__name__)

@@ -1,0 +1,99 @@
+"""What makes a page's first look quick: the server's warm-up after the first view (what every page needs
+once per server, worked out in the background where the pages look for it), and a slow list started
+ahead of the block that shows it."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import polars as pl
+import pytest
+from conftest import open_app_at
+
+from housing_assurance import risk, sector, store, workdays
+from housing_assurance.app import compare_page, data
+from housing_assurance.app.warm_up import _warm, warm_up
+from housing_assurance.contractors import contractor_scorecard
+from housing_assurance.scope import Scope
+
+
+@pytest.fixture(scope="module")
+def key(demo_app) -> str:
+    open_app_at()  # the first visitor's first view starts the warm-up at its end
+    return data.data_key(data.data_folder())
+
+
+def test_the_first_view_warms_what_every_pages_first_look_needs(key, monkeypatch):
+    before = warm_up.cache_info()
+    thread = warm_up(key)
+    assert warm_up.cache_info().hits == before.hits + 1  # the thread the first view started, not a new one
+    thread.join(timeout=120)
+    assert thread.name == "warm-up" and not thread.is_alive()
+    assert workdays.bank_holidays.cache_info().currsize == 1
+    assert "sqlalchemy" in sys.modules  # the weekly review's database library
+    latest = data.selectable_weeks(key)[0]
+    reads = []
+    real = store.stored
+    monkeypatch.setattr(store, "stored", lambda *a, **kw: reads.append(a[1]) or real(*a, **kw))
+    assert data.risk_scores(key, latest) is not None and data.load_risk_store(key).replays(latest)
+    assert reads == []  # the latest week's homes at risk are at hand: the page reads nothing
+    folder = sector.tsm_folder()
+    before = compare_page.position_charts.cache_info()
+    compare_page.position_charts(key, str(folder), compare_page.tsm_files(folder))
+    after = compare_page.position_charts.cache_info()
+    assert (after.hits, after.misses) == (before.hits + 1, before.misses)  # How we compare: already drawn
+
+
+def test_a_warm_up_that_cannot_do_a_part_leaves_it_to_the_page(key, monkeypatch, caplog):
+    """No regulator's files, and too little history to learn from: the warm-up does the rest and says
+    nothing (the pages say what is missing); anything else stops it with one line in the server log."""
+    monkeypatch.setenv("HOUSING_ASSURANCE_TSM", "/nonexistent")
+
+    class TooShort:
+        def scored(self, as_of):
+            raise risk.RiskError("too little history")
+
+    latest = data.selectable_weeks(key)[0]
+    with caplog.at_level(logging.WARNING, logger="housing_assurance.app"):
+        _warm(key, TooShort(), latest)
+    assert caplog.records == []
+
+    class Broken:
+        def scored(self, as_of):
+            raise OSError("/some/path/with/a/name")
+
+    with caplog.at_level(logging.WARNING, logger="housing_assurance.app"):
+        _warm(key, Broken(), latest)
+    assert [r.getMessage() for r in caplog.records] == [
+        "warm-up stopped early (OSError); pages will do the work themselves"]  # no path, no data
+
+
+def test_the_contractor_table_started_ahead_is_the_scorecard(key, demo_extract):
+    weeks = data.selectable_weeks(key)
+    data.start_contractor_scorecard(key, weeks[3], "North", None)
+    ahead = data.contractor_scorecard(key, weeks[3], "North", None)
+    assert ahead.equals(contractor_scorecard(demo_extract, weeks[3], Scope("North", None)))
+    assert not ahead.is_empty()
+
+
+def test_a_list_started_ahead_is_kept_but_a_failure_is_tried_again():
+    ahead = data._Ahead(size=2)
+    runs = []
+
+    def failing() -> pl.DataFrame:
+        runs.append("failed")
+        raise RuntimeError("the database was busy")
+
+    def works() -> pl.DataFrame:
+        runs.append("worked")
+        return pl.DataFrame({"n": [1]})
+
+    with pytest.raises(RuntimeError):
+        ahead.result(("a",), failing)
+    assert ahead.result(("a",), works)["n"].to_list() == [1]  # tried again, not the failure kept
+    assert ahead.result(("a",), failing)["n"].to_list() == [1]  # kept: not run again
+    ahead.result(("b",), works)
+    ahead.result(("c",), works)  # at most two kept: the oldest ("a") goes
+    assert ahead.result(("a",), works)["n"].to_list() == [1]
+    assert runs == ["failed", "worked", "worked", "worked", "worked"]
