@@ -20,6 +20,7 @@ from datetime import date
 
 import duckdb
 import polars as pl
+from duckdb import sqltypes
 
 from housing_assurance import why
 from housing_assurance.db import Extract, fetch_rows, relation, run_query, run_query_over
@@ -117,9 +118,9 @@ def grouped_rows(con: duckdb.DuckDBPyConnection, query: str, weeks: list[date]) 
         raw = raw.filter(counted)
     kept = [duckdb.ColumnExpression(c) for c in kept_columns(query, raw.columns)]
     if keeps_one_row_per_case(query):
-        return raw.select(*kept, duckdb.ConstantExpression(1).cast(duckdb.sqltype("BIGINT")).alias("n"),
+        return raw.select(*kept, duckdb.ConstantExpression(1).cast(sqltypes.BIGINT).alias("n"),
                           *why.row_facts(raw.columns))
-    count = duckdb.FunctionExpression("count_star").cast(duckdb.sqltype("BIGINT")).alias("n")
+    count = duckdb.FunctionExpression("count_star").cast(sqltypes.BIGINT).alias("n")
     return raw.aggregate([*kept, count, *why.group_facts(raw.columns)], "all")
 
 

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 import duckdb
 import polars as pl
+from duckdb import sqltypes
 
 from housing_assurance.kpis import Kpi
 from housing_assurance.targets import Target
@@ -71,7 +73,7 @@ def _facts() -> tuple[Fact, ...]:
     return (
         Fact("why_vulnerable", ("is_vulnerable_household",), "sum",
              duckdb.CoalesceOperator(col("is_vulnerable_household"), duckdb.ConstantExpression(False))
-             .cast(duckdb.sqltype("BIGINT"))),
+             .cast(sqltypes.BIGINT)),
         Fact("why_done_over_us", clock, "max", epoch_us("action_at") - epoch_us("due_by")),
         Fact("why_open_due_by", clock, "min", duckdb.CaseExpression(col("action_at").isnull(), col("due_by"))),
         *(Fact(name, (column,), how, col(column)) for name, how, column in (
@@ -81,7 +83,13 @@ def _facts() -> tuple[Fact, ...]:
 
 
 FACTS = _facts()
-_SCRATCH = duckdb.connect()  # in memory, for the drill-down's rows (each read on a cursor of its own)
+
+
+@lru_cache(maxsize=1)
+def _scratch() -> duckdb.DuckDBPyConnection:
+    """An in-memory database for the drill-down's rows, each read on a cursor of its own (opened when
+    first needed: 20-40 ms that a command reading a store's facts never spends)."""
+    return duckdb.connect()
 
 
 def facts_of(columns: list[str]) -> list[Fact]:
@@ -99,7 +107,7 @@ def group_facts(columns: list[str]) -> list[duckdb.Expression]:
     out = []
     for f in facts_of(columns):
         combined = duckdb.FunctionExpression(f.how, f.value)
-        out.append((combined.cast(duckdb.sqltype("BIGINT")) if f.how == "sum" else combined).alias(f.name))
+        out.append((combined.cast(sqltypes.BIGINT) if f.how == "sum" else combined).alias(f.name))
     return out
 
 
@@ -125,12 +133,12 @@ def facts_from_groups(k: Kpi, goal: Target, groups: pl.DataFrame) -> dict:
 def facts_from_cases(k: Kpi, goal: Target, rows: pl.DataFrame) -> dict:
     """The facts of a figure from the drill-down's rows: grouped as a store keeps them (by `meets` for a
     percentage), each fact computed by the same definition, then combined as a store's groups are."""
-    con = _SCRATCH.cursor()  # a cursor of one in-memory database: a new database takes 20 ms
+    con = _scratch().cursor()
     try:
         by = [duckdb.ColumnExpression("meets")] if k.kind == "pct" else []
         value = ([duckdb.FunctionExpression("max", duckdb.ColumnExpression(k.value_column)).alias(k.value_column)]
                  if k.value_column and k.value_column in rows.columns else [])
-        n = duckdb.FunctionExpression("count_star").cast(duckdb.sqltype("BIGINT")).alias("n")
+        n = duckdb.FunctionExpression("count_star").cast(sqltypes.BIGINT).alias("n")
         groups = con.from_arrow(rows).aggregate([*by, n, *group_facts(rows.columns), *value],
                                                 ", ".join(map(str, by))).pl()
     finally:
