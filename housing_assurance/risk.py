@@ -609,12 +609,25 @@ class RiskStore:
             if stored is None:
                 load_model_library()
                 return replay(self.extract, as_of)
-            return [Replay(r["replay_as_of"][0], int(r["training_examples"][0]), int(r["training_reports"][0]),
-                           r.drop("for_as_of", "replay_as_of", "training_examples", "training_reports", "reported"),
-                           frozenset(r.filter(pl.col("reported"))["property_id"].to_list()))
-                    for r in stored.partition_by("replay_as_of", maintain_order=True)]
+            return _stored_replays(stored)
 
         return self._once("replays", as_of, make)  # type: ignore[return-value]
+
+    def keep_prepared(self, as_of: date) -> None:
+        """Read what a prepared store holds for the week (its scores and back-test replays), so that the
+        page finds them at hand; trains nothing (a server's warm-up must not learn in the background)."""
+        if not self.has_scores(as_of) or ("replays", as_of) in self._done:
+            return
+        stored = _stored(self.extract, "risk_replays", as_of)
+        if stored is not None:
+            self._once("replays", as_of, lambda: _stored_replays(stored))
+
+
+def _stored_replays(stored: pl.DataFrame) -> list[Replay]:
+    return [Replay(r["replay_as_of"][0], int(r["training_examples"][0]), int(r["training_reports"][0]),
+                   r.drop("for_as_of", "replay_as_of", "training_examples", "training_reports", "reported"),
+                   frozenset(r.filter(pl.col("reported"))["property_id"].to_list()))
+            for r in stored.partition_by("replay_as_of", maintain_order=True)]
 
 
 def _stored(extract: Extract, table: str, as_of: date) -> pl.DataFrame | None:

@@ -45,28 +45,29 @@ def test_the_first_view_warms_what_every_pages_first_look_needs(key, monkeypatch
     assert (after.hits, after.misses) == (before.hits + 1, before.misses)  # How we compare: already drawn
 
 
-def test_a_warm_up_that_cannot_do_a_part_leaves_it_to_the_page(key, monkeypatch, caplog):
-    """No regulator's files, and too little history to learn from: the warm-up does the rest and says
-    nothing (the pages say what is missing); anything else stops it with one line in the server log."""
+def test_a_warm_up_learns_nothing_and_leaves_what_it_cannot_do_to_the_page(key, demo_extract, monkeypatch,
+                                                                             caplog):
+    """A week the store holds no homes at risk for is not learned in the background, and without the
+    regulator's files How we compare is left alone: the warm-up does the rest and says nothing (the pages
+    say what is missing). Anything else stops it with one line in the server log, naming no path."""
     monkeypatch.setenv("HOUSING_ASSURANCE_TSM", "/nonexistent")
-
-    class TooShort:
-        def scored(self, as_of):
-            raise risk.RiskError("too little history")
-
-    latest = data.selectable_weeks(key)[0]
+    learned = []
+    monkeypatch.setattr(risk, "score_homes", lambda *a, **kw: learned.append("scores"))
+    monkeypatch.setattr(risk, "replay", lambda *a, **kw: learned.append("replays"))
+    unprepared_week = data.selectable_weeks(key)[5]
+    risk_store = risk.RiskStore(demo_extract)
     with caplog.at_level(logging.WARNING, logger="housing_assurance.app"):
-        _warm(key, TooShort(), latest)
-    assert caplog.records == []
+        _warm(key, risk_store, unprepared_week)
+    assert caplog.records == [] and learned == [] and not risk_store.has_scores(unprepared_week)
 
     class Broken:
-        def scored(self, as_of):
+        def keep_prepared(self, as_of):
             raise OSError("/some/path/with/a/name")
 
     with caplog.at_level(logging.WARNING, logger="housing_assurance.app"):
-        _warm(key, Broken(), latest)
+        _warm(key, Broken(), unprepared_week)
     assert [r.getMessage() for r in caplog.records] == [
-        "warm-up stopped early (OSError); pages will do the work themselves"]  # no path, no data
+        "warm-up stopped early (OSError); pages will do the work themselves"]
 
 
 def test_the_contractor_table_started_ahead_is_the_scorecard(key, demo_extract):

@@ -3,7 +3,8 @@ that no visitor's first look at a page waits for it (0.1-0.4 s each at 120,000 h
 
 - the weekly review's database library (SQLAlchemy), imported;
 - England's bank holidays, which set the Due soon window;
-- the homes-at-risk scores and back-test replays of the latest week (read from the store);
+- the homes-at-risk scores and back-test replays of the latest week, as the store holds them (nothing
+  is learned in the background);
 - How we compare: the regulator's files, our figures beside them and the charts.
 
 Each is the work the page itself would do, kept where the page looks for it; nothing here depends on
@@ -33,16 +34,14 @@ def warm_up(key: str) -> threading.Thread:
 
 
 def _warm(key: str, risk_store, latest: date) -> None:
-    from housing_assurance import risk, sector, tsm, workdays
+    from housing_assurance import sector, tsm, workdays
 
     try:
         import housing_assurance.app.review_page  # noqa: F401  (SQLAlchemy: a third of a second to import)
         from housing_assurance.app import compare_page
 
         workdays.bank_holidays()
-        with suppress(risk.RiskError):  # too little history to learn from: the page says so
-            risk_store.scored(latest)
-            risk_store.replays(latest)
+        risk_store.keep_prepared(latest)  # read from the store; nothing is learned in the background
         folder = sector.tsm_folder()
         with suppress(tsm.TsmError, sector.SectorError):  # no files, or no year to compare: the page says so
             compare_page.position_charts(key, str(folder), compare_page.tsm_files(folder))
