@@ -5,7 +5,11 @@ ahead of the block that shows it."""
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
 import sys
+import threading
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -13,9 +17,12 @@ from conftest import open_app_at
 
 from housing_assurance import risk, sector, store, workdays
 from housing_assurance.app import compare_page, data
+from housing_assurance.app import warm_up as warming
 from housing_assurance.app.warm_up import _warm, warm_up
 from housing_assurance.contractors import contractor_scorecard
 from housing_assurance.scope import Scope
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +105,53 @@ def test_a_list_started_ahead_is_kept_but_a_failure_is_tried_again():
     ahead.result(("c",), works)  # at most two kept: the oldest ("a") goes
     assert ahead.result(("a",), works)["n"].to_list() == [1]
     assert runs == ["failed", "worked", "worked", "worked", "worked"]
+
+
+def test_each_step_of_the_warm_up_waits_until_no_page_is_being_drawn(monkeypatch):
+    """A reader's click shares the two cores with one step of the warm-up at most: each step waits for a
+    moment when no page is being drawn, but never longer than LONGEST_WAIT_S (a busy server still warms)."""
+    warming.page_started()
+    try:
+        waiting = threading.Thread(target=warming._quiet_moment)
+        waiting.start()
+        waiting.join(0.3)
+        assert waiting.is_alive()  # a page is being drawn: the step waits
+    finally:
+        warming.page_ended()
+    waiting.join(2)
+    assert not waiting.is_alive()
+    monkeypatch.setattr(warming, "LONGEST_WAIT_S", 0.1)
+    warming.page_started()
+    try:
+        never_quiet = threading.Thread(target=warming._quiet_moment)
+        never_quiet.start()
+        never_quiet.join(2)
+        assert not never_quiet.is_alive()
+    finally:
+        warming.page_ended()
+
+
+def test_every_page_drawn_is_counted_out_again(key):
+    """However a run ends (drawn, refused, stopped by a bad URL), the server's count of pages being drawn
+    comes back to nothing, or the warm-up would wait its longest at every step."""
+    open_app_at()
+    open_app_at("pages/case.py", case="<script>")
+    open_app_at(region="<b>Nowhere</b>")
+    assert warming._drawing == 0
+
+
+def test_a_server_that_stops_while_warming_up_stops_cleanly(key, demo_dir):
+    """The warm-up is started from a page's own thread, a daemon: its thread must not be one, or a process
+    that ends while it is inside DuckDB is killed by the C++ runtime ("terminate called …") rather than
+    ending cleanly."""
+    assert warming.warm_up(key).daemon is False
+    child = (
+        "import os, sys; from streamlit.testing.v1 import AppTest\n"
+        "at = AppTest.from_file(sys.argv[1], default_timeout=120); at.run()\n"
+        "assert not at.exception, at.exception\n"
+        "print('ended while warming up' if any(t.name == 'warm-up' and t.is_alive() "
+        "for t in __import__('threading').enumerate()) else 'ended')\n")
+    done = subprocess.run([sys.executable, "-c", child, str(ROOT / "app.py")], capture_output=True, text=True,
+                          timeout=300, cwd=ROOT, env={**os.environ, "HOUSING_ASSURANCE_DATA": str(demo_dir)})
+    assert done.returncode == 0 and "terminate called" not in done.stderr, done.stderr[-2000:]
+    assert done.stdout.strip().startswith("ended")

@@ -14,10 +14,9 @@ import streamlit as st
 
 from housing_assurance import audit, routes
 from housing_assurance.access import User, no_team_words, user_scope
-from housing_assurance.app import data, signin
+from housing_assurance.app import data, signin, warm_up
 from housing_assurance.app.markup import MESSAGE, plain
 from housing_assurance.app.state import GLOBAL_PARAMS, WIDGET, View, adopt_url, keep_history, open_notices, refuse
-from housing_assurance.app.warm_up import warm_up
 from housing_assurance.scope import WHOLE_LANDLORD, Scope
 from housing_assurance.settings import SettingsError, check_all
 from housing_assurance.store import StoreError, is_store
@@ -81,6 +80,9 @@ def _ensure_extract(folder: Path) -> None:
 def start() -> View:
     """Open the store, read the URL, draw the sidebar for the signed-in user's scope."""
     _run.in_app = True
+    if not getattr(_run, "drawing", False):
+        _run.drawing = True
+        warm_up.page_started()
     try:  # a mistake in a settings file stops every page in one line, before any figure is read
         check_all(access_required=not signin.demo_mode())
     except SettingsError as exc:
@@ -127,9 +129,12 @@ def finish() -> None:
     """The run is over: once per store, what every page's first look needs starts being worked out while
     this page is read (warm_up.py), never slowing the page the first visitor is waiting for."""
     _run.in_app = False
+    if getattr(_run, "drawing", False):
+        _run.drawing = False
+        warm_up.page_ended()
     key, _run.key = getattr(_run, "key", None), None
     if key is not None:
-        warm_up(key)
+        warm_up.warm_up(key)
 
 
 def unexpected(exc: Exception) -> None:
