@@ -15,10 +15,12 @@ from pathlib import Path
 import pytest
 from browser_support import WAIT, app_server, chromium, needs_chromium, settled
 from conftest import AUDIT_TEST_KEY, DEMO_AS_OF
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 
 KPI = "dm.open_cases"
+SHOTS = Path(__file__).resolve().parent / "screenshots"
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +29,13 @@ def audit_log(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, demo_dir, audit_log):
-    with app_server(demo_dir, tmp_path_factory.mktemp("history-log"), HOUSING_ASSURANCE_AUDIT=str(audit_log),
+def server_log(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("history-log")
+
+
+@pytest.fixture(scope="module")
+def server(server_log, demo_dir, audit_log):
+    with app_server(demo_dir, server_log, HOUSING_ASSURANCE_AUDIT=str(audit_log),
                     HOUSING_ASSURANCE_AUDIT_KEY=AUDIT_TEST_KEY) as base:
         yield base
 
@@ -58,7 +65,7 @@ def on_list(page) -> None:
     expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()
 
 
-def test_each_view_is_one_history_entry_and_back_returns_to_it(server, debian_chromium, audit_log):
+def test_each_view_is_one_history_entry_and_back_returns_to_it(server, debian_chromium, audit_log, server_log):
     browser = debian_chromium
     from playwright.sync_api import expect
 
@@ -81,9 +88,16 @@ def test_each_view_is_one_history_entry_and_back_returns_to_it(server, debian_ch
     listing = page.url
     assert history_length(page) == before + 2
 
-    with page.expect_download() as caught:
-        page.get_by_role("button", name="Download (Excel)").first.click()
-    excel = caught.value
+    try:
+        with page.expect_download() as caught:
+            page.get_by_role("button", name="Download (Excel)").first.click()
+        excel = caught.value
+    except PlaywrightTimeout:  # seen twice in whole runs and never alone: say what the page and server saw
+        SHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SHOTS / "history_download_missing.png"), full_page=True)
+        toasts = page.locator('[data-testid="stToast"]').all_inner_texts()
+        log = (server_log / "streamlit.log").read_text()[-4000:]
+        pytest.fail(f"the Excel download never came; the page's toasts: {toasts}; the server's log ends:\n{log}")
     assert excel.suggested_filename == f"{KPI}_{DEMO_AS_OF}.xlsx"
     from openpyxl import load_workbook
 
