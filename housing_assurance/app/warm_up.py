@@ -20,6 +20,10 @@ import threading
 from contextlib import suppress
 from datetime import date
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from housing_assurance.risk import RiskStore
 
 log = logging.getLogger("housing_assurance.app")
 _runs = threading.Condition()
@@ -56,7 +60,7 @@ def warm_up(key: str) -> threading.Thread:
     return thread
 
 
-def _warm(key: str, risk_store, latest: date) -> None:
+def _warm(key: str, risk_store: RiskStore, latest: date) -> None:
     from housing_assurance import sector, tsm, workdays
 
     try:
