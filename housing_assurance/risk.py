@@ -262,10 +262,13 @@ class RiskModel:
 _IMPORTING = threading.Lock()
 
 
-def load_model_library() -> None:
+def load_model_library(extract: Extract, as_of: date) -> None:
     """Import scikit-learn (one to two seconds) on the calling thread, one thread at a time, before a
-    thread that may train starts: two threads importing scikit-learn and plotly's optional pandas at once
-    can see a half-initialised module. A reader of a prepared store's scores never needs it."""
+    thread that may train at D starts: two threads importing scikit-learn and plotly's optional pandas at
+    once can see a half-initialised module. A reader of a prepared store's scores never needs it, nor an
+    extract without the history to learn from at D (training stops before it would use the library)."""
+    if not training_dates(reference_date(extract, as_of), data_start(extract)):
+        return
     with _IMPORTING:
         import sklearn.linear_model  # noqa: F401
         import sklearn.preprocessing  # noqa: F401
@@ -598,7 +601,7 @@ class RiskStore:
             stored = _stored(self.extract, "risk_scores", as_of)
             if stored is not None:
                 return stored
-            load_model_library()
+            load_model_library(self.extract, as_of)
             return score_homes(self.extract, as_of)
 
         return self._once("scored", as_of, make)  # type: ignore[return-value]
@@ -607,7 +610,7 @@ class RiskStore:
         def make() -> list[Replay]:
             stored = _stored(self.extract, "risk_replays", as_of)
             if stored is None:
-                load_model_library()
+                load_model_library(self.extract, as_of)
                 return replay(self.extract, as_of)
             return _stored_replays(stored)
 

@@ -303,7 +303,7 @@ def _write_store(extract: Extract, folder: Path, progress: Progress | None) -> N
         schema={"table_name": pl.Utf8, "glob": pl.Utf8, "source_types": pl.Utf8, "problems": pl.Utf8}))
 
     weeks = prepared_weeks(extract)
-    risk.load_model_library()  # here, not by the thread that trains
+    risk.load_model_library(extract, weeks[-1])  # here, not by the thread that trains
     # Homes at risk learns (seconds of numpy and polars) while DuckDB computes the figures.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare-risk") as pool:
         at_risk = pool.submit(_risk_tables, extract, weeks[-1])

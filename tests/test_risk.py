@@ -45,6 +45,7 @@ def scored(demo) -> pl.DataFrame:
 
 @pytest.fixture(scope="module")
 def backtest(demo) -> risk.Backtest:
+    """The back-test with the model learned again at each replayed date (six trainings)."""
     return risk.backtest(demo, AS_OF)
 
 
@@ -272,13 +273,13 @@ def test_risk_store_works_each_week_out_once_for_every_caller(demo, monkeypatch)
     assert store.scored(AS_OF).height > 1000 and calls == [earlier]  # the prepared week is read from the store
 
 
-def test_the_store_holds_the_latest_weeks_scores_and_backtest(demo, demo_dir):
-    """What prepare stored is what the model gives when learned again from the folder."""
+def test_the_store_holds_the_latest_weeks_scores_and_backtest(demo, demo_dir, backtest):
+    """What prepare stored is what the model gives when learned again: the scores from the folder, the
+    back-test's six replays from the store's own tables (the `backtest` fixture)."""
     from_folder = open_extract(demo_dir)
     stored = risk.RiskStore(demo)
     assert stored.scored(AS_OF).sort("property_id").equals(risk.score_homes(from_folder, AS_OF).sort("property_id"))
-    assert risk.backtest(demo, AS_OF, replays=stored.replays(AS_OF)).dates.equals(
-        risk.backtest(from_folder, AS_OF).dates)
+    assert risk.backtest(demo, AS_OF, replays=stored.replays(AS_OF)).dates.equals(backtest.dates)
     # a back-test reads four columns of 700,000 homes at 120,000 homes: only those are kept and read
     assert {tuple(r.scored.columns) for r in stored.replays(AS_OF)} == {risk.REPLAY_COLUMNS}
 
@@ -444,6 +445,21 @@ def test_the_homes_at_risk_of_a_stores_latest_week_are_read_without_scikit_learn
     out = subprocess.run([sys.executable, "-c", probe, str(demo_store), AS_OF.isoformat()],
                          capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.split() == ["True", "True", "False"]
+
+
+def test_an_extract_too_short_to_learn_from_is_prepared_without_scikit_learn(tmp_path):
+    """Half a year of history is too little to learn from: preparing it trains nothing, so it does not wait
+    for scikit-learn's import (1-2 s of every such `prepare`) either."""
+    folder = write_extract(tmp_path / "extract", damp_mould_cases=[
+        {"case_id": "D1", "reported_at": datetime(2026, 6, 1, 9)}])
+    probe = ("import sys; from pathlib import Path; from housing_assurance import store; "
+             "store.prepare(Path(sys.argv[1]), Path(sys.argv[2])); "
+             "ex = store.open_store(Path(sys.argv[2])); "
+             "print(store.has_table(ex, 'risk_scores'), 'sklearn' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe, str(folder), str(tmp_path / "store.duckdb")],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "False"]
 
 
 def test_roc_auc_by_hand_and_as_scikit_learn_has_it(backtest):

@@ -364,7 +364,7 @@ def build_context(extract: Extract, as_of: date, scope: Scope, notes: list[str],
     # the scores are at hand (the app's, or a prepared store's latest week).
     risk_store = RiskStore(extract)
     if risk_scores is None and not risk_store.has_scores(as_of):
-        load_model_library()
+        load_model_library(extract, as_of)
     at_risk = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pack-risk")
     homes_at_risk = at_risk.submit(_homes_at_risk, extract, as_of, scope, risk_scores, risk_store, viewer_teams)
     at_risk.shutdown(wait=False)
