@@ -136,9 +136,20 @@ def test_cover_names_whom_a_scoped_pack_was_prepared_for(team_pdf, landlord_pdf)
 
 
 @functools.cache
+def page_texts(path: Path) -> tuple[str, ...]:
+    """Each page's whole text, read once per version of a file (many tests read the same packs)."""
+    stat = path.stat()
+    return _page_texts(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.cache
+def _page_texts(path: Path, mtime_ns: int, size: int) -> tuple[str, ...]:
+    return tuple(page.extract_text() for page in PdfReader(path).pages)
+
+
 def pdf_pages(path: Path) -> tuple[str, ...]:
     """Each page's text below its header and above its footer."""
-    return tuple(pack_page_body(page.extract_text()) for page in PdfReader(path).pages)
+    return tuple(pack_page_body(text) for text in page_texts(path))
 
 
 def pdf_text(path: Path) -> str:
@@ -208,7 +219,7 @@ def test_cover_says_what_when_and_for_whom(landlord_pdf, team_pdf, busiest, extr
 
 
 def test_every_page_is_marked_and_numbered(landlord_pdf):
-    pages = [page.extract_text() for page in PdfReader(landlord_pdf).pages]
+    pages = page_texts(landlord_pdf)
     for number, text in enumerate(pages, start=1):
         margins = re.match(PACK_MARGINS, text)
         assert margins, number
@@ -392,7 +403,7 @@ def test_teams_by_name_never_by_id(landlord_pdf, short_pdf, extract):
 
 def pdftotext_pages(path: Path) -> list[str]:
     return [subprocess.run(["pdftotext", "-layout", "-f", str(n), "-l", str(n), str(path), "-"], check=True,
-                           capture_output=True, text=True).stdout for n in range(1, len(pdf_pages(path)) + 1)]
+                           capture_output=True, text=True).stdout for n in range(1, len(page_texts(path)) + 1)]
 
 
 def test_the_apps_pack_is_the_report_commands(app_pdf, landlord_pdf, tmp_path):
