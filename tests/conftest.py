@@ -36,7 +36,9 @@ DEMO_AS_OF = date(2026, 11, 22)  # the latest complete week when the extract was
 # unit of work) finish together: pytest-xdist would otherwise hand out the modules with the most tests first,
 # leaving long modules of few tests (one browser test of half a minute) for the end, when the other worker
 # has nothing left to do. Seconds of a 2-worker run, measured; modules not named keep their order after these.
-LONGEST_FIRST = ["test_app", "test_review_cli", "test_pack", "test_signin", "test_hardening", "test_store",
+# The second worker starts with a module that needs no demo (test_hardening), rather than wait while the
+# first one prepares the demo's store.
+LONGEST_FIRST = ["test_app", "test_hardening", "test_review_cli", "test_pack", "test_signin", "test_store",
                  "test_kpis_on_demo", "test_validate", "test_hostile", "test_pack_compare", "test_app_access",
                  "test_browser_history", "test_browser", "test_risk", "test_audit", "test_kpis_repairs", "test_tsm",
                  "test_access", "test_due", "test_kpis_complaints", "test_review_store", "test_review_experience"]
