@@ -201,6 +201,25 @@ def as_read(markdown: str) -> str:
     return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
 
 
+# (extract, rows) by (id of the extract, query, week, scope): see reference_cases.
+_REFERENCE_ROWS: dict[tuple, tuple] = {}
+
+
+def reference_cases(extract, as_of: date, kpi_id: str, scope=None):
+    """kpis.cases for the suite's demo, each query's rows worked out once per week and scope in a test
+    process: several KPIs read one query, and several modules check the same weeks. Only for the session's
+    read-only demo (the rows are kept for the process), and only as the expected side of a test: the app
+    and the pack never read them."""
+    from housing_assurance.kpis import cases_from_rows, kpi, query_rows
+    from housing_assurance.scope import WHOLE_LANDLORD
+
+    k, scope = kpi(kpi_id), scope or WHOLE_LANDLORD
+    key = (id(extract), k.query, as_of, scope)
+    if key not in _REFERENCE_ROWS:  # the extract is kept with its rows, so its id is never reused
+        _REFERENCE_ROWS[key] = (extract, query_rows(extract, k.query, [as_of], scope))
+    return cases_from_rows(_REFERENCE_ROWS[key][1], k)
+
+
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
-from conftest import as_read, no_error
+from conftest import as_read, no_error, reference_cases
 from streamlit.testing.v1 import AppTest
 
 from housing_assurance import breakdowns, routes
@@ -154,7 +154,7 @@ def test_breakdown_bars_are_the_case_rows_grouped(extract, weeks, region_and_tea
         for kpi_id in ("dm.open_cases", "dm.investigated_10wd_pct", "rp.non_emergency_on_time_pct",
                        "rp.open_overdue_jobs", "cx.open_complaints", "ct.external_on_time_pct",
                        "vu.adjustment_recorded_pct", "dm.resolved_median_days", "rp.avg_days_to_complete"):
-            rows = cases(extract, as_of, kpi_id, scope)
+            rows = reference_cases(extract, as_of, kpi_id, scope)
             figure = compute(extract, [as_of], scope, [kpi_id]).row(0, named=True)
             for by in breakdowns.dimensions_for(store, kpi_id, sensitive_allowed=True):
                 bars = breakdowns.breakdown(store, kpi_id, as_of, scope, by)
@@ -230,7 +230,7 @@ def test_every_drill_down_lists_exactly_the_rows_behind_the_figure(extract, week
         go(at, page, kpi=kpi_id)
         assert as_read(at.title[0].value) == KPIS[kpi_id].title, (page, kpi_id)
         table = at.dataframe[0].value
-        rows = cases(extract, as_of, kpi_id, scope)
+        rows = reference_cases(extract, as_of, kpi_id, scope)
         assert len(table) == rows_expected(kpi_id, figures[kpi_id], len(rows)) == len(rows), (page, kpi_id)
         assert shown_ids(table) == [str(i) for i in rows["id"].to_list()], (page, kpi_id)
         assert at.query_params["kpi"] == kpi_id

@@ -8,9 +8,10 @@ from datetime import date, timedelta
 
 import polars as pl
 import pytest
+from conftest import reference_cases
 
 from housing_assurance.db import open_extract
-from housing_assurance.kpis import CATALOGUE, KPIS, cases, compute
+from housing_assurance.kpis import CATALOGUE, KPIS, compute
 from housing_assurance.scope import Scope
 
 END = date(2026, 11, 22)
@@ -36,7 +37,7 @@ def test_cases_rows_equal_every_figure(extract, as_of):
             k = KPIS[row["kpi_id"]]
             if k.query == "validation":
                 continue
-            rows = cases(extract, as_of, k.id, scope)
+            rows = reference_cases(extract, as_of, k.id, scope)
             if k.kind == "pct":
                 assert rows.height == row["denominator"], (k.id, scope)
                 assert int(rows["meets"].sum()) == row["numerator"], (k.id, scope)
