@@ -25,7 +25,7 @@ import duckdb
 import polars as pl
 
 from housing_assurance.contract import CONTRACT_VERSION, STATUS_TIMESTAMPS, TABLES, Table
-from housing_assurance.db import Extract, TableSource, open_extract, run_query
+from housing_assurance.db import Extract, TableSource, one_row, open_extract, run_query
 
 MANIFEST = "manifest.json"
 
@@ -263,7 +263,7 @@ def _warnings(extract: Extract) -> list[Finding]:
 def _run_check(extract: Extract, src: TableSource, c: _Check) -> Finding | None:
     """One check on one table: a finding with a count and five example keys, or None when no row fails."""
     try:
-        row = extract.query(f"validate/{c.query}", glob=src.glob, **c.params).row(0, named=True)
+        row = one_row(extract.con, f"validate/{c.query}", {"glob": src.glob, **c.params})
     except duckdb.Error as exc:
         return _check_failed(src, exc)
     n = int(row["rows"])

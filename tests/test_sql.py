@@ -68,3 +68,19 @@ def test_declared_order_is_the_order_rows_are_listed(tmp_path):
         ordered = run_query(extract.con, query, params)
         unordered = run_query(extract.con, query, params, ordered=False)
         assert sorted(map(str, ordered.rows())) == sorted(map(str, unordered.rows()))
+
+
+def test_a_one_row_query_gives_what_its_frame_gives_and_says_when_it_gives_nothing():
+    """db.one_row runs a one-row query without building a relation first: the same values as run_query's
+    row, lists and all, and a query that gives no row is said by name."""
+    import duckdb
+
+    from housing_assurance.db import one_row
+
+    con = duckdb.connect()
+    con.execute("create table jobs as select * from (values ('J1'), ('J1'), ('J2'), ('J3'), ('J3')) t(job_id)")
+    params = {"table": "jobs", "key": "job_id"}
+    assert one_row(con, "load/duplicate_keys", params) == run_query(con, "load/duplicate_keys", params).row(
+        0, named=True) == {"keys": 2, "rows": 4, "examples": ["J1", "J3"]}
+    with pytest.raises(ValueError, match="queries/store/tables.sql gave no row"):
+        one_row(duckdb.connect(), "store/tables")  # a database without a table
