@@ -228,7 +228,7 @@ def _hive_values(folder: Path, parts: list[Path]) -> dict[str, set[str]]:
 def _unparsable(con: duckdb.DuckDBPyConnection, values: set[str], contract_type: str) -> str | None:
     """The first folder value that is not a valid value of the contract type (None when all are)."""
     for value in sorted(values - {HIVE_NULL, ""}):
-        if not run_query(con, "load/folder_value_parses", {"type": contract_type, "value": value})["parses"][0]:
+        if not one_row(con, "load/folder_value_parses", {"type": contract_type, "value": value})["parses"]:
             return value
     return None
 

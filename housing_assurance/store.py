@@ -36,7 +36,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from housing_assurance.db import Extract, TableSource, fetch_rows, open_extract, run_query, run_statement
+from housing_assurance.db import Extract, TableSource, fetch_rows, one_row, open_extract, run_query, run_statement
 from housing_assurance.progress import Progress
 from housing_assurance.settings import PROJECT_ROOT, closure_dates
 from housing_assurance.weeks import COMPARISON_WEEKS
@@ -327,7 +327,7 @@ def _write_figures(extract: Extract, weeks: list[date], progress: Progress | Non
     con = extract.con
     _table(con, "figure_weeks", pl.DataFrame({"as_of": weeks}, schema={"as_of": pl.Date}))
     store = FigureStore(extract, name="figure_rows")
-    step = weeks_per_step(run_query(con, "store/homes_count")["homes"][0])
+    step = weeks_per_step(one_row(con, "store/homes_count")["homes"])
     steps = [(q, weeks[i:i + step]) for i in range(0, len(weeks), step) for q in SQL_QUERIES]
     for n, (query, part) in enumerate(steps):
         _report(progress, f"Computing {query}", 0.15 + 0.55 * n / len(steps))

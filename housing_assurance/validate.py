@@ -25,7 +25,7 @@ import duckdb
 import polars as pl
 
 from housing_assurance.contract import CONTRACT_VERSION, STATUS_TIMESTAMPS, TABLES, Table
-from housing_assurance.db import Extract, TableSource, one_row, open_extract, run_query
+from housing_assurance.db import Extract, TableSource, one_row, open_extract
 
 MANIFEST = "manifest.json"
 
@@ -181,7 +181,7 @@ def _row_count(src: TableSource) -> int:
     """Rows in a table's files that cannot be used (from the parquet footers, so cheap)."""
     try:
         with duckdb.connect() as con:
-            return int(run_query(con, "load/parts_rows", {"glob": src.glob})["rows"][0])
+            return int(one_row(con, "load/parts_rows", {"glob": src.glob})["rows"])
     except duckdb.Error:
         return 0
 

@@ -28,7 +28,7 @@ import streamlit as st
 
 from housing_assurance import breakdowns, due, kpis, remit, timeline, why
 from housing_assurance.app.state import View
-from housing_assurance.db import Extract
+from housing_assurance.db import Extract, one_row
 from housing_assurance.figures import FigureStore
 from housing_assurance.kpis import KPIS, select_rows
 from housing_assurance.scope import Scope
@@ -273,7 +273,7 @@ def table_counts(key: str) -> pl.DataFrame:
     extract = load_extract(key)
     rows = []
     for name, src in extract.sources.items():
-        n = extract.query("load/table_rows", table=name)["rows"][0]
+        n = one_row(extract.con, "load/table_rows", {"table": name})["rows"]
         rows.append({"table": name, "rows": int(n), "usable": src.usable,
                      "problem": "; ".join(p.message for p in src.problems) or None})
     return pl.DataFrame(rows)
