@@ -135,7 +135,6 @@ def test_cover_names_whom_a_scoped_pack_was_prepared_for(team_pdf, landlord_pdf)
     assert "Prepared for" not in pdf_text(landlord_pdf)  # the scheduler's pack is nobody's in particular
 
 
-@functools.cache
 def page_texts(path: Path) -> tuple[str, ...]:
     """Each page's whole text, read once per version of a file (many tests read the same packs)."""
     stat = path.stat()
