@@ -267,7 +267,7 @@ def load_model_library(extract: Extract, as_of: date) -> None:
     thread that may train at D starts: two threads importing scikit-learn and plotly's optional pandas at
     once can see a half-initialised module. A reader of a prepared store's scores never needs it, nor an
     extract without the history to learn from at D (training stops before it would use the library)."""
-    if not training_dates(reference_date(extract, as_of), data_start(extract)):
+    if not learning_dates(extract, as_of):
         return
     with _IMPORTING:
         import sklearn.linear_model  # noqa: F401
@@ -321,13 +321,17 @@ def fit(as_of: date, rows: pl.DataFrame, labelled: pl.DataFrame, x: np.ndarray |
     return RiskModel(as_of, scaler, model, sorted(set(rows["as_of"].to_list())), len(y), positives)
 
 
+def learning_dates(extract: Extract, as_of: date) -> list[date]:
+    """The training dates of a model learned at D from this extract (none: too little history)."""
+    return training_dates(reference_date(extract, as_of), data_start(extract))
+
+
 def train(extract: Extract, as_of: date, feature_rows: pl.DataFrame | None = None) -> RiskModel:
     """Learn from the extract as it stood at each training date, with outcomes known by `as_of`.
 
     For a date after the extract was taken, the outcomes known are those up to the extract.
     """
-    known = reference_date(extract, as_of)
-    dates = training_dates(known, data_start(extract))
+    known, dates = reference_date(extract, as_of), learning_dates(extract, as_of)
     rows = (features(extract, dates, MAX_TRAINING_HOMES) if feature_rows is None
             else feature_rows.filter(pl.col("as_of").is_in(dates)))
     return fit(as_of, rows, outcomes(extract, dates, known + timedelta(days=1)))
