@@ -229,20 +229,20 @@ def cmd_report(args) -> int:
             check_request(args.data, args.as_of)
     except (PackError, StoreError) as exc:
         raise UserError(str(exc)) from None
-    # Chromium boots (a few seconds) while the review database and the extract open; a signed-off week's pack
-    # is the archived one, and the browser then closes unused.
-    renderer = ChartRenderer()
+    review = open_review()
+    whole = args.region is None and args.team is None and (user is None or user.role.whole_landlord)
+    signoff = review.signoff_for(args.as_of) if whole else None
+    if args.email and signoff is None:
+        raise UserError("--email sends the whole landlord's signed-off pack: " + (
+            f"the week ending {args.as_of.isoformat()} is not signed off (review signoff)" if whole else
+            "leave out --region and --team (and --as-user for a manager)"))
+    reader = user or operator()
+    # Chromium boots (a few seconds) while the extract opens and the figures are computed; a signed-off week's
+    # pack is the archived one, and needs no browser.
+    renderer = None if signoff is not None else ChartRenderer()
     try:
         from housing_assurance.review.pack_section import pack_review
 
-        review = open_review()
-        whole = args.region is None and args.team is None and (user is None or user.role.whole_landlord)
-        signoff = review.signoff_for(args.as_of) if whole else None
-        if args.email and signoff is None:
-            raise UserError("--email sends the whole landlord's signed-off pack: " + (
-                f"the week ending {args.as_of.isoformat()} is not signed off (review signoff)" if whole else
-                "leave out --region and --team (and --as-user for a manager)"))
-        reader = user or operator()
         if signoff is not None:  # the pack exactly as signed off, never a new one
             pdf = review_call(review.signed_off_pdf, reader, WHOLE_LANDLORD, args.as_of)
             check_destination(args.out, (args.data,))
@@ -263,7 +263,8 @@ def cmd_report(args) -> int:
     except PackError as exc:
         raise UserError(str(exc)) from None
     finally:
-        renderer.close()
+        if renderer is not None:
+            renderer.close()
     audit_cli(args, "report", scope, str(args.out))
     if settings is not None:
         sent = send_signed_pack(review, reader, args, landlord_of(args.data), settings)

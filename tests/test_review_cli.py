@@ -15,7 +15,7 @@ import pytest
 from conftest import DEMO_AS_OF, email_to
 from pypdf import PdfReader
 
-from housing_assurance import cli, due
+from housing_assurance import cli, due, pack
 from housing_assurance.access import ROLES, User, managed_teams
 from housing_assurance.db import open_extract
 from housing_assurance.figures import FigureStore
@@ -116,7 +116,9 @@ def test_a_signed_off_week_keeps_its_pack_byte_for_byte_and_sends_it(review, dem
     inbox, port = smtp_server
     email_to(tmp_path, port, monkeypatch)
     out_pdf = tmp_path / "pack.pdf"
-    code, _, err = run(capsys, "report", "--data", demo_dir, "--as-of", WEEK, "--out", out_pdf, "--email")
+    with monkeypatch.context() as no_browser:  # a refused request starts no browser
+        no_browser.setattr(pack, "ChartRenderer", lambda *a, **k: pytest.fail("a browser was started"))
+        code, _, err = run(capsys, "report", "--data", demo_dir, "--as-of", WEEK, "--out", out_pdf, "--email")
     assert code == 1 and "not signed off" in err and not out_pdf.exists() and inbox.received == []
 
     for kpi in red_kpis(FigureStore(demo_extract), DEMO_AS_OF):
@@ -126,6 +128,8 @@ def test_a_signed_off_week_keeps_its_pack_byte_for_byte_and_sends_it(review, dem
     signed = _strict(out)
     assert signed["signed_by"] == CEO
 
+    # The signed-off pack is written out as archived: nothing is drawn, so no browser starts.
+    monkeypatch.setattr(pack, "ChartRenderer", lambda *a, **k: pytest.fail("a browser was started"))
     first, second = tmp_path / "first.pdf", tmp_path / "second.pdf"
     assert run(capsys, "report", "--data", demo_dir, "--as-of", WEEK, "--out", first)[0] == 0
     assert run(capsys, "report", "--data", demo_dir, "--as-of", WEEK, "--out", second, "--email")[0] == 0
