@@ -556,3 +556,19 @@ def test_the_app_says_why_an_extract_date_is_not_used(tmp_path, monkeypatch):
                            repairs=[{"job_id": "J1"}, {"job_id": "J2", "reported_at": datetime(2026, 6, 1, 9)}])
     at = _app(monkeypatch, folder)
     assert any("9999-12-31T00:00:00, later than now" in as_read(w.value) for w in at.sidebar.warning)
+
+
+def test_the_servers_settings_are_all_options_streamlit_knows():
+    """.streamlit/config.toml is what a landlord's server runs with; Streamlit ignores an option it does not
+    know, so a misspelt one (error details shown, data export back on, a collection after every click) would
+    pass unnoticed."""
+    import tomllib
+
+    from streamlit import config
+
+    settings = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    known = config.get_config_options()
+    named = [f"{section}.{key}" for section, options in settings.items() for key in options]
+    assert [name for name in named if name not in known] == []
+    assert {"client.showErrorDetails", "client.disableDataExport", "server.fileWatcherType",
+            "runner.postScriptGC"} <= set(named)
