@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import as_read, no_error, open_app_at
+from conftest import as_read, no_error, open_app_at, pdf_page_texts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
@@ -124,10 +124,6 @@ def test_manager_sees_nothing_of_other_teams_at_the_home_of_their_case(extract, 
 
 
 def test_a_managers_pack_from_the_app_is_their_scope_and_names_them(extract, users):
-    from io import BytesIO
-
-    from pypdf import PdfReader
-
     manager = "dampmould.north@example.org"
     at = run_as(manager)
     next(b for b in at.sidebar.button if b.key == "pack_build").click()
@@ -135,7 +131,7 @@ def test_a_managers_pack_from_the_app_is_their_scope_and_names_them(extract, use
     assert no_error(at), [e.message for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     pdf = at.session_state["_pack"][1]
-    cover = PdfReader(BytesIO(pdf)).pages[0].extract_text()
+    cover = pdf_page_texts(pdf)[0]
     assert f"Prepared for {manager} (manager)" in " ".join(cover.split())
     team_names = extract.sql("select team_name from teams where manager_email = $e", e=manager)["team_name"]
     assert all(name in cover for name in team_names)

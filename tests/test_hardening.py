@@ -27,7 +27,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import PROCESS_MAIN, as_read
+from conftest import PROCESS_MAIN, as_read, pdf_page_texts
 from extract_factory import write_extract
 
 from housing_assurance import audit, cli, kpis, pack, store, validate, words
@@ -509,8 +509,6 @@ def test_a_team_without_a_region_is_warned_and_breaks_nothing(odd_folder, odd_st
 
 
 def test_the_pack_of_a_team_without_a_region_renders(odd_store):
-    from pypdf import PdfReader
-
     from housing_assurance.pack.content import build_context
     from housing_assurance.pack.render import render_pdf
 
@@ -518,7 +516,7 @@ def test_the_pack_of_a_team_without_a_region_renders(odd_store):
     notes = pack.check_inputs(extract, AS_OF, scope)
     stub = SvgStub()
     pdf = render_pdf(build_context(extract, AS_OF, scope, notes, None, stub, None, None), stub.drawn)
-    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    text = "\n".join(pdf_page_texts(pdf))
     assert "Test team" in text and not re.search(r"\b(nan|inf)\b", text, flags=re.IGNORECASE)
 
 

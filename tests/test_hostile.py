@@ -4,7 +4,6 @@ from a value may be rendered as a link, an image, HTML or a formula (app/markup.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
@@ -14,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import PACK_MARGINS, as_read, no_error
+from conftest import PACK_MARGINS, as_read, no_error, pdf_page_texts
 from extract_factory import write_extract
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -175,12 +174,10 @@ def test_the_pack_prints_free_text_as_text_and_fetches_nothing(hostile_store, li
     """The landlord's name is in every page's footer, written into the pack's CSS (render.css_string), and
     the team, area and contractor names are in its tables: each is printed as the text it is, and the
     Chromium that prints the pack runs no script and fetches nothing."""
-    from pypdf import PdfReader
-
     path, folder = hostile_store
     landlord = json.loads((folder / "manifest.json").read_text())["landlord"]
     pdf = pack.build_pack(store.open_store(path), date(2026, 11, 22), WHOLE_LANDLORD)
-    pages = [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+    pages = pdf_page_texts(pdf)
     for text in pages:
         margins = re.match(PACK_MARGINS, text)
         assert margins, text[:200]

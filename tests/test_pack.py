@@ -25,7 +25,7 @@ from xml.etree import ElementTree
 import plotly.graph_objects as go
 import polars as pl
 import pytest
-from conftest import PACK_MARGINS, no_error, open_app_at, pack_page_body
+from conftest import PACK_MARGINS, no_error, open_app_at, pack_page_body, pdf_page_texts
 from pypdf import PdfReader
 
 from housing_assurance import cli, exports, pack, routes, why
@@ -143,7 +143,7 @@ def page_texts(path: Path) -> tuple[str, ...]:
 
 @functools.cache
 def _page_texts(path: Path, mtime_ns: int, size: int) -> tuple[str, ...]:
-    return tuple(page.extract_text() for page in PdfReader(path).pages)
+    return tuple(pdf_page_texts(path))
 
 
 def pdf_pages(path: Path) -> tuple[str, ...]:
@@ -400,16 +400,11 @@ def test_teams_by_name_never_by_id(landlord_pdf, short_pdf, extract):
         assert not [t for t in team_ids if t in text]
 
 
-def pdftotext_pages(path: Path) -> list[str]:
-    return [subprocess.run(["pdftotext", "-layout", "-f", str(n), "-l", str(n), str(path), "-"], check=True,
-                           capture_output=True, text=True).stdout for n in range(1, len(page_texts(path)) + 1)]
-
-
 def test_the_apps_pack_is_the_report_commands(app_pdf, landlord_pdf, tmp_path):
     """The button in the app and `report` make the same document: the same text on every page (the app's
     cover also names who prepared it, and the minute it was made may differ) and the same pixels on every
     page after the cover, charts included."""
-    app, cli_made = pdftotext_pages(app_pdf), pdftotext_pages(landlord_pdf)
+    app, cli_made = pdf_page_texts(app_pdf, "-layout"), pdf_page_texts(landlord_pdf, "-layout")
     assert len(app) == len(cli_made) >= 10
 
     def cover(text: str) -> list[str]:
@@ -695,7 +690,7 @@ def test_a_chart_that_cannot_be_drawn_stops_the_pack_rather_than_leaving_a_gap()
     drawn = pack.render.pdf_from_html('<p>Trends</p><img src="chart:7:40x20" alt="a trend">',
                                       charts=lambda url: '<svg xmlns="http://www.w3.org/2000/svg" width="40" '
                                                          'height="20"><text x="1" y="15">drawn</text></svg>')
-    assert "drawn" in PdfReader(io.BytesIO(drawn)).pages[0].extract_text()
+    assert "drawn" in pdf_page_texts(drawn)[0]
 
 
 def test_without_chromium_the_pack_says_in_one_line_what_to_install(monkeypatch, tmp_path, extract):

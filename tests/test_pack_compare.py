@@ -13,8 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import DEMO_AS_OF, pack_page_body
-from pypdf import PdfReader
+from conftest import DEMO_AS_OF, pack_page_body, pdf_page_texts
 
 from housing_assurance import compare, pack, routes, sector, tsm
 from housing_assurance.pack import compare_section
@@ -77,7 +76,7 @@ def comparison(demo_extract) -> compare.HowWeCompare:
 @functools.cache
 def pdf_pages(path: Path) -> tuple[str, ...]:
     """Each page's text below its header and above its footer."""
-    return tuple(pack_page_body(page.extract_text()) for page in PdfReader(path).pages)
+    return tuple(pack_page_body(text) for text in pdf_page_texts(path))
 
 
 def words(text: str) -> str:

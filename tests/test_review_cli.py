@@ -12,8 +12,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import DEMO_AS_OF, email_to
-from pypdf import PdfReader
+from conftest import DEMO_AS_OF, email_to, pdf_page_texts
 
 from housing_assurance import cli, due, pack
 from housing_assurance.access import ROLES, User, managed_teams
@@ -136,7 +135,7 @@ def test_a_signed_off_week_keeps_its_pack_byte_for_byte_and_sends_it(review, dem
     archived = first.read_bytes()
     assert archived == second.read_bytes()
     assert hashlib.sha256(archived).hexdigest() == signed["pdf_sha256"]
-    text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(first).pages)
+    text = " ".join(" ".join(page.split()) for page in pdf_page_texts(first))
     assert "dm.overdue_open_cases: the committee's reading of it." in text
     assert f"Signed off by {CEO}" in text
 
