@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import date
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -48,6 +49,19 @@ def pytest_configure(config):
     """Modules are handed to the workers in the order collected (below), not by their number of tests."""
     if hasattr(config.option, "loadscopereorder"):
         config.option.loadscopereorder = False
+    if not hasattr(config, "workerinput"):  # once a run, before any test process starts
+        _remove_stale_test_stores()
+
+
+def _remove_stale_test_stores() -> None:
+    """The stores of the extracts tests make in their temporary folders are never asked for again (a store's
+    name carries its folder's): without this, .tmp/test-stores grows by hundreds of megabytes a run. A store
+    untouched for a day goes; the demo's, touched by every run that uses it, stays."""
+    folder = ROOT / ".tmp" / "test-stores"
+    cutoff = time.time() - 24 * 3600
+    for path in folder.iterdir() if folder.is_dir() else ():
+        if path.is_file() and path.suffix != ".lock" and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
 
 
 def pytest_collection_modifyitems(items):
@@ -124,7 +138,9 @@ def demo_store(demo_dir) -> Path:
     """The demo's prepared store (prepared once, like the demo, and shared by every test process)."""
     from housing_assurance.store import store_for
 
-    return store_for(demo_dir)
+    store = store_for(demo_dir)
+    os.utime(store)  # in use: kept by _remove_stale_test_stores
+    return store
 
 
 @pytest.fixture(scope="session")
