@@ -39,11 +39,14 @@ AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret":
 
 @pytest.fixture(scope="module")
 def small_demo(tmp_path_factory) -> Path:
-    """The demo landlord, small: 300 homes, one year (it keeps the demo's name and ships its access.toml)."""
+    """The demo landlord, small: 300 homes, one year. It keeps the demo's name and ships its access.toml, in
+    which it also names an intruder as executive: the operator's access file is the only one that counts."""
     from housing_assurance.demo import generate
 
     folder = tmp_path_factory.mktemp("signin") / "demo"
     generate(folder, homes=300, years=1, seed=5, end=END)
+    with (folder / "access.toml").open("a") as f:
+        f.write(f'\n[[user]]\nemail = "{INTRUDER[1]}"\nrole = "executive"\n')
     return folder
 
 
@@ -226,12 +229,9 @@ def oidc_settings(tmp_path_factory, people) -> Path:
 @pytest.fixture(scope="module")
 def oidc_app(tmp_path_factory, small_demo, provider, oidc_settings) -> str:
     """`streamlit run app.py` with sign-in configured through its own secrets file (--secrets.files, never
-    the repository's .streamlit/), serving a copy of the demo whose own access.toml adds an intruder."""
+    the repository's .streamlit/), serving the small demo (whose own access.toml names an intruder), from the
+    store the tests above prepared."""
     here = tmp_path_factory.mktemp("oidc-app")
-    extract = here / "extract"
-    shutil.copytree(small_demo, extract)
-    with (extract / "access.toml").open("a") as f:
-        f.write(f'\n[[user]]\nemail = "{INTRUDER[1]}"\nrole = "executive"\n')
     port = free_port()
     base = f"http://localhost:{port}"  # the redirect_uri's host: the sign-in cookies are set for it
     secrets_file = here / "secrets.toml"
@@ -243,7 +243,7 @@ def oidc_app(tmp_path_factory, small_demo, provider, oidc_settings) -> str:
         f'client_secret = "{secrets.token_hex(16)}"\n'
         f'server_metadata_url = "{provider}/.well-known/openid-configuration"\n')
     env = {k: v for k, v in os.environ.items() if k not in (signin.DEMO_MODE_ENV, "HOUSING_ASSURANCE_ACCESS")}
-    env.update({data.DATA_ENV: str(extract), "HOUSING_ASSURANCE_SETTINGS": str(oidc_settings),
+    env.update({data.DATA_ENV: str(small_demo), "HOUSING_ASSURANCE_SETTINGS": str(oidc_settings),
                 "HOUSING_ASSURANCE_AUDIT": str(here / "audit.jsonl")})
     with serve(env, here, port, base, "--secrets.files", str(secrets_file)):
         yield base
