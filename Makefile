@@ -45,9 +45,12 @@ run: setup $(DEMO_EXTRACT)
 	$(RUN_ENV) HOUSING_ASSURANCE_DATA=$(DATA) $(VENV)/bin/streamlit run app.py --server.headless true \
 		--server.address 0.0.0.0 --server.port $(PORT) --browser.gatherUsageStats false
 
+# The suite starts some 130 Python processes (test processes, servers, commands): each reads compiled
+# bytecode from .tmp/pycache instead of compiling every module again, even where the shell says
+# PYTHONDONTWRITEBYTECODE (the source tree itself stays free of __pycache__ folders).
 test: setup
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -q -n 2 --dist loadfile
+	env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$(CURDIR)/.tmp/pycache $(PY) -m pytest -q -n 2 --dist loadfile
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
