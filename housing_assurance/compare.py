@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -150,11 +151,29 @@ def our_years(extract: Extract, years: Iterable[str]) -> dict[str, tsm.OurReturn
     return out
 
 
+def published_files(folder: Path) -> tuple:
+    """What changes when the regulator's folder changes (names, sizes and times; nothing is read)."""
+    if not folder.is_dir():
+        return ()
+    return tuple(sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir()
+                        if p.suffix.lower() == ".xlsx"))
+
+
 def published_years(folder: Path | None = None) -> dict[str, sector.SectorYear]:
-    """Every published year in the regulator's folder, or a SectorError (missing, empty or unreadable)."""
+    """Every published year in the regulator's folder, or a SectorError (missing, empty or unreadable).
+
+    Read once per version of the folder's files in a process (a second or so for two years' workbooks): the
+    app's page and every pack ask again. A new or replaced file is read afresh; an error is never kept, so a
+    fixed file is read at the next asking."""
+    folder = folder or sector.tsm_folder()
+    return dict(_published_years(folder, published_files(folder)))
+
+
+@lru_cache(maxsize=2)
+def _published_years(folder: Path, files: tuple) -> dict[str, sector.SectorYear]:
     found = {year: sector.read_tsm_file(path) for year, path in sector.available_years(folder).items()}
     if not found:
-        raise sector.SectorError(f"no TSM files in {folder or sector.tsm_folder()}")
+        raise sector.SectorError(f"no TSM files in {folder}")
     return found
 
 

@@ -372,6 +372,30 @@ def test_no_tsm_files_is_one_line(tmp_path, demo_extract):
         compare.how_we_compare(demo_extract, tmp_path)
 
 
+def test_the_regulators_files_are_read_once_per_version_and_an_error_is_never_kept(tmp_path, monkeypatch):
+    """The app's page and every pack ask for the published years: a process reads each version of the
+    folder's files once. A replaced file is read again, a broken one is said, and once fixed it is read."""
+    import shutil
+
+    published = next(p for p in sorted(TSM_FILES.iterdir()) if p.suffix == ".xlsx")
+    folder = tmp_path / "tsm"
+    folder.mkdir()
+    copy = folder / published.name
+    shutil.copy(published, copy)
+    reads = []
+    read = sector.read_tsm_file
+    monkeypatch.setattr(sector, "read_tsm_file", lambda path: reads.append(Path(path).name) or read(path))
+    first = compare.published_years(folder)
+    [year] = first
+    assert compare.published_years(folder)[year] is first[year] and reads == [copy.name]
+
+    copy.write_bytes(b"not a workbook")
+    with pytest.raises(sector.SectorError, match=copy.name):
+        compare.published_years(folder)
+    shutil.copy(published, copy)
+    assert list(compare.published_years(folder)) == [year] and reads == [copy.name, copy.name]
+
+
 # --- the page --------------------------------------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 from conftest import open_app_at
 
-from housing_assurance import risk, sector, store, workdays
+from housing_assurance import compare, risk, sector, store, workdays
 from housing_assurance.app import compare_page, data
 from housing_assurance.app import warm_up as warming
 from housing_assurance.app.warm_up import _warm, warm_up
@@ -47,7 +47,7 @@ def test_the_first_view_warms_what_every_pages_first_look_needs(key, monkeypatch
     assert reads == []  # the latest week's homes at risk are at hand: the page reads nothing
     folder = sector.tsm_folder()
     before = compare_page.position_charts.cache_info()
-    compare_page.position_charts(key, str(folder), compare_page.tsm_files(folder))
+    compare_page.position_charts(key, str(folder), compare.published_files(folder))
     after = compare_page.position_charts.cache_info()
     assert (after.hits, after.misses) == (before.hits + 1, before.misses)  # How we compare: already drawn
 

@@ -2,8 +2,9 @@
 
 The figures come from compare.py (ours from tsm.py, the sector's from sector.py); this module keeps
 them for every user (process-wide, only ever read; a server's warm-up fills them before anyone looks:
-warm_up.py): our figures by the store's key and the reporting year, the regulator's files by their
-names, sizes and times, so a new week's store or a new year's file is read again. The figures are the
+warm_up.py): our figures by the store's key and the reporting year, the comparison also by the names, sizes
+and times of the regulator's files (which compare.py keeps read), so a new week's store or a new year's
+file is read again. The figures are the
 whole landlord's, so the page is for users who see the whole landlord.
 """
 
@@ -30,24 +31,10 @@ def our_year(key: str, year: str) -> tsm.OurReturn | str:
     return compare.our_years(data.load_extract(key), [year])[year]
 
 
-def tsm_files(folder: Path) -> tuple:
-    """What changes when the regulator's folder changes (names, sizes and times; no reading)."""
-    if not folder.is_dir():
-        return ()
-    return tuple(sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir()
-                        if p.suffix.lower() == ".xlsx"))
-
-
-@lru_cache(maxsize=2)
-def published(folder: str, files: tuple) -> dict[str, sector.SectorYear]:
-    """The regulator's published years (raises sector.SectorError: not cached, so a fixed file is read)."""
-    return compare.published_years(Path(folder))
-
-
 @lru_cache(maxsize=4)
 def comparison(key: str, folder: str, files: tuple) -> compare.HowWeCompare:
     extract = data.load_extract(key)
-    found = published(folder, files)
+    found = compare.published_years(Path(folder))
     wanted = compare.years_wanted(tsm.latest_week(extract), found)
     return compare.build(extract.landlord, {year: our_year(key, year) for year in wanted}, found)
 
@@ -72,8 +59,8 @@ def compare_page(view: View) -> None:
     folder = sector.tsm_folder()
     try:
         with st.spinner("Working out our figures for each reporting year and reading the regulator's files…"):
-            result = comparison(view.key, str(folder), tsm_files(folder))
-            charts = position_charts(view.key, str(folder), tsm_files(folder))
+            result = comparison(view.key, str(folder), compare.published_files(folder))
+            charts = position_charts(view.key, str(folder), compare.published_files(folder))
     except tsm.TsmError as exc:
         st.warning(plain(compare.no_figures_text(exc), MESSAGE))
     except sector.SectorError as exc:

@@ -61,7 +61,7 @@ def warm_up(key: str) -> threading.Thread:
 
 
 def _warm(key: str, risk_store: RiskStore, latest: date) -> None:
-    from housing_assurance import sector, tsm, workdays
+    from housing_assurance import compare, sector, tsm, workdays
 
     try:
         _quiet_moment()
@@ -75,8 +75,8 @@ def _warm(key: str, risk_store: RiskStore, latest: date) -> None:
         folder = sector.tsm_folder()
         with suppress(tsm.TsmError, sector.SectorError):  # no files, or no year to compare: the page says so
             _quiet_moment()
-            compare_page.comparison(key, str(folder), compare_page.tsm_files(folder))
+            compare_page.comparison(key, str(folder), compare.published_files(folder))
             _quiet_moment()
-            compare_page.position_charts(key, str(folder), compare_page.tsm_files(folder))
+            compare_page.position_charts(key, str(folder), compare.published_files(folder))
     except Exception as exc:  # never a visitor's problem: the page does the same work and reports it
         log.warning("warm-up stopped early (%s); pages will do the work themselves", type(exc).__name__)
