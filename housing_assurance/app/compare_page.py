@@ -4,8 +4,8 @@ The figures come from compare.py (ours from tsm.py, the sector's from sector.py)
 them for every user (process-wide, only ever read; a server's warm-up fills them before anyone looks:
 warm_up.py): our figures by the store's key and the reporting year, the comparison also by the names, sizes
 and times of the regulator's files (which compare.py keeps read), so a new week's store or a new year's
-file is read again. The figures are the
-whole landlord's, so the page is for users who see the whole landlord.
+file is read again. The figures are the whole landlord's, so the page is for users who see the whole
+landlord.
 """
 
 from __future__ import annotations
