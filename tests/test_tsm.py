@@ -392,7 +392,7 @@ def test_the_regulators_files_are_read_once_per_version_and_an_error_is_never_ke
     copy.write_bytes(b"not a workbook")
     with pytest.raises(sector.SectorError, match=copy.name):
         compare.published_years(folder)
-    shutil.copyfile(published, copy)  # not its read-only mode: the test writes over it
+    shutil.copyfile(published, copy)
     assert list(compare.published_years(folder)) == [year] and reads == [copy.name, copy.name]
 
 
