@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -256,7 +257,18 @@ class RiskModel:
         return self.scaler.transform(x) * self.model.coef_[0]
 
     def probability(self, x: np.ndarray) -> np.ndarray:
-        return self.model.predict_proba(self.scaler.transform(x))[:, 1]
+        with one_blas_thread():
+            return self.model.predict_proba(self.scaler.transform(x))[:, 1]
+
+
+def one_blas_thread() -> AbstractContextManager:
+    """Fit and score with one BLAS thread. The model's matrices are small (at most 13 dates of 12,000
+    homes by 40 columns): OpenBLAS's own threads only spin waiting for work, and a prepare on the demo
+    took two-thirds more CPU and a third more time with them (docs/homes-at-risk.md). One thread also makes
+    every process compute the scores the same way, whatever the machine's cores."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 _IMPORTING = threading.Lock()
@@ -315,9 +327,10 @@ def fit(as_of: date, rows: pl.DataFrame, labelled: pl.DataFrame, x: np.ndarray |
     from sklearn.preprocessing import StandardScaler
 
     x = design_matrix(rows) if x is None else x
-    scaler = StandardScaler().fit(x)
-    model = LogisticRegression(C=REGULARISATION_C, max_iter=1000, tol=1e-5)
-    model.fit(scaler.transform(x), y)
+    with one_blas_thread():
+        scaler = StandardScaler().fit(x)
+        model = LogisticRegression(C=REGULARISATION_C, max_iter=1000, tol=1e-5)
+        model.fit(scaler.transform(x), y)
     return RiskModel(as_of, scaler, model, sorted(set(rows["as_of"].to_list())), len(y), positives)
 
 

@@ -227,6 +227,34 @@ def test_a_large_landlord_trains_on_a_fixed_sample_of_homes(demo):
                                     how="semi", maintain_order="left"))
 
 
+def test_the_model_learns_and_scores_with_one_blas_thread(demo, monkeypatch):
+    """OpenBLAS's threads only spin on matrices this small (risk.one_blas_thread): the fit and the scores
+    run with one, and the machine's setting is back afterwards."""
+    from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_info
+
+    def blas_threads() -> set[int]:
+        return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+
+    seen: dict[str, set[int]] = {}
+
+    def watched(step: str, method):
+        def run(self, *args, **kwargs):
+            seen[step] = blas_threads()
+            return method(self, *args, **kwargs)
+        return run
+
+    monkeypatch.setattr(LogisticRegression, "fit", watched("fit", LogisticRegression.fit))
+    monkeypatch.setattr(LogisticRegression, "predict_proba", watched("score", LogisticRegression.predict_proba))
+    before = blas_threads()
+    dates = risk.learning_dates(demo, AS_OF)[-2:]
+    rows = risk.features(demo, dates, max_homes=500)
+    model = risk.fit(AS_OF, rows, risk.outcomes(demo, dates, AS_OF + timedelta(days=1)))
+    assert len(model.probability(risk.design_matrix(rows))) == rows.height
+    assert seen == {"fit": {1}, "score": {1}}
+    assert blas_threads() == before
+
+
 def test_training_dates_end_13_weeks_before_d():
     dates = risk.training_dates(AS_OF, date(2020, 1, 1))
     assert len(dates) == 13 and dates[-1] == AS_OF - timedelta(days=91)
