@@ -727,6 +727,57 @@ def test_a_closed_renderer_draws_nothing_and_says_so():
         closed.submit(figure, 400, 200)
 
 
+# In a process that makes many packs (the app's server), the browsers share one Playwright driver.
+
+DRIVERS_OF_ONE_PROCESS = """
+import json, os, signal, sys, time
+import polars as pl
+from housing_assurance import charts, pack
+
+def drivers():  # this process's Playwright drivers: node processes whose parent it is
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = open(f"/proc/{pid}/stat").read()
+            command = open(f"/proc/{pid}/cmdline").read()
+        except OSError:
+            continue
+        if int(stat[stat.rfind(")") + 2:].split()[1]) == os.getpid() and "run-driver" in command:
+            found.append(int(pid))
+    return found
+
+figure = charts.breakdown_bar(pl.DataFrame({"r": ["North"], "v": [3.0]}), "r", "v", "B")
+seen = {}
+for step in ("first", "second", "after the driver died"):
+    if step == "after the driver died":
+        [killed] = seen["second"][1]
+        os.kill(killed, signal.SIGKILL)
+        while killed in drivers():
+            time.sleep(0.05)
+    with pack.ChartRenderer() as renderer:
+        seen[step] = (renderer.result(renderer.submit(figure, 400, 200)), drivers())
+print(json.dumps(seen))
+"""
+
+
+def test_the_browsers_of_one_process_share_one_driver_and_a_dead_one_is_replaced(tmp_path):
+    """A second pack's browser uses the driver (a node process) the first one started, which its close leaves
+    running; a driver that has died is replaced at the next pack, which draws the same chart; the process's
+    exit stops its driver. Run in a process of its own: a driver killed here would take the module's
+    renderer with it."""
+    env = {**os.environ, "HOUSING_ASSURANCE_CACHE": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, "-c", DRIVERS_OF_ONE_PROCESS], capture_output=True, text=True, cwd=ROOT,
+                          env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    [first] = seen["first"][1]
+    assert seen["second"][1] == [first]  # not started again, and not stopped with the first pack
+    [replacement] = seen["after the driver died"][1]
+    assert replacement != first
+    assert plain_svg(seen["first"][0]) == plain_svg(seen["second"][0]) == plain_svg(seen["after the driver died"][0])
+    assert not Path(f"/proc/{replacement}").exists()  # stopped when the process ended
+
+
 # The pack's browser keeps plotly.js compiled between packs (pack/warm_browser.py)
 
 def _plotly_transfers(renderer: pack.ChartRenderer) -> list[int]:
@@ -735,7 +786,7 @@ def _plotly_transfers(renderer: pack.ChartRenderer) -> list[int]:
 
     from housing_assurance.pack import warm_browser
 
-    _, browser, _ = renderer._browser()
+    browser, _ = renderer._browser()
     [page] = [p for p in browser.pages if p.url == warm_browser.charts_page_url()]
     entries = 'performance.getEntriesByType("resource").filter(e => e.name.includes("plotly")).map(e => e.transferSize)'
     return asyncio.run_coroutine_threadsafe(page.evaluate(entries), renderer._loop).result(timeout=60)

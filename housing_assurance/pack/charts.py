@@ -5,8 +5,9 @@ Debian's Chromium, driven by Playwright, loads plotly.js (the copy inside the pl
 CDN) once into a page, and each figure is `Plotly.toImage(figure, {format: "svg"})` in one of
 them: what kaleido does, without reloading plotly.js after every figure (a quarter of a second each,
 which kaleido's public API cannot skip). The browser is started at once, so it boots while the figures
-are computed. Each renderer owns its browser and event loop, so two packs built at the same time by two
-app sessions can never swap charts.
+are computed. Each renderer owns its browser, so two packs built at the same time by two app sessions can
+never swap charts; the browsers are driven by one Playwright driver per process (a node process, started at
+the first pack and kept: starting one took a third of a second and 0.4 s of CPU of every pack).
 
 The same browser prints the pack (`print_pdf`), in a page that runs no script and fetches nothing: the
 pack's text is the landlord's data, and its charts arrive inside the HTML.
@@ -18,6 +19,7 @@ cache folder, so that Chromium has it compiled from one pack to the next (warm_b
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import itertools
 import shutil
@@ -47,6 +49,45 @@ TO_SVG = """async ([figure, width, height]) => {
 }"""
 
 
+_shared_lock = threading.Lock()
+_shared_loop: asyncio.AbstractEventLoop | None = None
+_driver: Any = None  # the process's Playwright driver, used on _shared_loop only
+_driver_starting = asyncio.Lock()
+
+
+def _loop() -> asyncio.AbstractEventLoop:
+    """The process's event loop for every pack's browser, on a thread of its own (started at the first pack)."""
+    global _shared_loop
+    with _shared_lock:
+        if _shared_loop is None:
+            _shared_loop = asyncio.new_event_loop()
+            threading.Thread(target=_shared_loop.run_forever, name="pack-charts", daemon=True).start()
+            atexit.register(_stop_driver)
+        return _shared_loop
+
+
+async def _playwright(fresh: bool = False) -> Any:
+    """The process's Playwright driver, started at first use; `fresh`: the one there is failed, start another."""
+    global _driver
+    from playwright.async_api import async_playwright
+
+    async with _driver_starting:
+        if fresh and _driver is not None:
+            failed, _driver = _driver, None
+            with contextlib.suppress(Exception):
+                await failed.stop()
+        if _driver is None:
+            _driver = await async_playwright().start()
+        return _driver
+
+
+def _stop_driver() -> None:
+    """At the process's exit, stop its driver (the node process) rather than leave it to notice."""
+    if _driver is not None and _shared_loop is not None:
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(_driver.stop(), _shared_loop).result(timeout=10)
+
+
 def chromium() -> str:
     """Debian's Chromium (apt-get install chromium)."""
     found = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -69,9 +110,7 @@ class ChartRenderer:
     the background."""
 
     def __init__(self, pages: int = PAGES) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="pack-charts", daemon=True)
-        self._thread.start()
+        self._loop = _loop()
         # The browser's own profile, removed with it, started with the caches kept from the packs before
         # (plotly.js compiled: warm_browser.py).
         self._folder = tempfile.TemporaryDirectory(prefix="pack-charts-")
@@ -80,7 +119,7 @@ class ChartRenderer:
         self._launched: Future = Future()  # the browser, once launched (before plotly.js has loaded)
         self._boot: Future = Future()  # the task that boots it, for close() to stop
 
-        async def boot() -> tuple[Any, Any, asyncio.Queue]:
+        async def boot() -> tuple[Any, asyncio.Queue]:
             self._boot.set_result(asyncio.current_task())
             return await self._open(pages, self._profile, self._launched)
 
@@ -93,18 +132,26 @@ class ChartRenderer:
         self._names = itertools.count()
 
     @staticmethod
-    async def _open(pages: int, profile: Path, launched: Future) -> tuple[Any, Any, asyncio.Queue]:
-        """(driver, browser, free pages): the browser is a persistent context, in `profile`."""
-        from playwright.async_api import async_playwright
-
+    async def _launch(profile: Path) -> Any:
+        """A browser of its own (a persistent context, in `profile`), by the process's driver; a driver that
+        has failed since the last pack (its node process gone) is replaced once."""
+        executable, args = chromium(), CHROMIUM_ARGS + warm_browser.browser_args()
         try:
-            driver = await async_playwright().start()
+            driver = await _playwright()
+            return await driver.chromium.launch_persistent_context(profile, executable_path=executable, args=args)
+        except Exception:  # noqa: BLE001 - tried once more with a new driver, whose error is then the one said
+            driver = await _playwright(fresh=True)
+            return await driver.chromium.launch_persistent_context(profile, executable_path=executable, args=args)
+
+    @staticmethod
+    async def _open(pages: int, profile: Path, launched: Future) -> tuple[Any, asyncio.Queue]:
+        """(browser, free pages)."""
+        try:
+            browser = await ChartRenderer._launch(profile)
         except BaseException as exc:
             launched.set_exception(exc)
             raise
         try:
-            browser = await driver.chromium.launch_persistent_context(
-                profile, executable_path=chromium(), args=CHROMIUM_ARGS + warm_browser.browser_args())
             launched.set_result(browser)
             free: asyncio.Queue = asyncio.Queue()
             for _ in range(pages):
@@ -113,12 +160,11 @@ class ChartRenderer:
                 if not await page.evaluate("typeof Plotly === 'object'"):
                     raise PackError(f"charts cannot be drawn: plotly.js did not load from {PLOTLY_JS}")
                 free.put_nowait(page)
-        except BaseException as exc:
-            if not launched.done():
-                launched.set_exception(exc)
-            await driver.stop()
+        except BaseException:
+            with contextlib.suppress(Exception):  # already closed, when close() stopped the boot
+                await browser.close()
             raise
-        return driver, browser, free
+        return browser, free
 
     def _browser(self, launched_only: bool = False) -> Any:
         """The browser once it has booted (or only launched: printing needs no plotly.js); one that failed to
@@ -141,7 +187,7 @@ class ChartRenderer:
         figure = fig.to_json()  # on the caller's thread: the figure may change once this returns
 
         async def render() -> str:
-            _, _, free = await asyncio.wrap_future(self._browser_ready)
+            _, free = await asyncio.wrap_future(self._browser_ready)
             page = await free.get()
             try:
                 return await page.evaluate(TO_SVG, [figure, width, height])
@@ -203,18 +249,14 @@ class ChartRenderer:
         self._closed = True
 
         async def stop() -> None:
-            driver, browser, _ = await asyncio.wrap_future(self._browser_ready)
-            try:
-                await browser.close()
-            finally:
-                await driver.stop()
+            browser, _ = await asyncio.wrap_future(self._browser_ready)
+            await browser.close()
 
         try:
             if not self._browser_ready.done():
                 browser = self._launched.result(timeout=120)
                 asyncio.run_coroutine_threadsafe(browser.close(), self._loop).result(timeout=60)
-                # A page still opening in a closed browser may never hear of it: the boot is cancelled, and
-                # stops its driver on the way out.
+                # A page still opening in a closed browser may never hear of it: the boot is cancelled.
                 asyncio.run_coroutine_threadsafe(_cancelled(self._boot.result()), self._loop).result(timeout=60)
             if not self._browser_ready.cancelled() and self._browser_ready.exception(timeout=120) is None:
                 asyncio.run_coroutine_threadsafe(stop(), self._loop).result(timeout=60)
@@ -223,10 +265,6 @@ class ChartRenderer:
         except Exception:  # noqa: BLE001 - closing must not hide the error that brought us here
             pass
         finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=30)
-            if not self._thread.is_alive():
-                self._loop.close()
             self._folder.cleanup()
 
     def __enter__(self) -> ChartRenderer:
