@@ -13,6 +13,7 @@ Small hand-made extracts (tests/extract_factory.py) throughout; no whole PDF pac
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import math
@@ -98,8 +99,10 @@ class NoBrowser:
 # 1. Where report --out and prepare --out may write
 
 
+@functools.cache
 def own_pack_bytes() -> bytes:
-    """A PDF as the pack's renderer makes it (a pack of our own, which a new pack may replace)."""
+    """A PDF as the pack's renderer makes it (a pack of our own, which a new pack may replace); printed once
+    for the module."""
     from housing_assurance.pack.render import pdf_from_html
 
     return pdf_from_html("<title>Weekly assurance pack</title><p>OFFICIAL-SENSITIVE</p>")
