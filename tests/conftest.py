@@ -41,7 +41,7 @@ DEMO_AS_OF = date(2026, 11, 22)  # the latest complete week when the extract was
 # first one prepares the demo's store.
 LONGEST_FIRST = ["test_app", "test_hardening", "test_review_cli", "test_pack", "test_signin", "test_store",
                  "test_kpis_on_demo", "test_validate", "test_hostile", "test_pack_compare", "test_app_access",
-                 "test_browser_history", "test_browser", "test_risk", "test_audit", "test_kpis_repairs", "test_tsm",
+                 "test_browser", "test_risk", "test_audit", "test_kpis_repairs", "test_tsm",
                  "test_access", "test_due", "test_kpis_complaints", "test_review_store", "test_review_experience"]
 
 
