@@ -388,3 +388,14 @@ def test_unreadable_file_permissions(tmp_path):
     finally:
         (folder / "teams.parquet").chmod(0o644)
     assert any(f.severity == "error" and f.table == "teams" for f in findings)
+
+
+def test_validating_an_extract_does_not_import_pandas(tmp_path):
+    """pyarrow imports pandas (0.2 s) to turn a numpy array into Arrow: the calendar's deadline table is built
+    without it (workdays.deadline_table), so `validate` on an extract never loads pandas."""
+    folder = write_extract(tmp_path / "extract")
+    probe = ("import sys; from housing_assurance.cli import main; code = main(['validate', sys.argv[1]]); "
+             "print(code, 'pandas' in sys.modules, file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", probe, str(folder)], cwd=PROJECT_ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.stderr.split()[-2:] == ["0", "False"], done.stderr
