@@ -299,7 +299,11 @@ def team_options(page) -> list[str]:
 
 @pytest.mark.browser
 @needs_chromium
-def test_executive_signs_in_and_sees_the_whole_landlord(oidc_app, tab, people, small_demo):
+def test_executive_signs_in_sees_the_whole_landlord_and_signing_out_ends_the_session(oidc_app, tab, people,
+                                                                                    small_demo):
+    """What an executive does: sign in, see the whole landlord (every team to pick from), sign out; after the
+    provider's end-session page the app asks them to sign in again, also after a reload, with no sign-in
+    cookie left."""
     from playwright.sync_api import expect
 
     sign_in(tab, oidc_app, people["executive"][0])
@@ -309,6 +313,18 @@ def test_executive_signs_in_and_sees_the_whole_landlord(oidc_app, tab, people, s
     expect(sidebar(tab).get_by_text("Signed in as chief.executive@example.org (executive)")).to_be_visible()
     teams = pl.read_parquet(small_demo / "teams.parquet")["team_name"].to_list()
     assert sorted(team_options(tab)) == sorted(["All teams", *teams])
+
+    sidebar(tab).get_by_role("button", name="Sign out").click()
+    # The provider's end-session page (oidc-provider-mock asks to confirm), then back to the app.
+    tab.wait_for_url(re.compile(r"/oauth2/end_session"))
+    tab.get_by_role("button", name="End session").click()
+    tab.wait_for_url(re.compile(rf"^{re.escape(oidc_app)}/"))
+    expect(tab.get_by_role("button", name="Sign in")).to_be_visible()
+    tab.reload()
+    expect(tab.get_by_role("button", name="Sign in")).to_be_visible()
+    expect(tab.get_by_text("Please sign in with your work account")).to_be_visible()
+    assert tab.locator('[data-testid="stMetricValue"]').count() == 0
+    assert not [c for c in tab.context.cookies() if c["name"].startswith("_streamlit_user")]
 
 
 @pytest.mark.browser
@@ -340,26 +356,6 @@ def test_an_address_not_in_the_access_file_is_refused(oidc_app, tab, people):
     assert tab.locator('[data-testid="stDataFrame"]').count() == 0
     assert tab.get_by_role("heading", name="Executive overview").count() == 0
     assert tab.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').count() == 0
-
-
-@pytest.mark.browser
-@needs_chromium
-def test_sign_out_ends_the_session(oidc_app, tab, people):
-    from playwright.sync_api import expect
-
-    sign_in(tab, oidc_app, people["executive"][0])
-    expect(tab.locator('[data-testid="stMetricValue"]').first).to_be_visible()
-    sidebar(tab).get_by_role("button", name="Sign out").click()
-    # The provider's end-session page (oidc-provider-mock asks to confirm), then back to the app.
-    tab.wait_for_url(re.compile(r"/oauth2/end_session"))
-    tab.get_by_role("button", name="End session").click()
-    tab.wait_for_url(re.compile(rf"^{re.escape(oidc_app)}/"))
-    expect(tab.get_by_role("button", name="Sign in")).to_be_visible()
-    tab.reload()
-    expect(tab.get_by_role("button", name="Sign in")).to_be_visible()
-    expect(tab.get_by_text("Please sign in with your work account")).to_be_visible()
-    assert tab.locator('[data-testid="stMetricValue"]').count() == 0
-    assert not [c for c in tab.context.cookies() if c["name"].startswith("_streamlit_user")]
 
 
 @pytest.mark.browser
