@@ -264,8 +264,9 @@ class RiskModel:
 def one_blas_thread() -> AbstractContextManager:
     """Fit and score with one BLAS thread. The model's matrices are small (at most 13 dates of 12,000
     homes by 40 columns): OpenBLAS's own threads only spin waiting for work, and a prepare on the demo
-    took two-thirds more CPU and a third more time with them (docs/homes-at-risk.md). One thread also makes
-    every process compute the scores the same way, whatever the machine's cores."""
+    took two-thirds more CPU and a third more time with them (docs/homes-at-risk.md). The limit is
+    OpenBLAS's, for the whole process: a thread leaving it while another still trains can give that one two
+    threads again, which changes its scores only in the 13th significant figure."""
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=1, user_api="blas")
