@@ -74,6 +74,10 @@ def test_overview_region_drill_down_case_and_pasted_url(server, debian_chromium)
     expect(page.get_by_role("heading", name="Executive overview")).to_be_visible()
     expect(page.locator('[data-testid="stMetricValue"]').first).to_be_visible()
     page.wait_for_url(re.compile(r"as_of=2026-11-22"))  # the latest complete week, written into the address
+    boxes = tile_boxes(page)  # on a desktop the sidebar is open and the overview's five tiles sit in a row
+    sidebar = page.locator('[data-testid="stSidebar"]').bounding_box()
+    assert sidebar is not None and sidebar["width"] > 200, sidebar
+    assert len({b["y"] for b in boxes}) == 1, boxes
     shot(page, "1_overview")
 
     # Change the region in the sidebar: the figures and the address follow.
@@ -136,28 +140,24 @@ def tile_boxes(page) -> list[dict]:
 
 
 def test_a_phone_opens_with_the_sidebar_closed_and_two_tiles_a_row(server, debian_chromium):
+    """At 390×844 (a desktop's five tiles a row and open sidebar: the first test)."""
     from playwright.sync_api import expect
 
     expect.set_options(timeout=WAIT)
-    for width, height, phone in ((390, 844, True), (1440, 900, False)):
-        context = debian_chromium.new_context(viewport={"width": width, "height": height}, is_mobile=phone,
-                                              has_touch=phone)
-        page = context.new_page()
-        page.set_default_timeout(WAIT)
-        page.goto(server + "/")
-        expect(page.get_by_role("heading", name="Executive overview")).to_be_visible()
-        boxes = tile_boxes(page)
-        sidebar = page.locator('[data-testid="stSidebar"]').bounding_box()
-        if phone:
-            assert sidebar is None or sidebar["x"] + sidebar["width"] <= 0, sidebar  # closed on load
-            assert boxes[0]["y"] == boxes[1]["y"] < boxes[2]["y"] == boxes[3]["y"] < boxes[4]["y"], boxes
-            assert all(0.4 * width < b["width"] < 0.5 * width for b in boxes), boxes  # the odd one stays half
-            assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing off the side
-            expect(page.locator('[data-testid="stExpandSidebarButton"]')).to_be_visible()
-        else:
-            assert sidebar is not None and sidebar["width"] > 200, sidebar  # open on a desktop
-            assert len({b["y"] for b in boxes}) == 1, boxes  # the overview's five tiles a row
-        context.close()
+    width = 390
+    context = debian_chromium.new_context(viewport={"width": width, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(WAIT)
+    page.goto(server + "/")
+    expect(page.get_by_role("heading", name="Executive overview")).to_be_visible()
+    boxes = tile_boxes(page)
+    sidebar = page.locator('[data-testid="stSidebar"]').bounding_box()
+    assert sidebar is None or sidebar["x"] + sidebar["width"] <= 0, sidebar  # closed on load
+    assert boxes[0]["y"] == boxes[1]["y"] < boxes[2]["y"] == boxes[3]["y"] < boxes[4]["y"], boxes
+    assert all(0.4 * width < b["width"] < 0.5 * width for b in boxes), boxes  # the odd one stays half
+    assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing off the side
+    expect(page.locator('[data-testid="stExpandSidebarButton"]')).to_be_visible()
+    context.close()
 
 
 # ---------------------------------------------------------------------------------------------
