@@ -759,6 +759,20 @@ print(json.dumps(seen))
 """
 
 
+def test_a_forked_child_starts_its_own_driver_rather_than_wait_on_its_parents(renderer):
+    """The parent's loop thread and driver are not in a forked child (multiprocessing forks): the child
+    forgets them, so its first pack starts its own instead of waiting for a loop that never runs."""
+    from housing_assurance.pack import charts
+
+    assert charts._shared_loop is not None  # the module's renderer started them here
+    child = os.fork()
+    if child == 0:  # the child: exit 0 only if it kept nothing of its parent's
+        os._exit(0 if charts._shared_loop is None and charts._driver is None else 1)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert charts._shared_loop is renderer._loop  # and the parent's are untouched
+
+
 def test_the_browsers_of_one_process_share_one_driver_and_a_dead_one_is_replaced():
     """A second pack's browser uses the driver (a node process) the first one started, which its close leaves
     running; a driver that has died is replaced at the next pack, whose browser prints; the process's exit

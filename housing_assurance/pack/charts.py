@@ -22,6 +22,7 @@ import asyncio
 import atexit
 import contextlib
 import itertools
+import os
 import shutil
 import tempfile
 import textwrap
@@ -79,6 +80,16 @@ async def _playwright(fresh: bool = False) -> Any:
         if _driver is None:
             _driver = await async_playwright().start()
         return _driver
+
+
+def _forget_the_parents() -> None:
+    """In a forked child: the parent's loop thread and driver do not exist here, so its first pack starts
+    its own."""
+    global _shared_lock, _shared_loop, _driver, _driver_starting
+    _shared_lock, _shared_loop, _driver, _driver_starting = threading.Lock(), None, None, asyncio.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_the_parents)
 
 
 def _stop_driver() -> None:
