@@ -732,6 +732,7 @@ def test_a_closed_renderer_draws_nothing_and_says_so():
 DRIVERS_OF_ONE_PROCESS = """
 import json, os, signal, time
 from housing_assurance import pack
+from housing_assurance.pack import charts
 
 def drivers():  # this process's Playwright drivers: node processes whose parent it is
     found = []
@@ -746,7 +747,15 @@ def drivers():  # this process's Playwright drivers: node processes whose parent
     return found
 
 seen = {}
-for step in ("first", "second", "after the driver died"):
+for step in ("first", "second", "a browser that cannot start", "after the driver died"):
+    if step == "a browser that cannot start":  # said as it is; the driver, which still answers, stays
+        real, charts.chromium = charts.chromium, lambda: "/bin/false"
+        try:
+            pack.ChartRenderer(pages=0).print_pdf("<p>never</p>")
+        except pack.PackError as refused:
+            seen[step] = (str(refused)[:30], drivers())
+        charts.chromium = real
+        continue
     if step == "after the driver died":
         [killed] = seen["second"][1]
         os.kill(killed, signal.SIGKILL)
@@ -775,16 +784,18 @@ def test_a_forked_child_starts_its_own_driver_rather_than_wait_on_its_parents(re
 
 def test_the_browsers_of_one_process_share_one_driver_and_a_dead_one_is_replaced():
     """A second pack's browser uses the driver (a node process) the first one started, which its close leaves
-    running; a driver that has died is replaced at the next pack, whose browser prints; the process's exit
-    stops its driver. Run in a process of its own: a driver killed here would take the module's renderer
-    with it."""
+    running; a browser that cannot start is said in one line and leaves the driver to the other packs; a
+    driver that has died is replaced at the next pack, whose browser prints; the process's exit stops it.
+    Run in a process of its own: a driver killed here would take the module's renderer with it."""
     done = subprocess.run([sys.executable, "-c", DRIVERS_OF_ONE_PROCESS], capture_output=True, text=True, cwd=ROOT,
                           timeout=300)
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout)
+    refused, after_refusal = seen.pop("a browser that cannot start")
+    assert refused.startswith("charts cannot be drawn")
     assert {printed for printed, _ in seen.values()} == {"%PDF-"}
     [first] = seen["first"][1]
-    assert seen["second"][1] == [first]  # not started again, and not stopped with the first pack
+    assert seen["second"][1] == after_refusal == [first]  # not started again, nor stopped with a pack
     [replacement] = seen["after the driver died"][1]
     assert replacement != first
     assert not Path(f"/proc/{replacement}").exists()  # stopped when the process ended

@@ -67,19 +67,29 @@ def _loop() -> asyncio.AbstractEventLoop:
         return _shared_loop
 
 
-async def _playwright(fresh: bool = False) -> Any:
-    """The process's Playwright driver, started at first use; `fresh`: the one there is failed, start another."""
+async def _playwright(replacing: Any = None) -> Any:
+    """The process's Playwright driver, started at first use; `replacing`: a driver found dead, replaced
+    unless another pack has replaced it already."""
     global _driver
     from playwright.async_api import async_playwright
 
     async with _driver_starting:
-        if fresh and _driver is not None:
-            failed, _driver = _driver, None
+        if replacing is not None and _driver is replacing:
+            _driver = None
             with contextlib.suppress(Exception):
-                await failed.stop()
+                await replacing.stop()
         if _driver is None:
             _driver = await async_playwright().start()
         return _driver
+
+
+async def _answers(driver: Any) -> bool:
+    """Whether a driver still answers: one round trip (a request context made and dropped)."""
+    try:
+        await (await driver.request.new_context()).dispose()
+    except Exception:  # noqa: BLE001 - a driver whose node process has gone fails in many ways
+        return False
+    return True
 
 
 def _forget_the_parents() -> None:
@@ -144,15 +154,18 @@ class ChartRenderer:
 
     @staticmethod
     async def _launch(profile: Path) -> Any:
-        """A browser of its own (a persistent context, in `profile`), by the process's driver; a driver that
-        has failed since the last pack (its node process gone) is replaced once."""
+        """A browser of its own (a persistent context, in `profile`), by the process's driver. A driver that
+        has died since the last pack (its node process gone) is replaced, once; a browser that fails to
+        start while the driver still answers is said as it is, and the other packs' browsers go on."""
         executable, args = chromium(), CHROMIUM_ARGS + warm_browser.browser_args()
+        driver = await _playwright()
         try:
-            driver = await _playwright()
             return await driver.chromium.launch_persistent_context(profile, executable_path=executable, args=args)
-        except Exception:  # noqa: BLE001 - tried once more with a new driver, whose error is then the one said
-            driver = await _playwright(fresh=True)
-            return await driver.chromium.launch_persistent_context(profile, executable_path=executable, args=args)
+        except Exception:
+            if await _answers(driver):
+                raise
+        driver = await _playwright(replacing=driver)
+        return await driver.chromium.launch_persistent_context(profile, executable_path=executable, args=args)
 
     @staticmethod
     async def _open(pages: int, profile: Path, launched: Future) -> tuple[Any, asyncio.Queue]:
