@@ -751,7 +751,9 @@ for step in ("first", "second", "a browser that cannot start", "after the driver
     if step == "a browser that cannot start":  # said as it is; the driver, which still answers, stays
         real, charts.chromium = charts.chromium, lambda: "/bin/false"
         try:
-            pack.ChartRenderer(pages=0).print_pdf("<p>never</p>")
+            with pack.ChartRenderer(pages=0) as refused_renderer:
+                refused_renderer.print_pdf("<p>never</p>")
+            raise SystemExit("a browser that cannot start printed a page")
         except pack.PackError as refused:
             seen[step] = (str(refused)[:30], drivers())
         charts.chromium = real
