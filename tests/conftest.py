@@ -3,10 +3,12 @@ next to a log), the suite's one demo landlord, and the review database on SQLite
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import glob
 import hashlib
+import io
 import os
 import shutil
 import socket
@@ -14,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import date
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -186,6 +189,52 @@ def demo_landlord_pack(demo_dir, tmp_path_factory) -> tuple[Path, Path]:
             assert made.returncode == 0, made.stderr
             done.touch()
     return out, trail
+
+
+@contextlib.contextmanager
+def _environment(changes: dict[str, str | None]) -> Iterator[None]:
+    """os.environ with `changes` (None: the variable unset), restored afterwards."""
+    def put(values: dict[str, str | None]) -> None:
+        for name, value in values.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+    before = {name: os.environ.get(name) for name in changes}
+    try:
+        put(changes)
+        yield
+    finally:
+        put(before)
+
+
+def command(*args: str | Path, env: dict[str, str | None] | None = None) -> subprocess.CompletedProcess:
+    """`python -m housing_assurance ARGS` run in this test process (`cli.main`, as __main__.py runs it): its exit
+    code, stdout and stderr, without a new Python importing duckdb, polars and the rest again (a third of a
+    second of CPU and more, sixty times a run). `env`: variables set for the command only (None: unset). The
+    tests of what only a fresh process shows (the entry point itself, scikit-learn or Streamlit never
+    imported, two commands at once) still start one."""
+    from housing_assurance.cli import main
+
+    argv = [str(a) for a in args]
+    out, err = io.StringIO(), io.StringIO()
+    with _environment(env or {}), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as exc:  # argparse: bad arguments (2), or --help (0)
+            code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+    return subprocess.CompletedProcess(["housing_assurance", *argv], code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture(scope="session")
+def renderer():
+    """A pack's browser (Chromium with plotly.js loaded) for the tests of a test process that draw or print
+    with one: starting one costs more than a second of CPU."""
+    from housing_assurance import pack
+
+    with pack.ChartRenderer() as browser:
+        yield browser
 
 
 # What Chromium writes first on every page of a pack: the running header (the marking), the page number and

@@ -2,12 +2,11 @@
 
 import json
 import os
-import subprocess
-import sys
 from datetime import datetime
 
 import polars as pl
 import pytest
+from conftest import command
 from extract_factory import write_extract
 
 from housing_assurance import audit
@@ -149,7 +148,7 @@ def test_users_come_only_from_the_operator_never_from_the_extract(tmp_path, monk
     with pytest.raises(AccessError, match="no access file at"):
         load_users()
     common = ["--data", str(two_region_extract), "--as-of", "2026-11-22", "--kpi", "dm.new_cases", "--json"]
-    intruder = run_cli("cases", *common, "--as-user", "intruder@example.org")
+    intruder = command("cases", *common, "--as-user", "intruder@example.org")
     assert intruder.returncode == 1 and intruder.stdout == ""
     assert intruder.stderr.startswith("error: no access file at") and "Traceback" not in intruder.stderr
     assert audit.read_entries() == []
@@ -160,7 +159,7 @@ def test_cli_shows_a_bad_access_file_as_one_error_line(tmp_path, monkeypatch, tw
     path.write_text(entries('email = "north.manager@example.org"\nrole = "manager"',
                             'email = "North.Manager@example.org"\nrole = "executive"'))
     monkeypatch.setenv("HOUSING_ASSURANCE_ACCESS", str(path))
-    done = run_cli("cases", "--data", str(two_region_extract), "--as-of", "2026-11-22", "--kpi", "dm.new_cases",
+    done = command("cases", "--data", str(two_region_extract), "--as-of", "2026-11-22", "--kpi", "dm.new_cases",
                    "--as-user", "north.manager@example.org")
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.count("\n") == 1 and done.stderr.startswith(f"error: {path}: user entry 2 ")
@@ -175,7 +174,7 @@ def test_managers_no_team_names_are_listed_and_see_nothing(tmp_path, monkeypatch
     extract = open_extract(two_region_extract)
     assert managers_without_teams(extract, load_users()) == ["gone@example.org"]
     assert user_scope(extract, find_user("gone@example.org")) == Scope(teams=())
-    done = run_cli("cases", "--data", str(two_region_extract), "--as-of", "2026-11-22", "--kpi", "dm.new_cases",
+    done = command("cases", "--data", str(two_region_extract), "--as-of", "2026-11-22", "--kpi", "dm.new_cases",
                    "--json", "--as-user", "gone@example.org")
     assert done.returncode == 0 and json.loads(done.stdout) == []
     assert "note: No team in this extract names gone@example.org as its manager" in done.stderr
@@ -202,18 +201,14 @@ def test_vulnerability_details_hidden_from_analysts(access_file):
     assert redact(frame, None).columns == ["id"]
 
 
-def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "housing_assurance", *args], capture_output=True, text=True)
-
-
 def test_cli_as_user_scopes_cases_and_refuses_strangers(access_file, two_region_extract):
     common = ["--data", str(two_region_extract), "--as-of", "2026-11-22", "--kpi", "dm.new_cases", "--json"]
-    manager = run_cli("cases", *common, "--as-user", "north.manager@example.org")
+    manager = command("cases", *common, "--as-user", "north.manager@example.org")
     assert manager.returncode == 0, manager.stderr
     assert sorted(r["id"] for r in json.loads(manager.stdout)) == ["D1", "D2"]
-    narrowed = run_cli("cases", *common, "--as-user", "north.manager@example.org", "--team", "T3")
+    narrowed = command("cases", *common, "--as-user", "north.manager@example.org", "--team", "T3")
     assert json.loads(narrowed.stdout) == []
-    stranger = run_cli("cases", *common, "--as-user", "stranger@example.org")
+    stranger = command("cases", *common, "--as-user", "stranger@example.org")
     assert stranger.returncode == 1
     assert stranger.stdout == ""
     assert "not listed" in stranger.stderr and "Traceback" not in stranger.stderr

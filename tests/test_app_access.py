@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import as_read, no_error, open_app_at, pdf_page_texts
+from conftest import as_read, command, no_error, open_app_at, pdf_page_texts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
@@ -242,19 +242,15 @@ def test_a_manager_lists_household_rows_only_of_households_their_teams_serve(ext
 
 def test_cli_cases_as_a_manager_withholds_and_says_so(demo, extract, users):
     import json
-    import os
-    import subprocess
-    import sys
 
     from housing_assurance.access import households_served
 
     kpi = "vu.households_flagged_pct"
     allowed = user_scope(extract, users[MANAGER])
     served = households_served(extract, allowed.teams)
-    env = {**os.environ, "HOUSING_ASSURANCE_ACCESS": str(demo / "access.toml")}
-    done = subprocess.run([sys.executable, "-m", "housing_assurance", "cases", "--data", str(demo),
-                           "--as-of", AS_OF.isoformat(), "--kpi", kpi, "--json", "--as-user", MANAGER],
-                          capture_output=True, text=True, env=env, check=True)
+    done = command("cases", "--data", demo, "--as-of", AS_OF.isoformat(), "--kpi", kpi, "--json", "--as-user",
+                   MANAGER, env={"HOUSING_ASSURANCE_ACCESS": str(demo / "access.toml")})
+    assert done.returncode == 0, done.stderr
     rows = json.loads(done.stdout)
     assert rows and {r.get("household_id", r["id"]) for r in rows} <= served
     assert "counted but not listed" in done.stderr

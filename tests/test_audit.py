@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from conftest import command
 from extract_factory import write_extract
 
 from housing_assurance import audit
@@ -332,8 +333,7 @@ def test_read_entries_without_any_key_trusts_nothing(log, monkeypatch):
 
 
 def run_cli(*args, **env):
-    return subprocess.run([sys.executable, "-m", "housing_assurance", *args], capture_output=True, text=True,
-                          env={**os.environ, **env})
+    return command(*args, env=env)
 
 
 def test_cli_audit_verify(log, key):
@@ -354,9 +354,7 @@ def test_cli_audit_verify(log, key):
 
 def test_cli_audit_verify_without_a_key(log):
     write(log, 1)
-    env = {k: v for k, v in os.environ.items() if k != audit.KEY_ENV}
-    done = subprocess.run([sys.executable, "-m", "housing_assurance", "audit", "verify"], capture_output=True,
-                          text=True, env=env)
+    done = command("audit", "verify", env={audit.KEY_ENV: None})
     assert done.returncode == 1 and done.stdout == ""
     assert len(done.stderr.splitlines()) == 1 and "no audit key: set HOUSING_ASSURANCE_AUDIT_KEY" in done.stderr
 
@@ -375,9 +373,7 @@ def one_team_extract(tmp_path, monkeypatch):
 def test_the_command_line_records_who_ran_it_and_for_whom(one_team_extract, log):
     me = pwd.getpwuid(os.getuid()).pw_name
     common = ["cases", "--data", str(one_team_extract), "--as-of", "2026-11-22", "--kpi", "dm.new_cases", "--json"]
-    env = {k: v for k, v in os.environ.items() if k != "SUDO_USER"}
-    plain = subprocess.run([sys.executable, "-m", "housing_assurance", *common], capture_output=True, text=True,
-                           env=env)
+    plain = command(*common, env={"SUDO_USER": None})
     assert plain.returncode == 0, plain.stderr
     on_behalf = run_cli(*common, "--as-user", MANAGER, SUDO_USER="alice", USER="ceo", LOGNAME="ceo")
     assert on_behalf.returncode == 0, on_behalf.stderr

@@ -8,12 +8,11 @@ D = Sunday 21 Dec 2025, E = Monday 22 Dec 00:00. The window ends with the fifth 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from conftest import command
 from extract_factory import write_extract
 
 from housing_assurance import due
@@ -134,15 +133,12 @@ def test_due_soon_is_scoped_like_its_clocks(extract_dir):
 
 
 def test_the_due_command_gives_the_same_list(extract_dir, tmp_path):
-    done = subprocess.run([sys.executable, "-m", "housing_assurance", "due", "--data", str(extract_dir),
-                           "--as-of", D.isoformat(), "--json"], capture_output=True, text=True, cwd=ROOT,
-                          env={**__import__("os").environ, "HOUSING_ASSURANCE_CACHE": str(tmp_path / "stores")})
+    stores = {"HOUSING_ASSURANCE_CACHE": str(tmp_path / "stores")}
+    done = command("due", "--data", extract_dir, "--as-of", D.isoformat(), "--json", env=stores)
     assert done.returncode == 0, done.stderr
     listed = json.loads(done.stdout)
     assert [tuple(r.values()) for r in listed] == EXPECTED
     assert all(list(r) == ["id", "clock", "deadline", "team_id", "vulnerable"] for r in listed)
-    text = subprocess.run([sys.executable, "-m", "housing_assurance", "due", "--data", str(extract_dir),
-                           "--as-of", D.isoformat(), "--team", "T2"], capture_output=True, text=True, cwd=ROOT,
-                          env={**__import__("os").environ, "HOUSING_ASSURANCE_CACHE": str(tmp_path / "stores")})
+    text = command("due", "--data", extract_dir, "--as-of", D.isoformat(), "--team", "T2", env=stores)
     assert text.returncode == 0, text.stderr
     assert "Tue 30 Dec 2025" in text.stdout and "CX3" in text.stdout and "DM2" not in text.stdout

@@ -13,7 +13,6 @@ Small hand-made extracts (tests/extract_factory.py) throughout; no whole PDF pac
 
 from __future__ import annotations
 
-import functools
 import io
 import json
 import math
@@ -99,13 +98,12 @@ class NoBrowser:
 # 1. Where report --out and prepare --out may write
 
 
-@functools.cache
-def own_pack_bytes() -> bytes:
-    """A PDF as the pack's renderer makes it (a pack of our own, which a new pack may replace); printed once
-    for the module."""
+@pytest.fixture(scope="module")
+def own_pack_bytes(renderer) -> bytes:
+    """A PDF as the pack's renderer makes it (a pack of our own, which a new pack may replace)."""
     from housing_assurance.pack.render import pdf_from_html
 
-    return pdf_from_html("<title>Weekly assurance pack</title><p>OFFICIAL-SENSITIVE</p>")
+    return pdf_from_html("<title>Weekly assurance pack</title><p>OFFICIAL-SENSITIVE</p>", browser=renderer)
 
 
 def foreign_pdf_bytes() -> bytes:
@@ -144,12 +142,12 @@ def test_check_destination_refuses_all_but_a_new_pdf_or_our_own_pack(name, messa
     assert (out.read_bytes() if out.exists() else None) == before
 
 
-def test_check_destination_allows_a_new_pdf_and_replacing_our_own_pack(tmp_path):
+def test_check_destination_allows_a_new_pdf_and_replacing_our_own_pack(tmp_path, own_pack_bytes):
     folder = write_extract(tmp_path / "extract")
     check_destination(tmp_path / "pack.pdf", (folder,))
     check_destination(tmp_path / "PACK.PDF", (folder,))
     ours = tmp_path / "last-week.pdf"
-    ours.write_bytes(own_pack_bytes())
+    ours.write_bytes(own_pack_bytes)
     check_destination(ours, (folder,))
 
 
@@ -168,14 +166,15 @@ def test_report_never_overwrites_an_input_or_the_audit_trail(target, tmp_path, m
     assert out.read_bytes() == before
 
 
-def test_a_pack_from_a_store_is_never_written_into_its_source_folder(odd_folder, odd_store, tmp_path, monkeypatch):
-    monkeypatch.setattr(pack, "build_pack", lambda *a, **k: own_pack_bytes())
+def test_a_pack_from_a_store_is_never_written_into_its_source_folder(odd_folder, odd_store, tmp_path, monkeypatch,
+                                                                    own_pack_bytes):
+    monkeypatch.setattr(pack, "build_pack", lambda *a, **k: own_pack_bytes)
     extract = store.open_store(odd_store)
     with pytest.raises(pack.PackError, match="inside the extract folder"):
         pack.write_pack(extract, AS_OF, Scope(), odd_folder / "pack.pdf")
     assert not (odd_folder / "pack.pdf").exists()
     ours = tmp_path / "pack.pdf"
-    ours.write_bytes(own_pack_bytes())
+    ours.write_bytes(own_pack_bytes)
     assert pack.write_pack(extract, AS_OF, Scope(), ours) == ours  # last week's pack is replaced
 
 
@@ -511,14 +510,14 @@ def test_a_team_without_a_region_is_warned_and_breaks_nothing(odd_folder, odd_st
     assert [r["id"] for r in strict_json(capsys.readouterr().out)] == ["D1"]
 
 
-def test_the_pack_of_a_team_without_a_region_renders(odd_store):
+def test_the_pack_of_a_team_without_a_region_renders(odd_store, renderer):
     from housing_assurance.pack.content import build_context
     from housing_assurance.pack.render import render_pdf
 
     extract, scope = store.open_store(odd_store), Scope(teams=("T2",))
     notes = pack.check_inputs(extract, AS_OF, scope)
     stub = SvgStub()
-    pdf = render_pdf(build_context(extract, AS_OF, scope, notes, None, stub, None, None), stub.drawn)
+    pdf = render_pdf(build_context(extract, AS_OF, scope, notes, None, stub, None, None), stub.drawn, renderer)
     text = "\n".join(pdf_page_texts(pdf))
     assert "Test team" in text and not re.search(r"\b(nan|inf)\b", text, flags=re.IGNORECASE)
 

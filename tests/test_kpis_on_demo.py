@@ -2,13 +2,11 @@
 and regions adding up to the whole landlord."""
 
 import json
-import subprocess
-import sys
 from datetime import date, timedelta
 
 import polars as pl
 import pytest
-from conftest import reference_cases
+from conftest import command, reference_cases
 
 from housing_assurance.db import open_extract
 from housing_assurance.kpis import CATALOGUE, KPIS, compute
@@ -103,8 +101,7 @@ def test_demo_has_something_to_show_for_every_kpi(tmp_path_factory):
 
 
 def test_kpis_json_shape(demo):
-    out = subprocess.run([sys.executable, "-m", "housing_assurance", "kpis", "--data", str(demo),
-                          "--as-of", END.isoformat(), "--json"], capture_output=True, text=True)
+    out = command("kpis", "--data", demo, "--as-of", END.isoformat(), "--json")
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     assert doc["period"] == {"start": "2026-11-16", "end": "2026-11-22"}
@@ -122,23 +119,18 @@ def test_kpis_json_shape(demo):
 
 
 def test_cases_json_for_a_ratio_kpi(demo):
-    out = subprocess.run([sys.executable, "-m", "housing_assurance", "cases", "--data", str(demo), "--as-of",
-                          END.isoformat(), "--kpi", "rp.no_access_pct", "--json"],
-                         capture_output=True, text=True)
+    out = command("cases", "--data", demo, "--as-of", END.isoformat(), "--kpi", "rp.no_access_pct", "--json")
     assert out.returncode == 0, out.stderr
     rows = json.loads(out.stdout)
     assert rows and all("id" in r and isinstance(r["meets"], bool) for r in rows)
 
 
 def test_bad_arguments_exit_2_and_unknown_kpi_exits_1(demo):
-    bad_date = subprocess.run([sys.executable, "-m", "housing_assurance", "kpis", "--data", str(demo),
-                               "--as-of", "22/11/2026"], capture_output=True, text=True)
+    bad_date = command("kpis", "--data", demo, "--as-of", "22/11/2026")
     assert bad_date.returncode == 2
-    unknown = subprocess.run([sys.executable, "-m", "housing_assurance", "cases", "--data", str(demo),
-                              "--as-of", END.isoformat(), "--kpi", "dm.nonsense"], capture_output=True, text=True)
+    unknown = command("cases", "--data", demo, "--as-of", END.isoformat(), "--kpi", "dm.nonsense")
     assert unknown.returncode == 1 and "unknown KPI" in unknown.stderr and "Traceback" not in unknown.stderr
-    missing = subprocess.run([sys.executable, "-m", "housing_assurance", "kpis", "--data", "/nonexistent",
-                              "--as-of", END.isoformat()], capture_output=True, text=True)
+    missing = command("kpis", "--data", "/nonexistent", "--as-of", END.isoformat())
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
 
 

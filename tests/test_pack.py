@@ -25,7 +25,7 @@ from xml.etree import ElementTree
 import plotly.graph_objects as go
 import polars as pl
 import pytest
-from conftest import PACK_MARGINS, no_error, open_app_at, pack_page_body, pdf_page_texts
+from conftest import PACK_MARGINS, command, no_error, open_app_at, pack_page_body, pdf_page_texts
 from pypdf import PdfReader
 
 from housing_assurance import cli, exports, pack, routes, why
@@ -49,12 +49,6 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def extract(demo_extract):
     return demo_extract
-
-
-@pytest.fixture(scope="module")
-def renderer():
-    with pack.ChartRenderer() as r:
-        yield r
 
 
 @pytest.fixture(scope="module")
@@ -189,9 +183,8 @@ def test_whole_landlord_figures_are_those_of_kpis_compute(landlord_pdf, extract)
 
 def test_figures_match_the_kpis_command(landlord_pdf, demo_dir):
     """The same week and scope through `kpis --json`, the command a board secretary can rerun."""
-    out = subprocess.run([sys.executable, "-m", "housing_assurance", "kpis", "--data", str(demo_dir),
-                          "--as-of", AS_OF.isoformat(), "--json"], capture_output=True, text=True, check=True,
-                         cwd=ROOT)
+    out = command("kpis", "--data", demo_dir, "--as-of", AS_OF.isoformat(), "--json")
+    assert out.returncode == 0, out.stderr
     figures = json.loads(out.stdout)["kpis"]
     text = pdf_text(landlord_pdf)
     for kpi_id in HEADLINE:
@@ -510,9 +503,9 @@ def test_failed_build_leaves_no_file(tmp_path, monkeypatch, extract):
 
 
 @pytest.fixture(scope="module")
-def last_weeks_pack() -> bytes:
-    """A small PDF as the pack's renderer makes it: a pack of ours, which a new pack may replace."""
-    return pack.render.pdf_from_html("<p>Last week's pack</p>")
+def last_weeks_pack(landlord_pdf) -> bytes:
+    """A pack of ours, which a new pack may replace."""
+    return landlord_pdf.read_bytes()
 
 
 def test_failed_build_keeps_the_existing_file(tmp_path, monkeypatch, extract, last_weeks_pack):
@@ -585,8 +578,7 @@ def test_unknown_scope_and_unusable_tables_are_refused(extract, tmp_path, demo_d
 
 
 def run_report(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "housing_assurance", "report", *args], capture_output=True,
-                          text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return command("report", *args)
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -679,17 +671,19 @@ def test_text_written_into_the_packs_css_is_escaped_character_by_character():
     assert pack.render.css_string("</style>") == '"\\00003c \\00002f style\\00003e "'
 
 
-def test_a_chart_that_cannot_be_drawn_stops_the_pack_rather_than_leaving_a_gap():
+def test_a_chart_that_cannot_be_drawn_stops_the_pack_rather_than_leaving_a_gap(renderer):
     """The pack is laid out while the charts are drawn, and each drawing replaces its placeholder before the
     pack is printed; a chart that fails is the pack's error, never a page with a hole where the chart was."""
     def broken(url: str) -> str:
         raise RuntimeError(f"{url} could not be drawn")
 
     with pytest.raises(RuntimeError, match="chart:7:40x20 could not be drawn"):
-        pack.render.pdf_from_html('<p>Trends</p><img src="chart:7:40x20" alt="a trend">', charts=broken)
+        pack.render.pdf_from_html('<p>Trends</p><img src="chart:7:40x20" alt="a trend">', charts=broken,
+                                  browser=renderer)
     drawn = pack.render.pdf_from_html('<p>Trends</p><img src="chart:7:40x20" alt="a trend">',
                                       charts=lambda url: '<svg xmlns="http://www.w3.org/2000/svg" width="40" '
-                                                         'height="20"><text x="1" y="15">drawn</text></svg>')
+                                                         'height="20"><text x="1" y="15">drawn</text></svg>',
+                                      browser=renderer)
     assert "drawn" in pdf_page_texts(drawn)[0]
 
 

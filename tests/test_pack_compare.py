@@ -27,12 +27,6 @@ LEFT_OUT = ("How we compare is in the whole-landlord pack only: Tenant Satisfact
             "regulator for the whole landlord, so they are not a region's or a team's figures.")
 
 
-@pytest.fixture(scope="module")
-def renderer():
-    with pack.ChartRenderer() as r:
-        yield r
-
-
 def make_pack(extract, renderer, folder: Path, scope: Scope = WHOLE_LANDLORD, tsm_folder: Path | None = None) -> Path:
     """A pack written with the regulator's files where the product looks for them, or in `tsm_folder`."""
     with pytest.MonkeyPatch.context() as mp:

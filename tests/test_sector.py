@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import fastexcel
 import openpyxl
 import polars as pl
 import pytest
+from conftest import command
 
 from housing_assurance import sector
 from housing_assurance.settings import PROJECT_ROOT
@@ -391,9 +390,7 @@ def test_missing_dictionary_field(tmp_path):
 
 
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if k != "HOUSING_ASSURANCE_TSM"} | (env or {})
-    return subprocess.run([sys.executable, "-m", "housing_assurance", *args], cwd=PROJECT_ROOT, env=environment,
-                          capture_output=True, text=True, timeout=60)
+    return command(*args, env={"HOUSING_ASSURANCE_TSM": None, **(env or {})})
 
 
 @pytest.mark.parametrize("year, data", [("2023-24", FILE_2024), ("2024-25", FILE_2025)])

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import DEMO_AS_OF, no_error
+from conftest import DEMO_AS_OF, command, no_error
 from extract_factory import write_extract
 from streamlit.testing.v1 import AppTest
 
@@ -88,8 +88,7 @@ def test_our_tsm_returns_are_prepared_and_equal_those_computed_from_the_rows(dem
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "housing_assurance", *args], capture_output=True, text=True,
-                          cwd=ROOT, env={**os.environ, "HOUSING_ASSURANCE_ACCESS": ""})
+    return command(*args, env={"HOUSING_ASSURANCE_ACCESS": ""})
 
 
 @pytest.mark.parametrize("command", [

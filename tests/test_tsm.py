@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import as_read
+from conftest import as_read, command
 from extract_factory import write_extract
 from streamlit.testing.v1 import AppTest
 
@@ -265,25 +263,21 @@ def test_an_extract_with_no_date_taken_has_no_year(tmp_path):
 # --- the command -----------------------------------------------------------------------------------------
 
 
-def run_tsm(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "housing_assurance", "tsm", *args], capture_output=True, text=True)
-
-
 def test_cli_json(folder):
-    out = run_tsm("--data", str(folder), "--year", "2025-26", "--json")
+    out = command("tsm", "--data", str(folder), "--year", "2025-26", "--json")
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     assert set(doc) == {"year", "as_of", "year_to_date", *sector.MEASURE_KEYS}
     assert (doc["year"], doc["as_of"], doc["year_to_date"]) == ("2025-26", "2026-03-31", False)
     assert doc["CH01_stage2_per_1000"] == {"value": 500.0, "numerator": 3, "denominator": 6}
     assert doc["RP02_non_emergency_pct"] == {"value": 50.0, "numerator": 1, "denominator": 2}
-    to_date = json.loads(run_tsm("--data", str(folder), "--year", "2026-27", "--json").stdout)
+    to_date = json.loads(command("tsm", "--data", str(folder), "--year", "2026-27", "--json").stdout)
     assert (to_date["as_of"], to_date["year_to_date"]) == ("2026-11-22", True)
     assert to_date["CH02_stage1_pct"] == {"value": None, "numerator": 0, "denominator": 0}
 
 
 def test_cli_table(folder):
-    out = run_tsm("--data", str(folder), "--year", "2025-26")
+    out = command("tsm", "--data", str(folder), "--year", "2025-26")
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[0] == "Test Homes: TSM reporting year 2025-26, at 31 Mar 2026 (whole landlord)"
@@ -292,13 +286,13 @@ def test_cli_table(folder):
 
 
 def test_cli_exit_codes(folder):
-    beyond = run_tsm("--data", str(folder), "--year", "2027-28", "--json")
+    beyond = command("tsm", "--data", str(folder), "--year", "2027-28", "--json")
     assert beyond.returncode == 1 and beyond.stdout == ""
     assert beyond.stderr.splitlines() == ["error: the 2027-28 reporting year starts on 1 Apr 2027, after the "
                                           "extract's latest complete week (ending 22 Nov 2026)"]
-    badly_written = run_tsm("--data", str(folder), "--year", "2025-2026")
+    badly_written = command("tsm", "--data", str(folder), "--year", "2025-2026")
     assert badly_written.returncode == 2 and "YYYY-YY" in badly_written.stderr
-    no_data = run_tsm("--data", "/nonexistent", "--year", "2025-26")
+    no_data = command("tsm", "--data", "/nonexistent", "--year", "2025-26")
     assert no_data.returncode == 1 and "Traceback" not in no_data.stderr
 
 

@@ -17,6 +17,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import command
 from extract_factory import table, write_extract
 
 from housing_assurance.db import open_extract
@@ -342,14 +343,9 @@ def test_print_findings(tmp_path, capsys):
 # ---------------------------------------------------------------- the command line
 
 
-def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "housing_assurance", *args], cwd=PROJECT_ROOT,
-                          capture_output=True, text=True, timeout=120)
-
-
 def test_cli_warnings_only_exits_0(tmp_path):
     folder = write_extract(tmp_path, repairs=[{"job_id": "J1", "priority": "p1"}])
-    done = cli("validate", str(folder), "--json")
+    done = command("validate", str(folder), "--json")
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     assert [(f["severity"], f["table"], f["column"], f["check"], f["rows"], f["examples"]) for f in out] == [
@@ -360,21 +356,21 @@ def test_cli_warnings_only_exits_0(tmp_path):
 def test_cli_errors_exit_1(tmp_path):
     folder = write_extract(tmp_path)
     (folder / "repairs.parquet").write_bytes(b"")
-    done = cli("validate", str(folder), "--json")
+    done = command("validate", str(folder), "--json")
     assert done.returncode == 1
     assert [f["table"] for f in json.loads(done.stdout) if f["severity"] == "error"] == ["repairs"]
     assert "Traceback" not in done.stderr
-    text = cli("validate", str(folder))
+    text = command("validate", str(folder))
     assert text.returncode == 1 and text.stdout.strip().endswith("1 error, 0 warnings")
 
 
 def test_cli_valid_extract_exits_0(tmp_path):
-    done = cli("validate", str(write_extract(tmp_path)))
+    done = command("validate", str(write_extract(tmp_path)))
     assert done.returncode == 0 and "0 errors, 0 warnings" in done.stdout
 
 
 def test_cli_missing_folder(tmp_path):
-    done = cli("validate", str(tmp_path / "nowhere"), "--json")
+    done = command("validate", str(tmp_path / "nowhere"), "--json")
     assert done.returncode == 1
     assert "Traceback" not in done.stderr and "nowhere" in done.stderr
 
