@@ -23,16 +23,16 @@ def figure_store(demo_extract) -> FigureStore:
 
 @pytest.fixture(scope="module")
 def samples(demo_extract) -> list[tuple[date, Scope]]:
-    """Three weeks (latest, middle, earliest) × three scopes (whole landlord, a region, a team)."""
+    """Three weeks (latest, middle, earliest), each with a scope of its own (whole landlord, a region, a team):
+    every week and every kind of scope once."""
     weeks = demo_extract.span().selectable_weeks()
     team = demo_extract.query("names").filter(pl.col("kind") == "team")["id"][0]
-    return [(w, s) for w in (weeks[0], weeks[len(weeks) // 2], weeks[-1])
-            for s in (Scope(), Scope(region="North"), Scope(teams=(team,)))]
+    return [(weeks[0], Scope()), (weeks[len(weeks) // 2], Scope(region="North")), (weeks[-1], Scope(teams=(team,)))]
 
 
 def test_the_store_and_the_drill_down_give_every_figure_the_same_facts_and_line(demo_extract, figure_store,
                                                                                samples):
-    said = 0
+    said = asked = 0
     for as_of, scope in samples:
         figures = {r["kpi_id"]: r for r in figure_store.figures([as_of], scope).iter_rows(named=True)}
         kept = {q: figure_store.rows(q, [as_of], scope) for q in SQL_QUERIES}
@@ -50,12 +50,13 @@ def test_the_store_and_the_drill_down_give_every_figure_the_same_facts_and_line(
                 line = why.reason(k, goal, "red", figures[k.id], rows, as_of)
                 assert why.reason_from_groups(k, goal, "red", figures[k.id], groups, as_of) == line
                 said += line is not None
-    assert said > 500  # most figures have something to say in most weeks and scopes
+                asked += 1
+    assert said > asked / 2  # most figures have something to say in most weeks and scopes
 
 
 def test_a_week_the_store_did_not_prepare_gives_the_rows_it_would_have_kept(demo_extract, samples):
     """A week over ten years back is not prepared: its rows are grouped when asked, the same rows."""
-    as_of, scope = samples[4]
+    as_of, scope = samples[1]
     prepared, unprepared = FigureStore(demo_extract), FigureStore(demo_extract)
     unprepared.prepared_weeks = set()
     for query in SQL_QUERIES:
