@@ -112,7 +112,7 @@ def grouped_rows(con: duckdb.DuckDBPyConnection, query: str, weeks: list[date]) 
     """The whole landlord's rows of a KPI query for the weeks that a KPI counts, grouped by the kept
     columns with a count `n` (one row each, n = 1, for a query behind a median, mean or sum) and the
     facts a line of why reads (why.py): a relation, not yet run."""
-    raw = relation(con, query, query_params(query, weeks, WHOLE_LANDLORD), ordered=False)
+    raw = relation(con, query, query_params(query, weeks, WHOLE_LANDLORD))
     counted = counted_by_a_kpi(query)
     if counted is not None:
         raw = raw.filter(counted)

@@ -70,6 +70,40 @@ def test_declared_order_is_the_order_rows_are_listed(tmp_path):
         assert sorted(map(str, ordered.rows())) == sorted(map(str, unordered.rows()))
 
 
+def test_rows_come_in_their_declared_order(demo_extract):
+    """On the demo's every week, where each query but one has rows to put in order (none of the demo's three
+    Ombudsman determinations found maladministration)."""
+    weeks = demo_extract.span().selectable_weeks()
+    too_few = []
+    for query in SQL_QUERIES:
+        rows = run_query(demo_extract.con, query, query_params(query, weeks, WHOLE_LANDLORD, with_fytd=True))
+        assert sorted_as_declared(rows, load_query(query).order_by).equals(rows), query
+        too_few += [query] if rows.height < 2 else []
+    assert too_few == ["cx_ombudsman_maladministration"]
+
+
+def sorted_as_declared(frame, order_by: str):
+    """The frame sorted as `-- order by:` says, as DuckDB sorts: a null last unless said first."""
+    terms = [term.split() for term in order_by.split(",")]
+    return frame.sort([t[0] for t in terms], descending=["desc" in t for t in terms],
+                      nulls_last=["first" not in t for t in terms], maintain_order=True)
+
+
+def test_rows_are_read_without_a_word_on_stderr():
+    """Rows are read from the executed statement (db.py says why), which DuckDB warns about on stderr unless
+    told it is meant: a command's stderr is for its one line of error, so a fresh process stays silent."""
+    import subprocess
+    import sys
+
+    probe = ("import duckdb; from housing_assurance import db; con = duckdb.connect(); "
+             "con.execute(\"create table teams as select 'T1' as team_id\"); "
+             "print(db.run_query(con, 'load/duplicate_keys', {'table': 'teams', 'key': 'team_id'}).height, "
+             "db.fetch_rows(con, 'load/duplicate_keys', {'table': 'teams', 'key': 'team_id'})[0]['rows'])")
+    done = subprocess.run([sys.executable, "-W", "error", "-c", probe], capture_output=True, text=True,
+                          cwd=PACKAGE.parent)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "1 0\n", "")
+
+
 def test_a_one_row_query_gives_what_its_frame_gives_and_says_when_it_gives_nothing():
     """db.one_row runs a one-row query without building a relation first: the same values as run_query's
     row, lists and all, and a query that gives no row is said by name."""
