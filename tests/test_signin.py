@@ -185,13 +185,12 @@ INTRUDER = ("sub-intruder-0b5e", "intruder@example.org")  # named as executive b
 
 @pytest.fixture(scope="module")
 def people(small_demo) -> dict[str, tuple[str, str]]:
-    """Subject and e-mail claim of: the executive, a manager of exactly one team, the demo's analyst (listed
-    in the extract's own access.toml, not in the operator's), and the extract's intruder."""
+    """Subject and e-mail claim of: the executive, a manager of exactly one team, and the extract's intruder."""
     teams = pl.read_parquet(small_demo / "teams.parquet")
     one_team = teams.group_by("manager_email").len().filter(pl.col("len") == 1).sort("manager_email")
     manager = one_team["manager_email"][0]
     return {"executive": EXECUTIVE, "manager": ("sub-manager-4d21", manager),
-            "stranger": ("sub-stranger-19c2", "analyst@example.org"), "intruder": INTRUDER}
+            "intruder": INTRUDER}
 
 
 @pytest.fixture(scope="module")
@@ -344,35 +343,30 @@ def test_manager_signs_in_and_picks_only_among_their_own_teams(oidc_app, tab, pe
 
 @pytest.mark.browser
 @needs_chromium
-def test_an_address_not_in_the_access_file_is_refused(oidc_app, tab, people):
-    """The demo's analyst is listed in the extract's own access.toml, not in the operator's: refused."""
+def test_the_extracts_own_users_are_refused_and_without_the_operators_file_nobody_gets_in(oidc_app, oidc_settings,
+                                                                                       tab, people):
+    """The intruder is named as executive by the served extract's own access.toml, not by the operator's:
+    refused. With the operator's access.toml gone, the extract's file is not used instead: the same session,
+    reloaded, is told access is not set up, and still sees nothing."""
     from playwright.sync_api import expect
 
-    sign_in(tab, oidc_app, people["stranger"][0])
-    expect(tab.get_by_text("You are signed in as analyst@example.org, but this address has not been given "
+    def sees_nothing() -> None:
+        assert tab.locator('[data-testid="stMetricValue"]').count() == 0
+        assert tab.locator('[data-testid="stDataFrame"]').count() == 0
+        assert tab.get_by_role("heading", name="Executive overview").count() == 0
+        assert tab.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').count() == 0
+
+    sign_in(tab, oidc_app, people["intruder"][0])
+    expect(tab.get_by_text(f"You are signed in as {INTRUDER[1]}, but this address has not been given "
                             "access.")).to_be_visible()
     expect(tab.get_by_role("button", name="Sign out")).to_be_visible()
-    assert tab.locator('[data-testid="stMetricValue"]').count() == 0
-    assert tab.locator('[data-testid="stDataFrame"]').count() == 0
-    assert tab.get_by_role("heading", name="Executive overview").count() == 0
-    assert tab.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').count() == 0
-
-
-@pytest.mark.browser
-@needs_chromium
-def test_without_the_operators_access_file_the_extracts_own_users_get_nothing(oidc_app, oidc_settings, tab,
-                                                                             people):
-    """settings/access.toml missing: the served extract's own access.toml (naming the intruder as
-    executive) is not used instead; whoever signs in is told access is not set up, and sees nothing."""
-    from playwright.sync_api import expect
+    sees_nothing()
 
     operators = oidc_settings / "access.toml"
     aside = operators.rename(oidc_settings / "access.toml.aside")
     try:
-        sign_in(tab, oidc_app, people["intruder"][0])
+        tab.reload()
         expect(tab.get_by_text(f"Access is not set up: no access file at {operators}")).to_be_visible()
-        assert tab.locator('[data-testid="stMetricValue"]').count() == 0
-        assert tab.get_by_role("heading", name="Executive overview").count() == 0
-        assert tab.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').count() == 0
+        sees_nothing()
     finally:
         aside.rename(operators)
