@@ -172,8 +172,10 @@ def test_breakdown_bars_are_the_case_rows_grouped(extract, weeks, region_and_tea
 # ---------------------------------------------------------------------------------------- every page
 
 
-@pytest.mark.parametrize("week", ["first", "middle", "last"])
-@pytest.mark.parametrize("scope_name", ["whole", "region", "team"])
+# Every kind of scope and every week's place in the history at least once, and the view opened most (the
+# whole landlord's latest week): the pages read the same store by week and scope whatever the pair.
+@pytest.mark.parametrize("scope_name, week", [("whole", "last"), ("whole", "first"), ("region", "middle"),
+                                              ("team", "last")])
 def test_every_page_opens_and_shows_the_figures_of_kpis_compute(extract, weeks, region_and_team, week, scope_name):
     as_of = weeks[week]
     region, team = {"whole": (None, None), "region": (region_and_team[0], None),
