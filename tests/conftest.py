@@ -212,7 +212,7 @@ def _environment(changes: dict[str, str | None]) -> Iterator[None]:
 def command(*args: str | Path, env: dict[str, str | None] | None = None) -> subprocess.CompletedProcess:
     """`python -m housing_assurance ARGS` run in this test process (`cli.main`, as __main__.py runs it): its exit
     code, stdout and stderr, without a new Python importing duckdb, polars and the rest again (a third of a
-    second of CPU and more, sixty times a run). `env`: variables set for the command only (None: unset). The
+    second of CPU and more, some fifty times a run). `env`: variables set for the command only (None: unset). The
     tests of what only a fresh process shows (the entry point itself, scikit-learn or Streamlit never
     imported, two commands at once) still start one."""
     from housing_assurance.cli import main
