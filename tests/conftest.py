@@ -192,7 +192,7 @@ def demo_landlord_pack(demo_dir, tmp_path_factory) -> tuple[Path, Path]:
 
 
 @contextlib.contextmanager
-def _environment(changes: dict[str, str | None]) -> Iterator[None]:
+def environment(changes: dict[str, str | None]) -> Iterator[None]:
     """os.environ with `changes` (None: the variable unset), restored afterwards."""
     def put(values: dict[str, str | None]) -> None:
         for name, value in values.items():
@@ -219,7 +219,7 @@ def command(*args: str | Path, env: dict[str, str | None] | None = None) -> subp
 
     argv = [str(a) for a in args]
     out, err = io.StringIO(), io.StringIO()
-    with _environment(env or {}), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    with environment(env or {}), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             code = main(argv)
         except SystemExit as exc:  # argparse: bad arguments (2), or --help (0)
@@ -306,14 +306,8 @@ def demo_app(demo_dir, demo_store) -> Path:
     explicitly as `make run` does for the demo."""
     env = {"HOUSING_ASSURANCE_DATA": str(demo_dir), "HOUSING_ASSURANCE_DEMO_MODE": "1",
            "HOUSING_ASSURANCE_ACCESS": str(demo_dir / "access.toml")}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    yield demo_dir
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+    with environment(env):
+        yield demo_dir
 
 
 def open_app_at(page: str | None = None, user: str | None = None, as_of: date | None = None,

@@ -5,7 +5,6 @@ from a value may be rendered as a link, an image, HTML or a formula (app/markup.
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 from datetime import date, datetime
@@ -13,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import PACK_MARGINS, as_read, no_error, pdf_page_texts
+from conftest import PACK_MARGINS, as_read, environment, no_error, pdf_page_texts
 from extract_factory import write_extract
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -70,13 +69,9 @@ def assert_nothing_rendered(at: AppTest) -> None:
 
 @pytest.fixture(scope="module")
 def app_env(demo_store, demo_dir):
-    saved = {k: os.environ.get(k) for k in ("HOUSING_ASSURANCE_DATA", "HOUSING_ASSURANCE_DEMO_MODE",
-                                             "HOUSING_ASSURANCE_ACCESS")}
-    os.environ.update({"HOUSING_ASSURANCE_DATA": str(demo_store), "HOUSING_ASSURANCE_DEMO_MODE": "1",
-                       "HOUSING_ASSURANCE_ACCESS": str(demo_dir / "access.toml")})
-    yield
-    for k, v in saved.items():
-        os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+    with environment({"HOUSING_ASSURANCE_DATA": str(demo_store), "HOUSING_ASSURANCE_DEMO_MODE": "1",
+                      "HOUSING_ASSURANCE_ACCESS": str(demo_dir / "access.toml")}):
+        yield
 
 
 def open_page(page: routes.Page, params: dict[str, str]) -> AppTest:
