@@ -9,6 +9,8 @@ schema is not the newest migration's (Alembic itself is loaded only then: a thir
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +27,8 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration's revision: each script's name starts with its revision ("0002_signed_rows.py"), and
 # a test holds this equal to Alembic's own head.
 HEAD_REVISION = max(p.name.split("_", 1)[0] for p in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+# SQLite: a writer waits up to 30 s for another to finish (the driver's default, 5 s, is short on a busy server).
+SQLITE_WAIT_S = 30
 # Any fixed number: every server that migrates the database takes the same PostgreSQL advisory lock.
 _MIGRATION_LOCK = 7_262_019
 
@@ -35,9 +39,21 @@ def database_url() -> str:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """WAL lets readers carry on during a write; SQLite enforces foreign keys only when asked, per connection."""
+    """WAL lets readers carry on during a write; SQLite enforces foreign keys only when asked, per connection.
+
+    Turning a new database to WAL while another server writes to it is refused at once, without waiting
+    (SQLite's way out of two connections each waiting for the other), so it is tried again for as long as
+    any writer waits (SQLITE_WAIT_S): three servers started together on a new database each open it."""
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    deadline = time.monotonic() + SQLITE_WAIT_S
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
@@ -46,8 +62,7 @@ def make_engine(url: str | URL | None = None) -> Engine:
     url = make_url(url or database_url())
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    # SQLite: a writer waits up to 30 s for another to finish (the driver's default, 5 s, is short on a busy server).
-    engine = create_engine(url, connect_args={"timeout": 30} if url.get_backend_name() == "sqlite" else {})
+    engine = create_engine(url, connect_args={"timeout": SQLITE_WAIT_S} if url.get_backend_name() == "sqlite" else {})
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
