@@ -7,9 +7,10 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 DEMO_DATA := data/demo
 DATA ?= $(DEMO_DATA)
-# Chromium: the pack (its charts and its printing) and browser tests; poppler-utils: PDF checks; DejaVu: the pack's
-# layout; postgresql: the review database's tests run against a real server they start themselves.
-SYSTEM_PACKAGES := chromium poppler-utils fonts-dejavu-core postgresql
+# Chromium's headless shell: the pack (its charts and its printing) and the browser tests; poppler-utils: PDF
+# checks; DejaVu: the pack's layout; postgresql: the review database's tests run against a real server they
+# start themselves.
+SYSTEM_PACKAGES := chromium-headless-shell poppler-utils fonts-dejavu-core postgresql
 
 .PHONY: run test lint bench setup system-packages
 
