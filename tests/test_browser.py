@@ -1,4 +1,4 @@
-"""The app in a real browser: Debian's Chromium, headless, driven by Playwright.
+"""The app in a real browser: Debian's Chromium headless shell, driven by Playwright.
 
 Starts `streamlit run app.py` on the suite's demo extract on a free port (one server and one browser for
 the module), then does what a user does: open the overview, change the region, follow a KPI to its list

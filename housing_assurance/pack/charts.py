@@ -1,13 +1,13 @@
 """The pack's browser: it draws the app's own Plotly figures (housing_assurance/charts.py) as SVG, and
 prints the laid-out pack to PDF.
 
-Debian's Chromium, driven by Playwright, loads plotly.js (the copy inside the plotly package, never a
-CDN) once into a page, and each figure is `Plotly.toImage(figure, {format: "svg"})` in one of
-them: what kaleido does, without reloading plotly.js after every figure (a quarter of a second each,
-which kaleido's public API cannot skip). The browser is started at once, so it boots while the figures
-are computed. Each renderer owns its browser, so two packs built at the same time by two app sessions can
-never swap charts; the browsers are driven by one Playwright driver per process (a node process, started at
-the first pack and kept: starting one took a third of a second and 0.4 s of CPU of every pack).
+Debian's Chromium (its headless shell: chromium()), driven by Playwright, loads plotly.js (the copy inside the
+plotly package, never a CDN) once into a page, and each figure is `Plotly.toImage(figure, {format: "svg"})` in
+one of them: what kaleido does, without reloading plotly.js after every figure (a quarter of a second each,
+which kaleido's public API cannot skip). The browser is started at once, so it boots while the figures are
+computed. Each renderer owns its browser, so two packs built at the same time by two app sessions can never
+swap charts; the browsers are driven by one Playwright driver per process (a node process, started at the
+first pack and kept: starting one took a third of a second and 0.4 s of CPU of every pack).
 
 The same browser prints the pack (`print_pdf`), in a page that runs no script and fetches nothing: the
 pack's text is the landlord's data, and its charts arrive inside the HTML.
