@@ -121,9 +121,14 @@ warnings.filterwarnings("ignore", message="Arrow output on a DB-API result makes
                         category=UserWarning, module=re.escape(__name__))
 
 
-def _rows(cur: duckdb.DuckDBPyConnection, q: Query, params: dict | None, ordered: bool) -> pl.DataFrame:
-    """The query run on the cursor (in its declared order when asked), as a polars frame."""
+def _execute(cur: duckdb.DuckDBPyConnection, q: Query, params: dict | None, ordered: bool) -> None:
+    """The query run on the cursor, its parameters bound (in its declared order when asked)."""
     cur.execute(q.statement(ordered), q.bound(params or {}) or None)
+
+
+def _rows(cur: duckdb.DuckDBPyConnection, q: Query, params: dict | None, ordered: bool) -> pl.DataFrame:
+    """The query's rows as a polars frame."""
+    _execute(cur, q, params, ordered)
     return pl.from_arrow(cur.to_arrow_table())
 
 
@@ -172,7 +177,7 @@ def fetch_rows(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = 
     q = load_query(name)
     cur = con.cursor()
     try:
-        cur.execute(q.statement(ordered), q.bound(params or {}) or None)
+        _execute(cur, q, params, ordered)
         columns = [column[0] for column in cur.description]
         return [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
     finally:
