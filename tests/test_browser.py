@@ -113,6 +113,7 @@ def test_overview_region_drill_down_case_and_pasted_url(server, debian_chromium)
     expect(page.get_by_role("heading", name="Timeline")).to_be_visible()
     case_url = page.url
     assert f"case={case_id}" in case_url and "kind=dm" in case_url
+    case_drawn(page)
     shot(page, "4_case")
 
     # A pasted URL opens exactly that case straight away, in a new session, as one entry of its history.
@@ -125,6 +126,7 @@ def test_overview_region_drill_down_case_and_pasted_url(server, debian_chromium)
     expect(fresh.get_by_role("heading", name="Timeline")).to_be_visible()
     settled(fresh)
     assert fresh.url == case_url and "region=North" in fresh.url and history_length(fresh) == blank + 1
+    case_drawn(fresh)
     shot(fresh, "5_case_from_pasted_url")
     fresh.context.close()
     page.close()
@@ -135,6 +137,17 @@ def drawn(grid) -> None:
     """Wait until the grid has drawn its rows: it paints them on a canvas, and writes the same cells into the
     canvas's table for screen readers as it does (a fixed second's wait before)."""
     grid.locator('[data-testid="data-grid-canvas"] td').first.wait_for(state="attached")
+
+
+def case_drawn(page) -> None:
+    """Wait until a case page has drawn its clocks, its timeline chart and the timeline's rows: each is drawn
+    in the browser after the script has run (the screenshots once showed grey placeholders where they go)."""
+    grids = page.locator('[data-testid="stDataFrame"]')
+    drawn(grids.nth(0))  # the clocks
+    drawn(grids.nth(1))  # the timeline's rows
+    marks = page.locator('[data-testid="stPlotlyChart"] .scatterlayer .point')
+    marks.first.wait_for(state="attached")
+    assert marks.count() >= 3  # the report, the linked repair job, a deadline at least
 
 
 def tile_boxes(page) -> list[dict]:
