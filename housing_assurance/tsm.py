@@ -5,8 +5,9 @@ published figures, so that the two sit side by side. No Streamlit here: the `tsm
 "How we compare" page and the pack read it.
 
 The year. A reporting year "YYYY-YY" runs from 1 April YYYY to 31 March YYYY+1. D is 31 March YYYY+1
-when the year had ended by the extract's latest complete week (its Sunday, `Extract.span().latest_week`);
-otherwise D is that Sunday and the figures are the year to date. The financial year to date (1 April …
+when the year had ended when the extract was taken (E = 1 April 00:00 at or before `extracted_at`: an
+extract taken on 1 April holds the whole year); otherwise D is the Sunday of the extract's latest complete
+week (`Extract.span().latest_week`) and the figures are the year to date. The financial year to date (1 April …
 E = D+1 00:00) and every rule are kpis.md's, for the whole landlord. A year is refused in one line
 (TsmError) when it starts after the latest complete week, or when the extract's records (repairs,
 damp and mould cases, complaints) start after its 1 April: a year with no data, or one whose first
@@ -35,7 +36,7 @@ from housing_assurance import kpis, sector
 from housing_assurance.db import Extract
 from housing_assurance.kpis import Kpi
 from housing_assurance.scope import WHOLE_LANDLORD
-from housing_assurance.weeks import ReportingYear, Span
+from housing_assurance.weeks import ReportingYear, Span, has_ended
 from housing_assurance.words import date_text, value_text
 
 
@@ -132,7 +133,7 @@ def as_of_for(extract: Extract, year: ReportingYear) -> tuple[date, bool]:
         raise TsmError(f"the extract does not cover the whole of the {year.label} reporting year: its records start "
                        f"on {date_text(first)}, after the year began on {date_text(year.start)} (the first whole "
                        f"year is {whole.label})")
-    return (year.end, False) if year.end <= latest else (latest, True)
+    return (year.end, False) if has_ended(year.end, span.extracted_at) else (latest, True)
 
 
 def our_figures(extract: Extract, year: str) -> OurReturn:

@@ -198,20 +198,27 @@ def test_the_year_to_date_and_nothing_to_count_is_null(extract):
     }
 
 
-def test_the_year_is_to_date_until_its_last_week_has_ended(tmp_path):
-    # Taken Wed 1 Apr 2026: the latest complete week ends Sun 29 Mar, so 2025-26 is to date at D = 29 Mar
-    # (E = Mon 30 Mar 00:00): E2 (31 Mar) is not yet completed -> RP02 emergency E1, E7: 2 of 2. Received
-    # before E: C1, C2, C3, C6, C9, C10 = 6 (C5 30 Mar and C7 31 Mar not yet); stage 2: C3, C10 = 2. Rented
-    # homes on 29 Mar: P1, P2, P3, SOLD_ON_D, SOLD_AFTER_D, SOLD_LATER = 6 (BOUGHT_ON_D not yet).
-    early = tsm.our_figures(open_extract(make(tmp_path / "early", "2026-04-01T06:00:00"), closures=()), "2025-26")
+def test_the_year_is_to_date_until_it_has_ended_when_the_extract_was_taken(tmp_path):
+    # Taken Tue 31 Mar 2026 06:00, before the year ended: the latest complete week ends Sun 29 Mar, so 2025-26
+    # is to date at D = 29 Mar (E = Mon 30 Mar 00:00): E2 (31 Mar) is not yet completed -> RP02 emergency
+    # E1, E7: 2 of 2. Received before E: C1, C2, C3, C6, C9, C10 = 6 (C5 30 Mar and C7 31 Mar not yet);
+    # stage 2: C3, C10 = 2. Rented homes on 29 Mar: P1, P2, P3, SOLD_ON_D, SOLD_AFTER_D, SOLD_LATER = 6
+    # (BOUGHT_ON_D not yet).
+    early = tsm.our_figures(open_extract(make(tmp_path / "early", "2026-03-31T06:00:00"), closures=()), "2025-26")
     assert (early.as_of, early.year_to_date, early.rented_homes) == (date(2026, 3, 29), True, 6)
     assert figures(early)["RP02_emergency_pct"] == (100.0, 2, 2)
     assert figures(early)["CH01_stage1_per_1000"] == (1000.0, 6, 6)
     assert figures(early)["CH01_stage2_per_1000"] == (pytest.approx(2000 / 6), 2, 6)
-    # Taken Mon 6 Apr 2026: the week ending Sun 5 Apr has ended, and with it the year: D = 31 Mar, as above.
-    later = tsm.our_figures(open_extract(make(tmp_path / "later", "2026-04-06T06:00:00"), closures=()), "2025-26")
-    assert (later.as_of, later.year_to_date) == (D, False)
-    assert figures(later)["CH01_stage1_per_1000"] == (pytest.approx(8000 / 6), 8, 6)
+    # Taken Wed 1 Apr 2026 06:00: the year ended at 1 Apr 00:00, before the extract was taken, so D = 31 Mar
+    # although the latest complete week still ends Sun 29 Mar: the whole year, as worked out above (E2 late:
+    # emergency 2 of 3; received 8).
+    ended = tsm.our_figures(open_extract(make(tmp_path / "ended", "2026-04-01T06:00:00"), closures=()), "2025-26")
+    assert (ended.as_of, ended.year_to_date) == (D, False)
+    assert figures(ended)["RP02_emergency_pct"] == (pytest.approx(200 / 3), 2, 3)
+    assert figures(ended)["CH01_stage1_per_1000"] == (pytest.approx(8000 / 6), 8, 6)
+    # Taken at E itself: the year has just ended.
+    at_e = tsm.our_figures(open_extract(make(tmp_path / "at_e", "2026-04-01T00:00:00"), closures=()), "2025-26")
+    assert (at_e.as_of, at_e.year_to_date) == (D, False)
 
 
 def test_the_figures_are_the_kpis_rules_over_the_year(extract):
