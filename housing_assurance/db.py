@@ -49,7 +49,12 @@ _INTEGER_TYPES = {
     "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
     "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT",
 }
-_TIMESTAMP_TYPES = {"TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMP WITH TIME ZONE"}
+_TIMESTAMP_TYPES = {"TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMP WITH TIME ZONE",
+                    "TIMESTAMPTZ_NS"}
+_ZONED = {"TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ_NS"}  # read as Europe/London local time
+# Nanosecond times (pandas writes them) are cut to the microsecond: DuckDB's cast rounds, which would
+# move 23:59:59.999999999, a common "end of the day", to the next day.
+_NANOSECONDS = {"TIMESTAMP_NS", "TIMESTAMPTZ_NS"}
 # Source types that can be cast to each contract type without losing or inventing information.
 _SAFE_SOURCES = {
     "string": _INTEGER_TYPES | {"VARCHAR"},
@@ -311,13 +316,17 @@ def locate(extract_dir: Path, table: Table, con: duckdb.DuckDBPyConnection | Non
 
 
 def _cast_columns(src: TableSource) -> list[duckdb.Expression]:
-    """Each contract column cast to its type (time-zone-aware times to Europe/London local time; a NaN
-    or infinite double to null, so that no sum, mean or list ever shows "nan")."""
+    """Each contract column cast to its type (time-zone-aware times to Europe/London local time;
+    nanoseconds cut, not rounded, to the microsecond; a NaN or infinite double to null, so that no sum, mean
+    or list ever shows "nan")."""
     out = []
     for col in src.table.columns:
         expr = duckdb.ColumnExpression(col.name)
-        if src.source_types[col.name] == "TIMESTAMP WITH TIME ZONE":
+        source = src.source_types[col.name]
+        if source in _ZONED:
             expr = duckdb.FunctionExpression("timezone", duckdb.ConstantExpression("Europe/London"), expr)
+        if source in _NANOSECONDS:
+            expr = duckdb.FunctionExpression("make_timestamp", duckdb.FunctionExpression("epoch_us", expr))
         expr = expr.cast(duckdb.sqltype(DUCKDB_TYPES[col.type]))
         if col.type == "double":
             expr = duckdb.CaseExpression(duckdb.FunctionExpression("isfinite", expr), expr)

@@ -137,6 +137,32 @@ def test_wrong_type_column(tmp_path):
     assert f.rows == 3 and "VARCHAR" in f.message and "TIMESTAMP" in f.message
 
 
+@pytest.mark.parametrize("zone", [None, "Europe/London"])
+def test_a_time_to_the_nanosecond_is_cut_not_rounded(tmp_path, zone):
+    """pandas writes nanoseconds, and "end of the day" as 23:59:59.999999999. DuckDB's cast to microseconds
+    rounds that to the next midnight, which moved a case reported on Sunday 22 Nov out of its week and a
+    case closed that second into the next one (found by reading kpis.md against the code)."""
+    from housing_assurance.kpis import compute
+    from housing_assurance.scope import WHOLE_LANDLORD
+
+    folder = write_extract(tmp_path)
+    last_ns = 1795391999999999999  # 2026-11-22 23:59:59.999999999, GMT (so UTC) in November
+    t = table("damp_mould_cases", [{"case_id": "N1"}, {"case_id": "N2", "reported_at": datetime(2026, 11, 1, 9)}])
+    t = t.set_column(t.schema.get_field_index("reported_at"), "reported_at",
+                     pa.array([last_ns, 1793523600000000000], pa.timestamp("ns", tz=zone)))
+    t = t.set_column(t.schema.get_field_index("closed_at"), "closed_at",
+                     pa.array([None, last_ns], pa.timestamp("ns", tz=zone)))
+    pq.write_table(t, folder / "damp_mould_cases.parquet")
+    assert not [f for f in run(folder) if f.severity == "error"]
+    extract = open_extract(folder)
+    loaded = extract.con.sql("select case_id, reported_at, closed_at from damp_mould_cases order by case_id").fetchall()
+    assert loaded == [("N1", datetime(2026, 11, 22, 23, 59, 59, 999999), None),
+                      ("N2", datetime(2026, 11, 1, 9), datetime(2026, 11, 22, 23, 59, 59, 999999))]
+    figures = {r["kpi_id"]: r["value"] for r in compute(
+        extract, [date(2026, 11, 22)], WHOLE_LANDLORD, ["dm.new_cases", "dm.open_cases"]).iter_rows(named=True)}
+    assert figures == {"dm.new_cases": 1, "dm.open_cases": 1}  # N1 reported in the week; N2 closed before E
+
+
 def test_duplicate_keys(tmp_path):
     folder = write_extract(tmp_path, repairs=[
         {"job_id": "J1"}, {"job_id": "J1"}, {"job_id": "J2"}, {"job_id": "J3"}, {"job_id": "J3"}, {"job_id": "J3"},
