@@ -23,7 +23,10 @@ import polars as pl
 
 from housing_assurance.clocks import working_day_lengths
 
-CALENDAR_START = date(2000, 1, 1)
+# The calendar's range: a clock that starts outside it has no deadline. From 1900, so that a case or
+# complaint recorded long ago and still open is overdue as it should be (the table is built once a process
+# and costs no more to open at this size).
+CALENDAR_START = date(1900, 1, 1)
 CALENDAR_END = date(2060, 12, 31)
 WEEKMASK = "1111100"  # Monday to Friday
 

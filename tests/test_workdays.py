@@ -31,6 +31,27 @@ def test_day_zero_on_a_saturday_or_a_bank_holiday():
     assert add_working_days(date(2025, 12, 25), 2) == date(2025, 12, 30)
 
 
+def test_a_clock_started_before_2000_has_its_deadline(tmp_path):
+    """The calendar began on 1 Jan 2000, so a complaint received in 1999 and still open had no deadlines and
+    was never overdue (found by reading kpis.md against the code). Received Mon 20 Dec 1999, never
+    acknowledged: 21 (1), 22 (2), 23 (3), 24 (4), [25-26 weekend, 27 and 28 Dec bank holidays] 29 (5) ->
+    acknowledgement due Wed 29 Dec 1999; the response 10 working days after it: 30 (1), [31 Dec 1999, the
+    millennium's bank holiday, 1-2 Jan weekend, 3 Jan bank holiday] 4 (2) … 7 (5), 10 (6) … 14 (10) -> Fri
+    14 Jan 2000."""
+    from housing_assurance.kpis import compute
+    from housing_assurance.scope import WHOLE_LANDLORD
+
+    assert add_working_days(date(1999, 12, 20), 5) == date(1999, 12, 29)
+    assert add_working_days(date(1999, 12, 29), 10) == date(2000, 1, 14)
+    folder = write_extract(tmp_path, complaints=[{"complaint_id": "OLD", "received_at": datetime(1999, 12, 20, 9)}])
+    extract = open_extract(folder, closures=())
+    due = extract.con.sql("select stage1_ack_due_on, stage1_response_due_on_from_ack_due from complaint_clocks")
+    assert due.fetchall() == [(date(1999, 12, 29), date(2000, 1, 14))]
+    figures = {r["kpi_id"]: r["value"] for r in compute(
+        extract, [date(2026, 11, 22)], WHOLE_LANDLORD, ["cx.open_complaints", "cx.open_overdue"]).iter_rows(named=True)}
+    assert figures == {"cx.open_complaints": 1, "cx.open_overdue": 1}
+
+
 def test_landlord_closures_extend_only_what_they_are_given():
     # With 29 Dec 2025 closed: 22, 23, 24, 30, 31 Dec -> Wed 31 Dec.
     assert add_working_days(date(2025, 12, 19), 5, [date(2025, 12, 29)]) == date(2025, 12, 31)
