@@ -701,6 +701,9 @@ def cmd_tsm(args) -> int:
         ours = tsm.our_figures(extract, args.year)
     except tsm.TsmError as exc:
         raise UserError(str(exc)) from None
+    gap = tsm.coverage_gap(extract, tsm.reporting_year(args.year))
+    if gap:  # the figures are kpis.md's over what the extract holds; the reader is told they are understated
+        print(f"note: {gap}; the figures count only what it holds", file=sys.stderr)
     if args.json:
         print_json(ours.as_json())
     else:

@@ -8,7 +8,8 @@ What is set beside what:
 - each of our whole years that the regulator has published, beside its own published year: a like-for-
   like position;
 - our last whole year while the regulator has not published it: our figures alone, and a note saying so.
-A year the extract cannot give (tsm.TsmError: it starts before the extract's records) is a note.
+A year the extract cannot give (tsm.TsmError), or gives only in part (tsm.coverage_gap: it began before
+the extract's records), is a note.
 
 Each position is among all landlords and among peers: the landlords of our size band, from our homes in
 stock at D (sector.size_band). Peers by predominant region are not offered: the regulator's predominant
@@ -145,7 +146,7 @@ def our_years(extract: Extract, years: Iterable[str]) -> dict[str, tsm.OurReturn
     out: dict[str, tsm.OurReturn | str] = {}
     for year in years:
         try:
-            out[year] = tsm.our_figures(extract, year)
+            out[year] = tsm.coverage_gap(extract, tsm.reporting_year(year)) or tsm.our_figures(extract, year)
         except tsm.TsmError as exc:
             out[year] = str(exc)
     return out

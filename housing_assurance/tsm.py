@@ -9,9 +9,11 @@ when the year had ended when the extract was taken (E = 1 April 00:00 at or befo
 extract taken on 1 April holds the whole year); otherwise D is the Sunday of the extract's latest complete
 week (`Extract.span().latest_week`) and the figures are the year to date. The financial year to date (1 April …
 E = D+1 00:00) and every rule are kpis.md's, for the whole landlord. A year is refused in one line
-(TsmError) when it starts after the latest complete week, or when the extract's records (repairs,
-damp and mould cases, complaints) start after its 1 April: a year with no data, or one whose first
-months are missing, would be understated.
+(TsmError) when it starts after the latest complete week, or when it ended before the extract's first
+record (repairs, damp and mould cases, complaints): it has no data. A year whose first months are
+missing from the extract is worked out by the same rules over what the extract holds, as kpis.md
+defines the figures, and `coverage_gap` says so in one line: the `tsm` command prints it beside the
+figures; "How we compare" and the pack set no understated year beside the sector.
 
 The figures, literally:
 - RP02_emergency_pct / RP02_non_emergency_pct: rp.emergency_on_time_pct / rp.non_emergency_on_time_pct
@@ -124,16 +126,26 @@ def as_of_for(extract: Extract, year: ReportingYear) -> tuple[date, bool]:
     if span.first_record is None:
         raise TsmError("the extract holds no repairs, damp and mould cases or complaints")
     first = span.first_record.date()
-    if first > year.start:
-        started = ReportingYear.containing(first)
-        whole = started if started.start == first else ReportingYear(date(started.start.year + 1, 4, 1))
-        if first > year.end:
-            raise TsmError(f"the extract has no data for the {year.label} reporting year: its records start on "
-                           f"{date_text(first)} (the first whole year is {whole.label})")
-        raise TsmError(f"the extract does not cover the whole of the {year.label} reporting year: its records start "
-                       f"on {date_text(first)}, after the year began on {date_text(year.start)} (the first whole "
-                       f"year is {whole.label})")
+    if first > year.end:
+        raise TsmError(f"the extract has no data for the {year.label} reporting year: its records start on "
+                       f"{date_text(first)} (the first whole year is {_first_whole_year(first).label})")
     return (year.end, False) if has_ended(year.end, span.extracted_at) else (latest, True)
+
+
+def coverage_gap(extract: Extract, year: ReportingYear) -> str | None:
+    """Why the extract's figures for the year are understated (its records start after the year began), in
+    one line; None when the extract covers the year from its 1 April."""
+    first = extract.span().first_record
+    if first is None or first.date() <= year.start or first.date() > year.end:
+        return None
+    return (f"the extract does not cover the whole of the {year.label} reporting year: its records start on "
+            f"{date_text(first.date())}, after the year began on {date_text(year.start)} (the first whole year is "
+            f"{_first_whole_year(first.date()).label})")
+
+
+def _first_whole_year(first: date) -> ReportingYear:
+    started = ReportingYear.containing(first)
+    return started if started.start == first else ReportingYear(date(started.start.year + 1, 4, 1))
 
 
 def our_figures(extract: Extract, year: str) -> OurReturn:

@@ -251,14 +251,36 @@ def test_the_weekly_repairs_kpis_still_count_the_week_alone(extract):
                 "(ending 22 Nov 2026)"),
     ("2019-20", "the extract has no data for the 2019-20 reporting year: its records start on 25 Mar 2025 "
                 "(the first whole year is 2025-26)"),
-    ("2024-25", "the extract does not cover the whole of the 2024-25 reporting year: its records start on "
-                "25 Mar 2025, after the year began on 1 Apr 2024 (the first whole year is 2025-26)"),
     ("2025-2026", "'2025-2026' is not a TSM reporting year in the form YYYY-YY, e.g. 2024-25"),
 ])
 def test_a_year_the_extract_cannot_give_is_one_line(extract, year, message):
     with pytest.raises(tsm.TsmError) as caught:
         tsm.our_figures(extract, year)
     assert str(caught.value) == message
+
+
+def test_a_year_the_extract_covers_in_part_is_worked_out_and_said_to_be(extract, folder):
+    """kpis.md defines the figures, not a refusal: 2024-25 (1 Apr 2024 .. 31 Mar 2025), of which the extract
+    holds the last week (its first record is C4, received 25 Mar 2025), is worked out over what it holds, and
+    said to be understated. D = 31 Mar 2025, E = 1 Apr 2025 00:00. RP02 emergency: E4, completed 31 Mar 2025
+    23:59:59, target 1 Apr 2025: met -> 1 of 1; non-emergency: none -> null. CH01(1): C4 -> 1 over the rented
+    homes in stock on 31 Mar 2025: P1, P2, P3, SOLD, SOLD_ON_D, SOLD_AFTER_D, SOLD_LATER = 7 (not the two
+    bought in 2026). CH02(1): C4's response is on 3 Apr 2025, in 2025-26 -> 0 of 0."""
+    ours = tsm.our_figures(extract, "2024-25")
+    assert (ours.as_of, ours.year_to_date, ours.rented_homes) == (date(2025, 3, 31), False, 7)
+    assert figures(ours)["RP02_emergency_pct"] == (100.0, 1, 1)
+    assert figures(ours)["RP02_non_emergency_pct"] == (None, 0, 0)
+    assert figures(ours)["CH01_stage1_per_1000"] == (pytest.approx(1000 / 7), 1, 7)
+    assert figures(ours)["CH02_stage1_pct"] == (None, 0, 0)
+    gap = ("the extract does not cover the whole of the 2024-25 reporting year: its records start on 25 Mar 2025, "
+           "after the year began on 1 Apr 2024 (the first whole year is 2025-26)")
+    assert tsm.coverage_gap(extract, tsm.reporting_year("2024-25")) == gap
+    assert tsm.coverage_gap(extract, tsm.reporting_year("2025-26")) is None
+    out = command("tsm", "--data", str(folder), "--year", "2024-25", "--json")
+    assert out.returncode == 0 and out.stderr == f"note: {gap}; the figures count only what it holds\n"
+    assert json.loads(out.stdout)["CH01_stage1_per_1000"] == {"value": pytest.approx(1000 / 7), "numerator": 1,
+                                                               "denominator": 7}
+    assert compare.our_years(extract, ["2024-25"]) == {"2024-25": gap}  # never set beside the sector
 
 
 def test_an_extract_with_no_date_taken_has_no_year(tmp_path):
