@@ -9,8 +9,8 @@
 --                        reported before E
 --   no access %, landlord-missed %
 --                        appointments of its jobs (any priority, as rp.no_access_pct) with
---                        slot_start in the window and outcome not pending (null outcome = unknown,
---                        not counted): % no_access; % cancelled_by_landlord or missed_by_operative
+--                        slot_start in the window and outcome not pending (a null outcome is
+--                        counted, as neither): % no_access; % cancelled_by_landlord or missed_by_operative
 --   satisfaction %       surveys of its jobs (any priority, as ct.*_satisfaction_pct) with
 --                        responded_at in the window: % satisfied
 --   average cost         mean cost_gbp over the completed jobs that have a cost (null costs are
@@ -89,7 +89,7 @@ appointment_scores as (
     inner join appointments as a
         on a.slot_start >= w.window_start
         and a.slot_start < w.week_end
-        and a.outcome <> 'pending'
+        and a.outcome is distinct from 'pending'
     inner join jobs_in_scope as j on j.job_id = a.job_id
     group by w.as_of, j.contractor_id
 ),

@@ -1,9 +1,10 @@
 -- One row per repair appointment (jobs of any priority, planned included) whose slot_start
--- is in the reporting week and whose outcome is known (not pending), per as-of date, in
--- scope. An appointment follows its job for scope: the job's property's region and the
--- job's team. The outcome has no time of its own, so it is taken as it stands in the
--- extract. An appointment with no outcome recorded (null, a data-quality warning) is
--- treated like pending: its outcome is not known, so it is not counted.
+-- is in the reporting week and whose outcome is not pending, per as-of date, in scope. An
+-- appointment follows its job for scope: the job's property's region and the job's team.
+-- The outcome has no time of its own, so it is taken as it stands in the extract. An
+-- appointment with no outcome recorded (null, a data-quality warning, whose rows are used:
+-- extract-contract.md "Validation") is not pending, so it is counted, as neither no access
+-- nor landlord missed.
 -- An appointment whose job is missing from the extract has no region or team: it counts
 -- for the whole landlord only.
 -- Behind: rp.no_access_pct (is_no_access) and rp.landlord_missed_pct (is_landlord_missed:
@@ -48,14 +49,14 @@ final as (
         a.reported_at,
         a.slot_start,
         a.outcome,
-        a.outcome = 'no_access' as is_no_access,
-        a.outcome in ('cancelled_by_landlord', 'missed_by_operative') as is_landlord_missed,
+        coalesce(a.outcome = 'no_access', false) as is_no_access,
+        coalesce(a.outcome in ('cancelled_by_landlord', 'missed_by_operative'), false) as is_landlord_missed,
         a.is_in_house
     from weeks as w
     inner join appointments_in_scope as a
         on a.slot_start >= w.week_start
         and a.slot_start < w.week_end
-        and a.outcome <> 'pending'
+        and a.outcome is distinct from 'pending'
 )
 
 select * from final

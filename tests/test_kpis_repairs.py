@@ -517,19 +517,22 @@ def test_appointments(tmp_path):
             appt("A8", "no_access", WEEK_START),  # first instant of the week
             appt("A9", "no_access", job_id="PL"),  # planned jobs count (any priority)
             appt("A10", "missed_by_operative", datetime(2026, 1, 4, 23, 59, 59)),  # last week
+            # No outcome (a warning: "rows are used", extract-contract.md): not pending, so counted, as
+            # neither no access nor landlord missed (it was left out until a reading of the spec found it).
+            appt("A11", None),
         ]))
-    # In the week, not pending: A1, A2, A3, A4, A5, A8, A9 = 7.
-    # No access: A2, A8, A9 = 3 / 7. Landlord missed: A3, A4 = 2 / 7.
+    # In the week, not pending: A1, A2, A3, A4, A5, A8, A9, A11 = 8.
+    # No access: A2, A8, A9 = 3 / 8. Landlord missed: A3, A4 = 2 / 8.
     f = figures(x, ["rp.no_access_pct", "rp.landlord_missed_pct"])
-    assert f["rp.no_access_pct"][1:] == (3, 7)
-    assert f["rp.no_access_pct"][0] == pytest.approx(300 / 7)
-    assert f["rp.landlord_missed_pct"][1:] == (2, 7)
+    assert f["rp.no_access_pct"][1:] == (3, 8)
+    assert f["rp.no_access_pct"][0] == pytest.approx(300 / 8)
+    assert f["rp.landlord_missed_pct"][1:] == (2, 8)
     no_access = meets_by_id(x, "rp.no_access_pct")
-    assert {k for k, v in no_access.items() if v} == {"A2", "A8", "A9"}
+    assert {k for k, v in no_access.items() if v} == {"A2", "A8", "A9"} and no_access["A11"] is False
     assert {k for k, v in meets_by_id(x, "rp.landlord_missed_pct").items() if v} == {"A3", "A4"}
     # Several weeks asked at once (a trend, a prepared store) each count their own: the week before holds A10.
     both = compute(x, [AS_OF - timedelta(days=7), AS_OF], WHOLE_LANDLORD, ["rp.landlord_missed_pct"])
-    assert both.sort("as_of").select("numerator", "denominator").rows() == [(1, 1), (2, 7)]
+    assert both.sort("as_of").select("numerator", "denominator").rows() == [(1, 1), (2, 8)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -703,6 +706,7 @@ def scorecard_extract(tmp_path):
             appt("A4", "K4", datetime(2025, 12, 1)),
             appt("A4N", "K4", datetime(2025, 11, 30), "no_access"),
             appt("A5", "K5", datetime(2025, 12, 1), "cancelled_by_landlord"),  # planned job's appointment counts
+            appt("AM", "M1", datetime(2025, 11, 10), None),  # no outcome (a warning): not pending, so counted
         ],
         surveys=[
             survey("V1", "K1", datetime(2025, 10, 20), True),
@@ -733,11 +737,12 @@ def test_contractor_scorecard_whole_landlord(scorecard_extract):
     assert c1["satisfaction_pct"] == pytest.approx(200 / 3)
     assert c1["avg_cost_gbp"] == 200.0
     c2 = by["C2"]
-    # C2: M1 on time, no appointment (not fixed first time), no follow-on, no appointments or surveys
-    # (null, not 0), no cost (null).
+    # C2: M1 on time, no attended appointment (not fixed first time), no follow-on; one appointment with no
+    # outcome, counted as neither no access nor landlord missed (0 of 1); no surveys (null, not 0), no cost
+    # (null).
     assert (c2["jobs_completed"], c2["on_time_pct"], c2["first_time_fix_pct"], c2["follow_on_jobs_pct"]) == (
         1, 100.0, 0.0, 0.0)
-    assert (c2["appointments"], c2["no_access_pct"], c2["landlord_missed_pct"]) == (0, None, None)
+    assert (c2["appointments"], c2["no_access_pct"], c2["landlord_missed_pct"]) == (1, 0.0, 0.0)
     assert (c2["surveys"], c2["satisfaction_pct"], c2["avg_cost_gbp"]) == (0, None, None)
     assert (card["period_start"][0], card["period_end"][0]) == (date(2025, 10, 13), AS_OF)
 
