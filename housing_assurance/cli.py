@@ -66,9 +66,19 @@ def open_for_cli(data: Path):
     from housing_assurance.store import StoreError, open_data
 
     try:
-        return open_data(data, terminal_progress())
+        extract = open_data(data, terminal_progress())
     except StoreError as exc:
         raise UserError(str(exc)) from None
+    # What the extract could not give is said before any figure: a figure that counts an unusable table's
+    # rows is empty (null), and without a usable manifest no week is known to be complete.
+    if extract.manifest_problem:
+        print(f"note: the extract at {extract.path} has no usable manifest ({extract.manifest_problem})",
+              file=sys.stderr)
+    unusable = extract.unusable_text()
+    if unusable:
+        print(f"note: {unusable}: the figures that count its rows are empty; run "
+              f"`python -m housing_assurance validate {extract.path}`", file=sys.stderr)
+    return extract
 
 
 def user_from_args(args):

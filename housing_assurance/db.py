@@ -432,6 +432,15 @@ class Extract:
     def unusable_tables(self) -> set[str]:
         return {name for name, s in self.sources.items() if not s.usable}
 
+    def unusable_text(self) -> str | None:
+        """The tables the extract could not use, and why the first could not, in one line (None: all used)."""
+        problems = self.table_errors
+        if not problems:
+            return None
+        names, first = sorted({p.table for p in problems}), problems[0]
+        return (f"the extract at {self.path} has {len(names)} unusable table{'s' if len(names) != 1 else ''} "
+                f"({', '.join(names)}; {first.table}{'.' + first.column if first.column else ''}: {first.message})")
+
     @property
     def extracted_at(self) -> datetime | None:
         """When the extract was taken (London time); None when the manifest has a problem with it."""

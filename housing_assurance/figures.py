@@ -36,6 +36,8 @@ from housing_assurance.kpis import (
     query_rows,
     scoped_rows_query,
     select_rows,
+    withheld,
+    withhold,
 )
 from housing_assurance.scope import WHOLE_LANDLORD, Scope, ScopeKind
 
@@ -233,7 +235,7 @@ class FigureStore:
         rows_by_query = {q: self.rows(q, weeks, scope) for q in dict.fromkeys(k.query for k in wanted)}
         homes_by_date = homes(self.extract, weeks, scope) if any(k.kind == "per_1000_homes" for k in wanted) else None
         out = [aggregate(select_rows(rows_by_query[k.query], k), k, dates, homes_by_date) for k in wanted]
-        return pl.concat(out) if out else pl.DataFrame()
+        return withhold(pl.concat(out), withheld(self.extract, wanted)) if out else pl.DataFrame()
 
     def figures_for_scopes(self, scopes_table: str, weeks: Sequence[date]) -> pl.DataFrame:
         """Every KPI for every week and every scope listed in `scopes_table` (scope_key, scope_region,
@@ -254,4 +256,4 @@ class FigureStore:
                                  {"scopes_table": scopes_table, "rows_table": self.rows_table(query),
                                   "columns": sorted(needed), "grouped": not keeps_one_row_per_case(query)})
             out += [aggregate(select_rows(rows, k), k, dates, keys) for k in kpis_of_query]
-        return pl.concat(out)
+        return withhold(pl.concat(out), withheld(self.extract, CATALOGUE))

@@ -9,6 +9,7 @@ The same functions serve the app, the PDF pack and the command line.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -323,6 +324,49 @@ QUERY_SCOPES: dict[str, ScopeKind] = {
 }
 
 
+# The contract table whose rows each KPI query lists (its `id` is that table's primary key, with the stage
+# for a complaint's stages). When the extract could not use that table (validation's errors: missing,
+# unreadable, a column that cannot be cast, a duplicate key), the query's figures are withheld (null),
+# never 0: its rows were never read. tests/test_kpis_on_demo.py checks each against the rows' ids.
+QUERY_ROWS_OF: dict[str, str] = {
+    "dm_cases_reported": "damp_mould_cases",
+    "dm_open_cases": "damp_mould_cases",
+    "dm_clocks_due": "damp_mould_cases",
+    "dm_resolved": "damp_mould_cases",
+    "rp_completed_jobs": "repairs",
+    "rp_open_jobs": "repairs",
+    "rp_reported_jobs": "repairs",
+    "rp_suspected_not_fixed": "repairs",
+    "rp_appointments": "appointments",
+    "rp_job_surveys": "surveys",
+    "cx_received": "complaints",
+    "cx_stage2_requested": "complaints",
+    "cx_stage1_responses": "complaints",
+    "cx_stage2_responses": "complaints",
+    "cx_acknowledgements_due": "complaints",
+    "cx_open": "complaints",
+    "cx_final_responses": "complaints",
+    "cx_ombudsman_maladministration": "complaints",
+    "vu_households": "households",
+    "vu_vulnerability_records": "vulnerabilities",
+}
+
+
+def withheld(extract: Extract, kpis: Iterable[Kpi]) -> set[str]:
+    """The KPIs that count the rows of a table the extract could not use."""
+    unusable = extract.unusable_tables
+    return {k.id for k in kpis if QUERY_ROWS_OF.get(k.query) in unusable} if unusable else set()
+
+
+def withhold(figures: pl.DataFrame, kpi_ids: set[str]) -> pl.DataFrame:
+    """Figures with those KPIs' value, numerator and denominator null ("—"), not the 0 of no rows."""
+    if not kpi_ids or figures.is_empty():
+        return figures
+    gone = pl.col("kpi_id").is_in(sorted(kpi_ids))
+    return figures.with_columns(pl.when(gone).then(None).otherwise(pl.col(c)).alias(c)
+                                for c in ("value", "numerator", "denominator"))
+
+
 def kpi(kpi_id: str) -> Kpi:
     try:
         return KPIS[kpi_id]
@@ -448,7 +492,7 @@ def compute(extract: Extract, as_of_dates: list[date], scope: Scope = WHOLE_LAND
     needs_homes = any(k.kind == "per_1000_homes" for k in wanted)
     homes_by_date = homes(extract, as_of_dates, scope) if needs_homes else None
     out = [aggregate(select_rows(rows_by_query[k.query], k), k, dates, homes_by_date) for k in wanted]
-    return pl.concat(out) if out else pl.DataFrame()
+    return withhold(pl.concat(out), withheld(extract, wanted)) if out else pl.DataFrame()
 
 
 def cases(extract: Extract, as_of: date, kpi_id: str, scope: Scope = WHOLE_LANDLORD) -> pl.DataFrame:

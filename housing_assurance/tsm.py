@@ -165,7 +165,8 @@ def _computed(extract: Extract, ry: ReportingYear, as_of: date, to_date: bool) -
             for q in dict.fromkeys(k.query for k in MEASURES.values())}
     figures = {}
     for key, k in MEASURES.items():
-        fig = kpis.aggregate(kpis.select_rows(rows[k.query], k), k, dates, rented).row(0, named=True)
+        fig = kpis.withhold(kpis.aggregate(kpis.select_rows(rows[k.query], k), k, dates, rented),
+                            kpis.withheld(extract, [k])).row(0, named=True)
         figures[key] = Figure(fig["value"], fig["numerator"], fig["denominator"])
     return OurReturn(ry.label, as_of, to_date, stock["homes"], stock["rented_homes"], figures)
 

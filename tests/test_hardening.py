@@ -572,3 +572,30 @@ def test_the_servers_settings_are_all_options_streamlit_knows():
     assert [name for name in named if name not in known] == []
     assert {"client.showErrorDetails", "client.disableDataExport", "server.fileWatcherType",
             "runner.postScriptGC"} <= set(named)
+
+
+def test_figures_that_count_an_unusable_tables_rows_are_empty_not_zero(tmp_path):
+    """A duplicate key makes repairs unusable (validation's error; the table is loaded empty). Its figures
+    were 0, a made-up zero (kpis.md: never a made-up 0), under a line saying they were missing; they are
+    now null ("—"), the other tables' figures are unchanged, and the command line says why on stderr (found
+    by checking the command line against interfaces.md)."""
+    from conftest import command
+
+    folder = write_extract(tmp_path / "extract", repairs=[{"job_id": "J1"}, {"job_id": "J1"}],
+                           damp_mould_cases=[{"case_id": "D1"}])
+    extract = open_extract(folder)
+    assert extract.unusable_tables == {"repairs"}
+    as_of = date(2026, 11, 22)
+    for figures in (kpis.compute(extract, [as_of]), FigureStore(extract).figures([as_of])):
+        by_id = {r["kpi_id"]: (r["value"], r["numerator"], r["denominator"]) for r in figures.iter_rows(named=True)}
+        assert by_id["rp.open_jobs"] == by_id["rp.emergency_on_time_pct"] == (None, None, None)
+        assert by_id["vu.open_overdue_jobs_vulnerable"] == (None, None, None)
+        assert by_id["dm.open_cases"] == (1.0, None, None)
+        assert by_id["cx.open_complaints"] == (0.0, None, None)  # complaints is usable, and has none
+    out = command("kpis", "--data", str(folder), "--as-of", "2026-11-22", "--json")  # from a prepared store
+    assert out.returncode == 0, out.stderr
+    figures = json.loads(out.stdout)["kpis"]
+    assert figures["rp.open_jobs"] == {"value": None, "numerator": None, "denominator": None}
+    assert figures["dm.open_cases"]["value"] == 1
+    assert out.stderr.startswith(f"note: the extract at {folder} has 1 unusable table (repairs; repairs")
+    assert "the figures that count its rows are empty" in out.stderr and "validate" in out.stderr

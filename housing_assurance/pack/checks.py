@@ -70,14 +70,9 @@ def check_inputs(extract: Extract, as_of: date, scope: Scope) -> list[str]:
     """
     if extract.manifest_problem:
         raise PackError(f"the extract at {extract.path} cannot be used: {extract.manifest_problem}")
-    problems = extract.table_errors
-    if problems:
-        names = sorted({p.table for p in problems})
-        first = problems[0]
-        raise PackError(
-            f"the extract at {extract.path} has {len(names)} unusable table{'s' if len(names) != 1 else ''} "
-            f"({', '.join(names)}; {first.table}{'.' + first.column if first.column else ''}: {first.message}); "
-            f"run `python -m housing_assurance validate {extract.path}`")
+    unusable = extract.unusable_text()
+    if unusable:
+        raise PackError(f"{unusable}; run `python -m housing_assurance validate {extract.path}`")
     extract_span = extract.span()
     problem = extract_span.problem(as_of)
     if problem:
