@@ -743,11 +743,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_validate)
 
-    def scoped(p: argparse.ArgumentParser) -> None:
+    def scoped(p: argparse.ArgumentParser, region_or_team: bool = False) -> None:
+        """The data, the week and the scope; `region_or_team`: --region and --team exclude each other, as
+        interfaces.md writes `[--region R | --team T]` (`due`)."""
         p.add_argument("--data", type=Path, required=True, help="the extract folder, or its prepared store")
         p.add_argument("--as-of", type=_date, required=True, help="last day of the reporting week, YYYY-MM-DD")
-        p.add_argument("--region", help="a region as named in the extract")
-        p.add_argument("--team", help="a team_id as named in the extract")
+        where = p.add_mutually_exclusive_group() if region_or_team else p
+        where.add_argument("--region", help="a region as named in the extract")
+        where.add_argument("--team", help="a team_id as named in the extract")
         p.add_argument("--as-user", metavar="EMAIL",
                        help="show exactly what this user may see (users in settings/access.toml, "
                             "or the file HOUSING_ASSURANCE_ACCESS names)")
@@ -772,7 +775,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_cases)
 
     p = sub.add_parser("due", help='the "Due soon" list: open clocks falling due in the next 5 working days')
-    scoped(p)
+    scoped(p, region_or_team=True)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_due)
 

@@ -142,3 +142,7 @@ def test_the_due_command_gives_the_same_list(extract_dir, tmp_path):
     text = command("due", "--data", extract_dir, "--as-of", D.isoformat(), "--team", "T2", env=stores)
     assert text.returncode == 0, text.stderr
     assert "Tue 30 Dec 2025" in text.stdout and "CX3" in text.stdout and "DM2" not in text.stdout
+    # interfaces.md: `due … [--region R | --team T]`, one or the other (both were taken, exit 0).
+    both = command("due", "--data", extract_dir, "--as-of", D.isoformat(), "--region", "South", "--team", "T2",
+                   env=stores)
+    assert both.returncode == 2 and "not allowed with argument" in both.stderr and both.stdout == ""
