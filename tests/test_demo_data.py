@@ -467,3 +467,16 @@ def test_access_file_names_every_manager(con) -> None:
     assert roles == {"executive", "analyst", "administrator", "manager"}
     managers = {u["email"] for u in users if u["role"] == "manager"}
     assert managers == {r[0] for r in con.sql("SELECT DISTINCT manager_email FROM teams").fetchall()}
+
+
+def test_a_demo_ending_before_2000_is_refused_in_one_line(tmp_path: Path) -> None:
+    """Its manifest would be refused as impossible; the generator failed deep inside numpy ("zero-size array
+    to reduction operation minimum") for an --end of 1960 (found by checking the command line against
+    interfaces.md)."""
+    from conftest import command
+
+    out = command("demo-data", "--out", str(tmp_path / "old"), "--homes", "60", "--years", "1", "--end", "1960-06-01")
+    assert (out.returncode, out.stdout) == (1, "")
+    assert out.stderr.splitlines()[-1] == ("error: the demo's last day (--end) must be 2000-01-01 or later, "
+                                           "not 1960-06-01")
+    assert not (tmp_path / "old").exists()

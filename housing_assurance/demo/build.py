@@ -36,6 +36,7 @@ from housing_assurance.contract import (
     TENURES,
     VULNERABILITY_TYPES,
 )
+from housing_assurance.db import EARLIEST_EXTRACTED_AT
 
 from . import complaints as cx
 from . import damp, engagement, quality, repairs
@@ -139,6 +140,9 @@ def build(homes: int, years: int, seed: int, end: date, progress: Progress) -> d
         raise ValueError("years must be at least 1")
     if seed < 0:
         raise ValueError("seed must be zero or a positive whole number")
+    if end < EARLIEST_EXTRACTED_AT.date():  # its manifest would be refused as impossible
+        raise ValueError(f"the demo's last day (--end) must be {EARLIEST_EXTRACTED_AT.date().isoformat()} or later, "
+                         f"not {end.isoformat()}")
 
     def rng(stage: int) -> np.random.Generator:
         return np.random.default_rng([seed, stage])
