@@ -143,7 +143,7 @@ def cmd_kpis(args) -> int:
         out = {
             "as_of": args.as_of.isoformat(),
             "period": {"start": start.isoformat(), "end": end.isoformat()},
-            "scope": {"region": args.region, "team": args.team},
+            "scope": scope.as_json(),  # what the figures are for: --as-user narrows --region and --team
             "kpis": {r["kpi_id"]: {"value": json_value(KPIS[r["kpi_id"]], r["value"]), "numerator": r["numerator"],
                                    "denominator": r["denominator"]}
                      for r in figures.iter_rows(named=True)},
@@ -595,7 +595,7 @@ def cmd_risk(args) -> int:
     audit_cli(args, "risk backtest" if args.backtest else "risk", scope, None)
     if args.backtest:
         if args.json:
-            print_json({"as_of": args.as_of.isoformat(), "scope": {"region": args.region, "team": args.team},
+            print_json({"as_of": args.as_of.isoformat(), "scope": scope.as_json(),
                         "dates": rows_as_json(result.dates), "mean": result.summary(),
                         "in_words": risk.describe_backtest(result)})
         else:

@@ -34,6 +34,13 @@ class Scope:
             "scope_teams": list(self.teams) if self.teams is not None else None,
         }
 
+    def as_json(self) -> dict:
+        """The scope the figures are for, as `kpis --json` names it: {"region", "team"}, null for all; a
+        manager's teams (--as-user) as one team_id, or a list when they manage several (none: [])."""
+        teams = self.teams
+        return {"region": self.region, "team": teams[0] if teams is not None and len(teams) == 1 else
+                (list(teams) if teams is not None else None)}
+
     @property
     def is_whole_landlord(self) -> bool:
         return self.region is None and self.teams is None

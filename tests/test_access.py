@@ -190,6 +190,13 @@ def test_manager_sees_their_teams_and_the_narrower_scope_applies(access_file, tw
     assert narrow(allowed, team="T3") == Scope(teams=())  # outside their scope: nothing
     assert narrow(allowed, region="South") == Scope(region="South", teams=("T1", "T2"))
     assert narrow(WHOLE_LANDLORD, team="T3") == Scope(teams=("T3",))
+    # `kpis --json` names the scope its figures are for, not the arguments: a manager's teams without
+    # --team (it said region null, team null, which reads as the whole landlord), or the one team asked for.
+    common = ["--data", str(two_region_extract), "--as-of", "2026-11-22", "--json", "--as-user", manager.email]
+    assert json.loads(command("kpis", *common).stdout)["scope"] == {"region": None, "team": ["T1", "T2"]}
+    assert json.loads(command("kpis", *common, "--team", "T1").stdout)["scope"] == {"region": None, "team": "T1"}
+    assert json.loads(command("kpis", *common[:-2], "--region", "North").stdout)["scope"] == {
+        "region": "North", "team": None}
 
 
 def test_vulnerability_details_hidden_from_analysts(access_file):
