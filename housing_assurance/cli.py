@@ -123,8 +123,10 @@ def audit_cli(args, action: str, scope, target: str | None) -> None:
 
 
 def json_value(k, value: float | None) -> float | int | None:
-    """A count is a whole number in the JSON (42, not 42.0); every other value as computed, unrounded."""
-    return int(value) if k.kind == "count" and value is not None and math.isfinite(value) else value
+    """A count, or a sum of counts (the rows behind warnings), is a whole number in the JSON (42, not 42.0);
+    every other value as computed, unrounded."""
+    whole = k.kind in ("count", "sum") and value is not None and math.isfinite(value)
+    return int(value) if whole else value
 
 
 def cmd_kpis(args) -> int:
