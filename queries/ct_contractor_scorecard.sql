@@ -82,14 +82,13 @@ appointment_scores as (
         w.as_of,
         j.contractor_id,
         count(*) as appointments,
-        count(*) filter (where a.outcome = 'no_access') as no_access_appointments,
-        count(*) filter (where a.outcome in ('cancelled_by_landlord', 'missed_by_operative'))
-            as landlord_missed_appointments
+        count(*) filter (where is_no_access(a.outcome)) as no_access_appointments,
+        count(*) filter (where is_landlord_missed(a.outcome)) as landlord_missed_appointments
     from windows as w
     inner join appointments as a
         on a.slot_start >= w.window_start
         and a.slot_start < w.week_end
-        and a.outcome is distinct from 'pending'
+        and appointment_counted(a.outcome)
     inner join jobs_in_scope as j on j.job_id = a.job_id
     group by w.as_of, j.contractor_id
 ),

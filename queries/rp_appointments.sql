@@ -4,7 +4,7 @@
 -- The outcome has no time of its own, so it is taken as it stands in the extract. An
 -- appointment with no outcome recorded (null, a data-quality warning, whose rows are used:
 -- extract-contract.md "Validation") is not pending, so it is counted, as neither no access
--- nor landlord missed.
+-- nor landlord missed (the rules are setup/4_rules.sql's).
 -- An appointment whose job is missing from the extract has no region or team: it counts
 -- for the whole landlord only.
 -- Behind: rp.no_access_pct (is_no_access) and rp.landlord_missed_pct (is_landlord_missed:
@@ -49,14 +49,14 @@ final as (
         a.reported_at,
         a.slot_start,
         a.outcome,
-        coalesce(a.outcome = 'no_access', false) as is_no_access,
-        coalesce(a.outcome in ('cancelled_by_landlord', 'missed_by_operative'), false) as is_landlord_missed,
+        is_no_access(a.outcome) as is_no_access,
+        is_landlord_missed(a.outcome) as is_landlord_missed,
         a.is_in_house
     from weeks as w
     inner join appointments_in_scope as a
         on a.slot_start >= w.week_start
         and a.slot_start < w.week_end
-        and a.outcome is distinct from 'pending'
+        and appointment_counted(a.outcome)
 )
 
 select * from final

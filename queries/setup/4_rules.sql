@@ -39,3 +39,13 @@ create or replace macro follow_on_jobs_known(job, week_end) as (
 
 create or replace macro is_first_time_fix(attended_appointments, follow_on_jobs) as
     coalesce(attended_appointments, 0) = 1 and coalesce(follow_on_jobs, 0) = 0;
+
+-- Appointments (rp.no_access_pct, rp.landlord_missed_pct, and the contractor scorecard): counted when the
+-- outcome is not pending; an outcome not recorded (null, a warning whose rows are used) is not pending,
+-- so it counts, as neither no access nor landlord missed.
+create or replace macro appointment_counted(outcome) as outcome is distinct from 'pending';
+
+create or replace macro is_no_access(outcome) as coalesce(outcome = 'no_access', false);
+
+create or replace macro is_landlord_missed(outcome) as
+    coalesce(outcome in ('cancelled_by_landlord', 'missed_by_operative'), false);
