@@ -37,9 +37,13 @@ class Scope:
     def as_json(self) -> dict:
         """The scope the figures are for, as `kpis --json` names it: {"region", "team"}, null for all; a
         manager's teams (--as-user) as one team_id, or a list when they manage several (none: [])."""
-        teams = self.teams
-        return {"region": self.region, "team": teams[0] if teams is not None and len(teams) == 1 else
-                (list(teams) if teams is not None else None)}
+        if self.teams is None:
+            team: str | list[str] | None = None
+        elif len(self.teams) == 1:
+            team = self.teams[0]
+        else:
+            team = list(self.teams)
+        return {"region": self.region, "team": team}
 
     @property
     def is_whole_landlord(self) -> bool:
